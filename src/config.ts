@@ -1,0 +1,167 @@
+/**
+ * Configuration: one zod schema over process.env, parsed once, frozen, units in the names.
+ * The variable names are fixed by ../shared/spec/service-interface.md; every bad variable is
+ * named in one message and start-up stops.
+ */
+import { z } from 'zod';
+
+/** Token lifetime floors of the contract (§3): access > 10 minutes, refresh > 1.5 years. */
+export const ACCESS_TOKEN_TTL_FLOOR_SECONDS = 600;
+export const REFRESH_TOKEN_TTL_FLOOR_SECONDS = Math.ceil(1.5 * 365.25 * 24 * 3600);
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const url = (protocols: string[]) =>
+  z.string().refine((s) => {
+    try {
+      return protocols.includes(new URL(s).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL (${protocols.join(' or ')})`);
+
+const digitsOnly = (max: number) => z.string().regex(new RegExp(`^[0-9]{1,${max}}$`), `digits only, at most ${max}`);
+
+/** `CUR:valueMinor` pairs, e.g. `KRW:5000000,USD:100000`: the single-payment limit per wallet currency. */
+const limitsSchema = z
+  .string()
+  .regex(/^([A-Z]{3}:[0-9]{1,18})(,[A-Z]{3}:[0-9]{1,18})*$/, 'comma-separated CUR:valueMinor pairs')
+  .transform((s) => Object.freeze(Object.fromEntries(s.split(',').map((p) => [p.slice(0, 3), BigInt(p.slice(4))]))));
+
+const schema = z
+  .object({
+    HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+    PORT: z.preprocess(emptyToUndefined, intFrom(0, 65535).default(3000)),
+    DATABASE_URL: z.preprocess(emptyToUndefined, url(['postgres:', 'postgresql:']).optional()),
+    REDIS_URL: z.preprocess(emptyToUndefined, url(['redis:', 'rediss:']).optional()),
+    DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+    PUBLIC_BASE_URL: z.preprocess(emptyToUndefined, url(['http:', 'https:']).optional()),
+    MPP_PSP_ID: z.preprocess(emptyToUndefined, digitsOnly(64).default('1022088000000000001')),
+    MPP_PRIVATE_KEY: optionalString,
+    MPP_KEY_VERSION: z.preprocess(emptyToUndefined, digitsOnly(9).default('1')),
+    ALIPAYPLUS_CLIENT_ID: z.preprocess(emptyToUndefined, z.string().max(64).default('SANDBOX_CLIENT')),
+    ALIPAYPLUS_PUBLIC_KEY: optionalString,
+    ALIPAYPLUS_KEY_VERSION: z.preprocess(emptyToUndefined, digitsOnly(9).default('1')),
+    ALIPAYPLUS_BASE_URL: z.preprocess(emptyToUndefined, url(['http:', 'https:']).optional()),
+    ALIPAYPLUS_ACQUIRER_ID: z.preprocess(emptyToUndefined, digitsOnly(64).default('2052666000000000')),
+    SIGNATURE_MAX_SKEW_SECONDS: z.preprocess(emptyToUndefined, intFrom(1, 86_400).default(600)),
+    ORDER_EXPIRY_SECONDS: z.preprocess(emptyToUndefined, intFrom(10, 86_400).default(180)),
+    ACCESS_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, intFrom(1, 31_536_000).default(3600)),
+    REFRESH_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, intFrom(1, 10 * 31_622_400).default(2 * 31_622_400)),
+    AUTH_CODE_TTL_SECONDS: z.preprocess(emptyToUndefined, intFrom(10, 3600).default(300)),
+    APP_JWT_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'at least 32 characters').optional()),
+    OPS_API_TOKEN: z.preprocess(emptyToUndefined, z.string().min(24, 'at least 24 characters').optional()),
+    CODE_IDENTIFICATION_MODE: z.preprocess(emptyToUndefined, z.enum(['ALLOWLIST', 'BLOCKLIST']).default('ALLOWLIST')),
+    LOG_LEVEL: z.preprocess(
+      emptyToUndefined,
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
+    // Our own knobs (not in the interface page), each with a safe default.
+    FX_ROUNDING_MODE: z.preprocess(
+      emptyToUndefined,
+      z.enum(['ROUND_HALF_UP', 'ROUND_HALF_EVEN', 'ROUND_DOWN', 'ROUND_UP']).default('ROUND_HALF_UP'),
+    ),
+    FX_TOLERANCE_MINOR: z.preprocess(emptyToUndefined, intFrom(0, 1000).default(0)),
+    SINGLE_PAYMENT_LIMITS: z.preprocess(emptyToUndefined, limitsSchema.optional()),
+    MPP_HOME_URL: z.preprocess(emptyToUndefined, z.string().max(2048).default('/')),
+    BODY_LIMIT_BYTES: z.preprocess(emptyToUndefined, intFrom(1024, 1_048_576).default(65_536)),
+    REQUEST_TIMEOUT_MS: z.preprocess(emptyToUndefined, intFrom(100, 60_000).default(7000)),
+    DB_POOL_SIZE: z.preprocess(emptyToUndefined, intFrom(1, 200).default(10)),
+    JOBS_ENABLED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('true')),
+  })
+  .superRefine((c, ctx) => {
+    if (c.ACCESS_TOKEN_TTL_SECONDS <= ACCESS_TOKEN_TTL_FLOOR_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['ACCESS_TOKEN_TTL_SECONDS'], message: `must be above ${ACCESS_TOKEN_TTL_FLOOR_SECONDS} (§3: access token validity above 10 minutes)` });
+    }
+    if (c.REFRESH_TOKEN_TTL_SECONDS <= REFRESH_TOKEN_TTL_FLOOR_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['REFRESH_TOKEN_TTL_SECONDS'], message: `must be above ${REFRESH_TOKEN_TTL_FLOOR_SECONDS} (§3: refresh token validity above 1.5 years)` });
+    }
+  });
+
+type Parsed = z.infer<typeof schema>;
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly databaseUrl: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly dataDir: string;
+  readonly publicBaseUrl: string;
+  readonly pspId: string;
+  readonly mppPrivateKey: string | undefined;
+  readonly mppKeyVersion: string;
+  readonly alipayPlusClientId: string;
+  readonly alipayPlusPublicKey: string | undefined;
+  readonly alipayPlusKeyVersion: string;
+  readonly alipayPlusBaseUrl: string | undefined;
+  readonly alipayPlusAcquirerId: string;
+  readonly signatureMaxSkewSeconds: number;
+  readonly orderExpirySeconds: number;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly authCodeTtlSeconds: number;
+  readonly appJwtSecret: string | undefined;
+  readonly opsApiToken: string | undefined;
+  readonly codeIdentificationMode: 'ALLOWLIST' | 'BLOCKLIST';
+  readonly logLevel: Parsed['LOG_LEVEL'];
+  readonly fxRoundingMode: Parsed['FX_ROUNDING_MODE'];
+  readonly fxToleranceMinor: bigint;
+  readonly singlePaymentLimits: Readonly<Record<string, bigint>>;
+  readonly mppHomeUrl: string;
+  readonly bodyLimitBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly dbPoolSize: number;
+  readonly jobsEnabled: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Bad configuration, start-up stopped:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const c = parsed.data;
+  return Object.freeze({
+    host: c.HOST,
+    port: c.PORT,
+    databaseUrl: c.DATABASE_URL,
+    redisUrl: c.REDIS_URL,
+    dataDir: c.DATA_DIR,
+    publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/+$/, ''),
+    pspId: c.MPP_PSP_ID,
+    mppPrivateKey: c.MPP_PRIVATE_KEY,
+    mppKeyVersion: c.MPP_KEY_VERSION,
+    alipayPlusClientId: c.ALIPAYPLUS_CLIENT_ID,
+    alipayPlusPublicKey: c.ALIPAYPLUS_PUBLIC_KEY,
+    alipayPlusKeyVersion: c.ALIPAYPLUS_KEY_VERSION,
+    alipayPlusBaseUrl: c.ALIPAYPLUS_BASE_URL?.replace(/\/+$/, ''),
+    alipayPlusAcquirerId: c.ALIPAYPLUS_ACQUIRER_ID,
+    signatureMaxSkewSeconds: c.SIGNATURE_MAX_SKEW_SECONDS,
+    orderExpirySeconds: c.ORDER_EXPIRY_SECONDS,
+    accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: c.REFRESH_TOKEN_TTL_SECONDS,
+    authCodeTtlSeconds: c.AUTH_CODE_TTL_SECONDS,
+    appJwtSecret: c.APP_JWT_SECRET,
+    opsApiToken: c.OPS_API_TOKEN,
+    codeIdentificationMode: c.CODE_IDENTIFICATION_MODE,
+    logLevel: c.LOG_LEVEL,
+    fxRoundingMode: c.FX_ROUNDING_MODE,
+    fxToleranceMinor: BigInt(c.FX_TOLERANCE_MINOR),
+    singlePaymentLimits: c.SINGLE_PAYMENT_LIMITS ?? Object.freeze({}),
+    mppHomeUrl: c.MPP_HOME_URL,
+    bodyLimitBytes: c.BODY_LIMIT_BYTES,
+    requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
+    dbPoolSize: c.DB_POOL_SIZE,
+    jobsEnabled: c.JOBS_ENABLED === 'true',
+  });
+}

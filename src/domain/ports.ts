@@ -1,0 +1,37 @@
+/**
+ * The ports shared by every use case. Each area keeps the repositories it needs beside its use
+ * cases (`domain/<area>/ports.ts`); they are re-exported at the bottom of this file.
+ */
+
+/** Server-owned time, injected: jobs and use cases take `now` from here, tests use a fake. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * Runs work in one database transaction with repositories bound to it. The use case opens it;
+ * everything done through `repos` commits or rolls back together.
+ */
+export interface UnitOfWork<Repos> {
+  run<T>(work: (repos: Repos) => Promise<T>): Promise<T>;
+}
+
+/**
+ * What Redis (or the in-process store) holds: only what can be lost and rebuilt. Caches, rate
+ * limits and short locks; never a payment, token or notification.
+ */
+export interface KeyValueStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** SET NX PX: true when this caller created the key. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Deletes the key only while it still holds `value` (a lock's owner releasing it). */
+  compareAndDelete(key: string, value: string): Promise<boolean>;
+  del(key: string): Promise<void>;
+  /** Fixed-window counter: increments and returns the count, starting a window of ttlMs on first hit. */
+  incrementWindow(key: string, ttlMs: number): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,136 @@
+/**
+ * The §1 envelope for every `/alipayplus/*` route: raw body kept, the request verified before any
+ * work, always HTTP 200 with a signed `result`, response headers in lowercase.
+ *
+ * Order of the envelope checks (each answer signed):
+ *   Client-Id unknown              -> F INVALID_CLIENT
+ *   Signature header missing/bad   -> F INVALID_SIGNATURE
+ *   keyVersion unknown             -> F KEY_NOT_FOUND
+ *   Request-Time outside window    -> F INVALID_SIGNATURE (our choice, §1)
+ *   signature does not verify      -> F INVALID_SIGNATURE
+ *   body not a JSON object         -> F PARAM_ILLEGAL
+ *   pspId not ours                 -> F ACCESS_DENIED (our choice, §1)
+ */
+import type { KeyObject } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DateTime } from 'luxon';
+import { DomainError, type Result } from '../../domain/errors.ts';
+import { mapError } from '../result-mapper.ts';
+import { parseSignatureHeader, sign, signatureHeader, verify } from '../signature.ts';
+
+export interface EnvelopeOptions {
+  readonly clientId: string;
+  readonly pspId: string;
+  readonly mppPrivateKey: KeyObject;
+  readonly mppKeyVersion: string;
+  readonly alipayPlusPublicKeys: ReadonlyMap<string, KeyObject>;
+  readonly maxSkewSeconds: number;
+  readonly bodyLimitBytes: number;
+  readonly now: () => Date;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The body bytes exactly as received (what the signature covers). */
+    rawBody?: Buffer;
+    /** The resultCode we answered with, for logs and metrics. */
+    resultCode?: string;
+  }
+}
+
+/** ISO 8601 with an offset, as §1 wants every time. */
+export function isoWithOffset(d: Date): string {
+  return DateTime.fromJSDate(d, { zone: 'utc' }).toFormat("yyyy-MM-dd'T'HH:mm:ssZZ");
+}
+
+/** `Request-Time` as ISO 8601 (any offset form) or epoch milliseconds; undefined when neither. */
+export function parseRequestTime(value: string): number | undefined {
+  if (/^\d{10,16}$/.test(value)) return Number(value);
+  const dt = DateTime.fromISO(value, { setZone: true });
+  return dt.isValid ? dt.toMillis() : undefined;
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+async function checkEnvelope(req: FastifyRequest, o: EnvelopeOptions): Promise<void> {
+  const clientId = header(req, 'client-id');
+  if (!clientId || clientId !== o.clientId) throw new DomainError('INVALID_CLIENT', 'Client-Id is missing or unknown');
+  const parsed = parseSignatureHeader(header(req, 'signature'));
+  if (!parsed) throw new DomainError('INVALID_SIGNATURE', 'Signature header is missing or malformed');
+  const key = o.alipayPlusPublicKeys.get(parsed.keyVersion ?? [...o.alipayPlusPublicKeys.keys()][0] ?? '');
+  if (!key) throw new DomainError('KEY_NOT_FOUND', `keyVersion ${parsed.keyVersion} is unknown`);
+  const requestTime = header(req, 'request-time');
+  const at = requestTime === undefined ? undefined : parseRequestTime(requestTime);
+  if (at === undefined) throw new DomainError('INVALID_SIGNATURE', 'Request-Time is missing or malformed');
+  if (Math.abs(o.now().getTime() - at) > o.maxSkewSeconds * 1000) {
+    throw new DomainError('INVALID_SIGNATURE', 'Request-Time is outside the accepted window');
+  }
+  const ok = await verify(
+    { method: req.method, uri: req.url, clientId, time: requestTime!, body: req.rawBody ?? Buffer.alloc(0) },
+    parsed.signature,
+    key,
+  );
+  if (!ok) throw new DomainError('INVALID_SIGNATURE');
+}
+
+function parseJsonObject(raw: Buffer | undefined): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = JSON.parse((raw ?? Buffer.alloc(0)).toString('utf8'));
+  } catch {
+    throw new DomainError('PARAM_ILLEGAL', 'Request body is not valid JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new DomainError('PARAM_ILLEGAL', 'Request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+/**
+ * Installs the envelope on an encapsulated Fastify context: register the Alipay+ routes inside
+ * the same `register` call, after this.
+ */
+export function installEnvelope(app: FastifyInstance, o: EnvelopeOptions): void {
+  // Keep the raw bytes whatever the declared content type: the signature covers them exactly.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: o.bodyLimitBytes }, (_req, body, done) => done(null, body));
+
+  app.addHook('preHandler', async (req) => {
+    req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    await checkEnvelope(req, o);
+    const body = parseJsonObject(req.rawBody);
+    if (typeof body.pspId === 'string' && body.pspId !== o.pspId) {
+      throw new DomainError('ACCESS_DENIED', 'pspId is not this MPP');
+    }
+    req.body = body;
+  });
+
+  app.addHook('preSerialization', async (req, _reply, payload) => {
+    const r = (payload as { result?: Result } | null)?.result;
+    if (r) req.resultCode = r.resultCode;
+    return payload;
+  });
+
+  // §1: sign every answer, success or failure, with Response-Time in place of Request-Time.
+  app.addHook('onSend', async (req, reply, payload) => {
+    const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload : JSON.stringify(payload ?? '');
+    const responseTime = isoWithOffset(o.now());
+    const value = await sign({ method: req.method, uri: req.url, clientId: o.clientId, time: responseTime, body }, o.mppPrivateKey);
+    reply.header('client-id', o.clientId);
+    reply.header('response-time', responseTime);
+    reply.header('signature', signatureHeader(o.mppKeyVersion, value));
+    return body;
+  });
+
+  // Always HTTP 200 with a result; never a stack trace.
+  app.setErrorHandler(async (err, req, reply: FastifyReply) => {
+    const { result, unexpected } = mapError(err);
+    if (unexpected) req.log.error({ err }, 'unexpected error on an Alipay+ route');
+    else req.log.warn({ resultCode: result.resultCode, reason: result.resultMessage }, 'Alipay+ request refused');
+    req.resultCode = result.resultCode;
+    return reply.code(200).header('content-type', 'application/json; charset=UTF-8').send({ result });
+  });
+}

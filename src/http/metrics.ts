@@ -1,0 +1,59 @@
+/** Prometheus metrics: request counts and latency per route and result code, plus job gauges. */
+import type { FastifyInstance } from 'fastify';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Registers a gauge whose value is read at scrape time (e.g. the notify backlog). */
+  gauge(name: string, help: string, read: () => Promise<number> | number): void;
+}
+
+export function createMetrics(): Metrics & { requests: Counter; latency: Histogram } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'mpp_http_requests_total',
+    help: 'HTTP requests by route, method, status code and Alipay+ result code',
+    labelNames: ['route', 'method', 'status_code', 'result_code'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'mpp_http_request_duration_seconds',
+    help: 'HTTP request latency by route and result code',
+    labelNames: ['route', 'result_code'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  return {
+    registry,
+    requests,
+    latency,
+    gauge(name, help, read) {
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          try {
+            this.set(await read());
+          } catch {
+            // A failed read leaves the last value; the scrape itself must not fail.
+          }
+        },
+      });
+    },
+  };
+}
+
+export function installMetrics(app: FastifyInstance, m: ReturnType<typeof createMetrics>): void {
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const resultCode = req.resultCode ?? '';
+    m.requests.inc({ route, method: req.method, status_code: String(reply.statusCode), result_code: resultCode });
+    m.latency.observe({ route, result_code: resultCode }, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', { logLevel: 'warn' }, async (_req, reply) => {
+    reply.header('content-type', m.registry.contentType);
+    return m.registry.metrics();
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * The database: Kysely over `pg` when DATABASE_URL is set, over PGlite (embedded Postgres, data
+ * in DATA_DIR) when it is not. One set of migrations and repositories serves both.
+ *
+ * Type parsing is decided here, once, for both engines: `int8` (money in minor units, counters)
+ * becomes a JS `bigint`, `numeric` (rates) stays a decimal string, so money never becomes a
+ * `number`. Timestamps come back as `Date`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+
+export type Engine = 'postgres' | 'pglite';
+
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly engine: Engine;
+  /** The pg pool (postgres engine only), for pool metrics. */
+  readonly pool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+const parseInt8 = (v: string) => BigInt(v);
+const parseNumeric = (v: string) => v;
+
+/** pg's own parsers, with int8 and numeric decided on purpose (scoped to our pools, not global). */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return parseInt8;
+    if (oid === NUMERIC_OID) return parseNumeric;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+export interface DatabaseOptions {
+  /** postgres:// URL; absent means embedded PGlite. */
+  readonly url?: string | undefined;
+  /** PGlite data folder; 'memory://' for a throw-away in-memory database. */
+  readonly dataDir?: string;
+  readonly poolSize?: number;
+  /** Postgres schema to work in (tests isolate each run in its own). */
+  readonly schema?: string;
+  readonly applicationName?: string;
+}
+
+export function createDatabase(opts: DatabaseOptions): DatabaseHandle {
+  if (opts.url) {
+    const pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolSize ?? 10,
+      types: pgTypes,
+      application_name: opts.applicationName ?? 'alipayplus-mpp',
+      // Fail fast rather than hang when the database is away; the caller answers U.
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+      ...(opts.schema ? { options: `-c search_path=${quoteIdent(opts.schema)}` } : {}),
+    });
+    // An idle client losing its connection (database restart) must not crash the process.
+    pool.on('error', () => undefined);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, engine: 'postgres', pool, close: () => db.destroy() };
+  }
+  const dataDir = opts.dataDir ?? 'memory://';
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const pglite = new PGlite(dataDir.startsWith('memory://') ? dataDir : join(dataDir), {
+    parsers: { [INT8_OID]: parseInt8, [NUMERIC_OID]: parseNumeric },
+  });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return { db, engine: 'pglite', close: () => db.destroy() };
+}
+
+export function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`unsafe identifier: ${name}`);
+  return `"${name}"`;
+}
+
+/** Round trip to the database, for /readyz. */
+export async function pingDatabase(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
+}

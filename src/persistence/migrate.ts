@@ -1,0 +1,42 @@
+/**
+ * Applies the Kysely migrations in ../../migrations. Migrations are plain files frozen in time; we
+ * import them by name so the same set runs under tsx, vitest and both engines.
+ */
+import { readdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type Kysely, sql } from 'kysely';
+import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
+import { quoteIdent } from './database.ts';
+
+export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+
+class FolderMigrationProvider implements MigrationProvider {
+  constructor(private readonly folder: string) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const files = (await readdir(this.folder)).filter((f) => /^\d{4}_[a-z0-9_]+\.ts$/.test(f)).sort();
+    const out: Record<string, Migration> = {};
+    for (const file of files) {
+      out[file.replace(/\.ts$/, '')] = (await import(pathToFileURL(join(this.folder, file)).href)) as Migration;
+    }
+    return out;
+  }
+}
+
+/** Migrates to the latest version; throws with the failing migration's name. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations are frozen in time and typed loosely
+export async function migrateToLatest(db: Kysely<any>, opts: { schema?: string } = {}): Promise<string[]> {
+  if (opts.schema) await sql`create schema if not exists ${sql.raw(quoteIdent(opts.schema))}`.execute(db);
+  const migrator = new Migrator({
+    db,
+    provider: new FolderMigrationProvider(MIGRATIONS_DIR),
+    ...(opts.schema ? { migrationTableSchema: opts.schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${why}`, { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

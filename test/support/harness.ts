@@ -1,0 +1,214 @@
+/**
+ * Test harness: a real Postgres (DATABASE_URL, one fresh schema per database handle) and a real
+ * Redis (REDIS_URL, one key prefix per store) when the environment names them, otherwise the
+ * embedded engines. When CI says the servers are there (REQUIRE_REAL_SERVICES=1) and they are
+ * not, tests fail rather than quietly fall back.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
+import { MemoryStore } from '../../src/adapters/memory-store.ts';
+import { RedisStore } from '../../src/adapters/redis-store.ts';
+import { type AppDeps, buildApp, type BuiltApp } from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import type { Clock, KeyValueStore } from '../../src/domain/ports.ts';
+import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
+import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/http/signature.ts';
+import { createDatabase, type DatabaseHandle, quoteIdent } from '../../src/persistence/database.ts';
+import { migrateToLatest } from '../../src/persistence/migrate.ts';
+import { resolveSecrets, type Secrets } from '../../src/secrets.ts';
+import { sharedSigningDir } from './shared.ts';
+
+export const realPostgres = Boolean(process.env.DATABASE_URL);
+export const realRedis = Boolean(process.env.REDIS_URL);
+
+function assertServicesWhenRequired(): void {
+  if (process.env.REQUIRE_REAL_SERVICES === '1' && (!realPostgres || !realRedis)) {
+    throw new Error('REQUIRE_REAL_SERVICES=1 but DATABASE_URL or REDIS_URL is not set: refusing to fall back to embedded engines');
+  }
+}
+
+export interface TestDatabase extends DatabaseHandle {
+  readonly schema?: string;
+}
+
+/** A migrated database of its own: a fresh schema on the real Postgres, or an in-memory PGlite. */
+export async function testDatabase(opts: { poolSize?: number; schema?: string } = {}): Promise<TestDatabase> {
+  assertServicesWhenRequired();
+  if (realPostgres) {
+    const schema = opts.schema ?? `t_${randomBytes(6).toString('hex')}`;
+    const handle = createDatabase({ url: process.env.DATABASE_URL, poolSize: opts.poolSize ?? 10, schema });
+    await migrateToLatest(handle.db, { schema });
+    return {
+      ...handle,
+      schema,
+      async close() {
+        if (!opts.schema) await sql`drop schema if exists ${sql.raw(quoteIdent(schema))} cascade`.execute(handle.db).catch(() => undefined);
+        await handle.close();
+      },
+    };
+  }
+  const handle = createDatabase({ dataDir: 'memory://' });
+  await migrateToLatest(handle.db);
+  return handle;
+}
+
+/** Another pool on the same schema: a second service instance sharing one database. */
+export function attachDatabase(schema: string | undefined, poolSize = 10): DatabaseHandle {
+  if (!realPostgres || !schema) throw new Error('attachDatabase needs the real Postgres');
+  return createDatabase({ url: process.env.DATABASE_URL, poolSize, schema });
+}
+
+export function testKv(prefix = `test:${randomBytes(4).toString('hex')}:`): KeyValueStore {
+  assertServicesWhenRequired();
+  return realRedis ? new RedisStore(process.env.REDIS_URL!, prefix) : new MemoryStore();
+}
+
+const signing = sharedSigningDir();
+const readKey = (f: string) => readFileSync(join(signing, 'test-keys', f), 'utf8');
+
+/** The shared throwaway test keys: `aplus` plays Alipay+, `mpp` plays the wallet. */
+export const testKeys = {
+  aplusPrivate: loadPrivateKey(readKey('aplus.pkcs8.pem')),
+  aplusPublic: loadPublicKey(readKey('aplus.pub.pem')),
+  mppPrivatePem: readKey('mpp.pkcs8.pem'),
+  mppPublic: loadPublicKey(readKey('mpp.pub.pem')),
+  aplusPublicPem: readKey('aplus.pub.pem'),
+};
+
+export const TEST_CLIENT_ID = 'TEST_CLIENT';
+export const TEST_PSP_ID = '1022088000000000001';
+export const TEST_ACQUIRER_ID = '2052666000000000';
+export const TEST_OPS_TOKEN = 'test-ops-token-not-a-secret-000000';
+export const TEST_APP_JWT_SECRET = 'test-app-jwt-secret-not-a-secret-0000000000';
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'mpp-test-')),
+    MPP_PRIVATE_KEY: testKeys.mppPrivatePem,
+    ALIPAYPLUS_PUBLIC_KEY: testKeys.aplusPublicPem,
+    ALIPAYPLUS_CLIENT_ID: TEST_CLIENT_ID,
+    APP_JWT_SECRET: TEST_APP_JWT_SECRET,
+    OPS_API_TOKEN: TEST_OPS_TOKEN,
+    PUBLIC_BASE_URL: 'http://mpp.test',
+    LOG_LEVEL: 'silent',
+    JOBS_ENABLED: 'false',
+    ...env,
+  });
+}
+
+export class FakeClock implements Clock {
+  constructor(private t: Date = new Date()) {}
+  now() {
+    return new Date(this.t);
+  }
+  set(d: Date) {
+    this.t = new Date(d);
+  }
+  advance(ms: number) {
+    this.t = new Date(this.t.getTime() + ms);
+  }
+}
+
+export interface TestApp extends BuiltApp {
+  readonly config: Config;
+  readonly secrets: Secrets;
+  readonly database: TestDatabase | DatabaseHandle;
+  readonly kv: KeyValueStore;
+  readonly clock: Clock;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  database?: TestDatabase | DatabaseHandle;
+  kv?: KeyValueStore;
+  clock?: Clock;
+  extra?: Partial<AppDeps>;
+}
+
+/** An app on a database and store of its own (or shared ones, for multi-instance tests). */
+export async function testApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const config = testConfig(opts.env);
+  const secrets = resolveSecrets(config);
+  const ownDb = !opts.database;
+  const ownKv = !opts.kv;
+  const database = opts.database ?? (await testDatabase());
+  const kv = opts.kv ?? testKv();
+  const clock = opts.clock ?? { now: () => new Date() };
+  const built = await buildApp({ config, secrets, database, kv, clock, logger: false, ...opts.extra });
+  await built.app.ready();
+  return {
+    ...built,
+    config,
+    secrets,
+    database,
+    kv,
+    clock,
+    async close() {
+      await built.app.close();
+      if (ownDb) await database.close();
+      if (ownKv) await kv.close();
+    },
+  };
+}
+
+export interface SignedCallOptions {
+  clientId?: string;
+  keyVersion?: string;
+  requestTime?: string;
+  privateKey?: ReturnType<typeof loadPrivateKey>;
+  /** Mutate the body bytes after signing (tamper tests). */
+  tamper?: (raw: string) => string;
+  headers?: Record<string, string>;
+}
+
+/** POSTs a body signed as Alipay+ would (the shared `aplus` test key). */
+export async function signedPost(
+  app: FastifyInstance,
+  path: string,
+  body: unknown,
+  o: SignedCallOptions = {},
+): Promise<LightMyRequestResponse> {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  const clientId = o.clientId ?? TEST_CLIENT_ID;
+  const requestTime = o.requestTime ?? isoWithOffset(new Date());
+  const value = await sign({ method: 'POST', uri: path, clientId, time: requestTime, body: raw }, o.privateKey ?? testKeys.aplusPrivate);
+  const request: InjectOptions = {
+    method: 'POST',
+    url: path,
+    payload: o.tamper ? o.tamper(raw) : raw,
+    headers: {
+      'content-type': 'application/json; charset=UTF-8',
+      'client-id': clientId,
+      'request-time': requestTime,
+      signature: signatureHeader(o.keyVersion ?? '1', value),
+      ...o.headers,
+    },
+  };
+  return app.inject(request);
+}
+
+/** True when the response carries a valid MPP signature over its exact bytes. */
+export async function responseSignatureValid(path: string, res: LightMyRequestResponse): Promise<boolean> {
+  const parsed = parseSignatureHeader(res.headers.signature as string | undefined);
+  if (!parsed) return false;
+  return verify(
+    { method: 'POST', uri: path, clientId: String(res.headers['client-id']), time: String(res.headers['response-time']), body: res.rawPayload },
+    parsed.signature,
+    testKeys.mppPublic,
+  );
+}
+
+export function opsHeaders(): Record<string, string> {
+  return { authorization: `Bearer ${TEST_OPS_TOKEN}` };
+}
+
+export async function createCustomer(app: FastifyInstance, customerId: string, currency = 'KRW', status = 'NORMAL') {
+  const res = await app.inject({ method: 'POST', url: '/ops/v1/customers', headers: opsHeaders(), payload: { customerId, currency, status } });
+  if (res.statusCode !== 201) throw new Error(`customer not created: ${res.statusCode} ${res.body}`);
+  return res.json();
+}
