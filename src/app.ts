@@ -13,7 +13,9 @@ import type { Clock, KeyValueStore } from './domain/ports.ts';
 import { installEnvelope } from './http/alipayplus/envelope.ts';
 import { paymentRoutes } from './http/alipayplus/payments.ts';
 import { createMetrics, installMetrics, type Metrics } from './http/metrics.ts';
+import { requireAppUser } from './http/app/auth.ts';
 import { requireOpsToken } from './http/ops/auth.ts';
+import type { Job } from './jobs/loop.ts';
 import { customerRoutes } from './http/ops/customers.ts';
 import { httpStatusFor, mapError } from './http/result-mapper.ts';
 import { customerRepository } from './persistence/customers-repository.ts';
@@ -36,6 +38,8 @@ export interface AppDeps {
 export interface BuiltApp {
   readonly app: FastifyInstance;
   readonly metrics: Metrics;
+  /** Background jobs (sweeper, notify dispatcher, code-rule refresher); server.ts runs them. */
+  readonly jobs: readonly Job[];
 }
 
 /** Never log a secret: keys, tokens, auth codes, signatures, cashier links. */
@@ -77,7 +81,6 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
@@ -99,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   const db = database.db;
   const customers = customerUseCases(customerRepository(db));
+  const jobs: Job[] = [];
 
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
@@ -147,5 +151,13 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     { prefix: '/ops/v1' },
   );
 
-  return { app, metrics };
+  await app.register(
+    async (appRoutes) => {
+      requireAppUser(appRoutes, { secret: secrets.appJwtSecret, now: () => clock.now() });
+      void appRoutes;
+    },
+    { prefix: '/app/v1' },
+  );
+
+  return { app, metrics, jobs };
 }

@@ -9,6 +9,7 @@ import { ConfigError, type Config, loadConfig } from './config.ts';
 import { systemClock, type KeyValueStore } from './domain/ports.ts';
 import { MemoryStore } from './adapters/memory-store.ts';
 import { RedisStore } from './adapters/redis-store.ts';
+import { startJob } from './jobs/loop.ts';
 import { createDatabase } from './persistence/database.ts';
 import { migrateToLatest } from './persistence/migrate.ts';
 import { resolveSecrets } from './secrets.ts';
@@ -30,8 +31,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   if (embedded) await migrateToLatest(database.db);
   const kv: KeyValueStore = config.redisUrl ? new RedisStore(config.redisUrl) : new MemoryStore();
 
-  const { app } = await buildApp({ config, secrets, database, kv, clock: systemClock });
+  const { app, jobs } = await buildApp({ config, secrets, database, kv, clock: systemClock });
   await app.listen({ host: config.host, port: config.port });
+  const running = config.jobsEnabled ? jobs.map((job) => startJob(job, { clock: systemClock, idleMs: 1000, log: app.log })) : [];
   const address = app.server.address();
   const url = typeof address === 'object' && address ? `http://${config.host}:${address.port}` : config.publicBaseUrl;
 
@@ -52,6 +54,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     close: () =>
       (closing ??= (async () => {
         await app.close();
+        await Promise.all(running.map((j) => j.stop()));
         await database.close();
         await kv.close();
       })()),

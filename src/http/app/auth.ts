@@ -1,0 +1,53 @@
+/**
+ * App routes: `Authorization: Bearer <app JWT>`, HS256 with APP_JWT_SECRET, `sub` = customerId,
+ * `exp` enforced. 401 with a reason otherwise. The verified customer id is on `req.customerId`.
+ */
+import type { FastifyInstance } from 'fastify';
+import { errors as joseErrors, jwtVerify } from 'jose';
+import { result } from '../../domain/errors.ts';
+import { bearerToken } from '../bearer.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    customerId?: string;
+  }
+}
+
+export interface AppAuthOptions {
+  readonly secret: Uint8Array;
+  readonly now: () => Date;
+}
+
+export type AppTokenCheck = { ok: true; customerId: string } | { ok: false; reason: string };
+
+export async function verifyAppToken(token: string | undefined, o: AppAuthOptions): Promise<AppTokenCheck> {
+  if (!token) return { ok: false, reason: 'missing bearer token' };
+  try {
+    const { payload } = await jwtVerify(token, o.secret, {
+      algorithms: ['HS256'],
+      requiredClaims: ['sub', 'exp'],
+      currentDate: o.now(),
+    });
+    if (typeof payload.sub !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(payload.sub)) {
+      return { ok: false, reason: 'token subject is not a customer id' };
+    }
+    return { ok: true, customerId: payload.sub };
+  } catch (err) {
+    if (err instanceof joseErrors.JWTExpired) return { ok: false, reason: 'token expired' };
+    if (err instanceof joseErrors.JWTClaimValidationFailed) return { ok: false, reason: `token claim ${err.claim} invalid` };
+    return { ok: false, reason: 'token invalid' };
+  }
+}
+
+/** Requires a valid app JWT on every route of this (encapsulated) context. */
+export function requireAppUser(app: FastifyInstance, o: AppAuthOptions): void {
+  app.decorateRequest('customerId', undefined);
+  app.addHook('onRequest', async (req, reply) => {
+    const check = await verifyAppToken(bearerToken(req), o);
+    if (!check.ok) {
+      req.log.warn({ reason: check.reason }, 'app request refused');
+      return reply.code(401).send({ result: result('ACCESS_DENIED', `Unauthorized: ${check.reason}`) });
+    }
+    req.customerId = check.customerId;
+  });
+}
