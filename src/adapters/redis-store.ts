@@ -12,8 +12,9 @@ export class RedisStore implements KeyValueStore {
   constructor(url: string, private readonly prefix = 'mpp:') {
     this.redis = new Redis(url, {
       // Fail commands fast while Redis is away instead of queueing them forever; callers degrade.
+      // The offline queue only bridges the first connect and short reconnects: commandTimeout caps it.
       maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
+      enableOfflineQueue: true,
       connectTimeout: 2000,
       commandTimeout: 1000,
       lazyConnect: false,

@@ -1,0 +1,60 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoDir } from '../support/shared.ts';
+
+function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  let out = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: repoDir,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (out += String(d)));
+  child.stderr!.on('data', (d) => (out += String(d)));
+  return { child, output: () => out };
+}
+
+const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+async function waitFor(predicate: () => boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('the service process', () => {
+  it('starts on the embedded defaults, serves /healthz and prints where its data and dev keys are', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mpp-proc-'));
+    const { child, output } = start({ DATA_DIR: dataDir, PORT: '0', JOBS_ENABLED: 'false' });
+    try {
+      await waitFor(() => /"url":"(http:[^"]+)"/.test(output()), 25_000);
+      const url = /"url":"(http:[^"]+)"/.exec(output())![1]!;
+      const res = await fetch(`${url}/healthz`);
+      expect(res.status).toBe(200);
+      expect(output()).toContain(`embedded PGlite in ${dataDir}`);
+      expect(output()).toContain(join(dataDir, 'dev-keys', 'mpp.dev.pkcs8.pem'));
+      const done = exited(child);
+      child.kill('SIGTERM');
+      expect(await done).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 40_000);
+
+  it('refuses to start on bad configuration, naming every bad variable in one message', async () => {
+    const { child, output } = start({ PORT: 'abc', ACCESS_TOKEN_TTL_SECONDS: '600', CODE_IDENTIFICATION_MODE: 'MAYBE' });
+    const code = await exited(child);
+    expect(code).toBe(78);
+    const text = output();
+    expect(text).toContain('Bad configuration');
+    expect(text).toContain('PORT');
+    expect(text).toContain('ACCESS_TOKEN_TTL_SECONDS');
+    expect(text).toContain('CODE_IDENTIFICATION_MODE');
+    expect(text.match(/Bad configuration/g)).toHaveLength(1);
+  }, 30_000);
+});
