@@ -1,0 +1,97 @@
+import { expect } from 'vitest';
+import { compileCodeRules, type CodeRuleSet, type WireCodeRule } from '../../../src/domain/codes/rules.ts';
+
+// ---- EMVCo payloads, built independently of the code under test ----
+
+/** A data object: a primitive value, or a template given as its nested objects. */
+export type Tlv = readonly [tag: string, value: string | readonly Tlv[]];
+
+export function tlv(objects: readonly Tlv[]): string {
+  return objects
+    .map(([tag, value]) => {
+      const v = typeof value === 'string' ? value : tlv(value);
+      return `${tag}${String(v.length).padStart(2, '0')}${v}`;
+    })
+    .join('');
+}
+
+/** Bit-by-bit CRC16-CCITT (poly 0x1021, init 0xFFFF) over UTF-8 bytes: no table, no shared code. */
+export function crc16(text: string): string {
+  let crc = 0xffff;
+  for (const byte of new TextEncoder().encode(text)) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc.toString(16).toUpperCase().padStart(4, '0');
+}
+
+/** Appends `6304` and the CRC over everything before it, including `6304`. */
+export function withCrc(body: string): string {
+  return `${body}6304${crc16(`${body}6304`)}`;
+}
+
+/** A merchant-presented QR: `000201`, the given objects, then tag 63. */
+export function emvQr(objects: readonly Tlv[]): string {
+  return withCrc(`000201${tlv(objects)}`);
+}
+
+/** A typical static MPM QR with the given merchant account templates and primitives. */
+export function merchantQr(accounts: readonly Tlv[]): string {
+  return emvQr([
+    ['01', '11'],
+    ...accounts,
+    ['52', '5812'],
+    ['53', '702'],
+    ['58', 'SG'],
+    ['59', 'NASI LEMAK KING'],
+    ['60', 'SINGAPORE'],
+    ['62', [['05', 'REF123']]],
+  ]);
+}
+
+// ---- wire rules (§6 shape) ----
+
+/** extendInfo as Alipay+ sends it: a JSON string whose matchResult is a JSON string. */
+export function extendInfo(matchResult: Record<string, unknown>): string {
+  return JSON.stringify({ matchResult: JSON.stringify(matchResult) });
+}
+
+type Action = WireCodeRule['postCodeMatchAction'];
+type EmvMatchRule = NonNullable<WireCodeRule['codeMatchPattern']['emvMatchRules']>[number];
+
+export interface RuleOptions {
+  priority?: number;
+  action?: Action;
+  matchResult?: Record<string, unknown>;
+}
+
+const DECODE: Action = { postCodeMatchActionType: 'DECODE' };
+
+function rule(pattern: WireCodeRule['codeMatchPattern'], o: RuleOptions): WireCodeRule {
+  return {
+    codeMatchPattern: { ...pattern, ...(o.priority !== undefined && { priority: o.priority }) },
+    postCodeMatchAction: o.action ?? DECODE,
+    extendInfo: extendInfo(o.matchResult ?? { routerType: 'AC_CODE' }),
+  };
+}
+
+export const prefixRule = (prefix: string, o: RuleOptions = {}) => rule({ matchMethod: 'PREFIX', prefix }, o);
+export const regexRule = (regex: string, o: RuleOptions = {}) => rule({ matchMethod: 'REGEX', regex }, o);
+export const emvRule = (emvMatchRules: EmvMatchRule[], o: RuleOptions = {}) =>
+  rule({ matchMethod: 'EMVCO', emvMatchRules }, o);
+
+/** Sub-tag condition of a merchant account template (`primitiveMerchant: false`). */
+export const subTag = (tag: string, value?: string): EmvMatchRule => ({
+  primitiveMerchant: false,
+  extendedMerchantTag: tag,
+  ...(value !== undefined && { extendedMerchantValue: value }),
+});
+
+export const openUrl = (a: Omit<Action, 'postCodeMatchActionType'>): Action => ({ postCodeMatchActionType: 'OPEN_URL', ...a });
+
+/** Compiles the rules and insists that none was rejected. */
+export function ruleSetOf(...rules: WireCodeRule[]): CodeRuleSet {
+  const { ruleSet, rejected } = compileCodeRules('test-1', rules);
+  expect(rejected).toEqual([]);
+  return ruleSet;
+}
