@@ -15,6 +15,7 @@ import { paymentRoutes } from './http/alipayplus/payments.ts';
 import { createMetrics, installMetrics, type Metrics } from './http/metrics.ts';
 import { requireAppUser } from './http/app/auth.ts';
 import { requireOpsToken } from './http/ops/auth.ts';
+import { installRateLimit } from './http/rate-limit.ts';
 import type { Job } from './jobs/loop.ts';
 import { customerRoutes } from './http/ops/customers.ts';
 import { httpStatusFor, mapError } from './http/result-mapper.ts';
@@ -146,6 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   await app.register(
     async (ops) => {
       requireOpsToken(ops, secrets.opsApiToken);
+      installRateLimit(ops, { kv, limit: config.rateLimitOpsPerMinute, windowMs: 60_000, scope: 'ops' });
       await ops.register(customerRoutes, { customers });
     },
     { prefix: '/ops/v1' },
@@ -154,6 +156,13 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   await app.register(
     async (appRoutes) => {
       requireAppUser(appRoutes, { secret: secrets.appJwtSecret, now: () => clock.now() });
+      installRateLimit(appRoutes, {
+        kv,
+        limit: config.rateLimitAppPerMinute,
+        windowMs: 60_000,
+        scope: 'app',
+        clientOf: (req) => req.customerId ?? req.ip,
+      });
       void appRoutes;
     },
     { prefix: '/app/v1' },

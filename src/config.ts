@@ -80,6 +80,8 @@ const schema = z
     REQUEST_TIMEOUT_MS: z.preprocess(emptyToUndefined, intFrom(100, 60_000).default(7000)),
     DB_POOL_SIZE: z.preprocess(emptyToUndefined, intFrom(1, 200).default(10)),
     JOBS_ENABLED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('true')),
+    RATE_LIMIT_APP_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(600)),
+    RATE_LIMIT_OPS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(1200)),
   });
 
 type Parsed = z.infer<typeof schema>;
@@ -116,6 +118,9 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly dbPoolSize: number;
   readonly jobsEnabled: boolean;
+  /** Requests per client per minute on /app and /ops; 0 turns the limit off. */
+  readonly rateLimitAppPerMinute: number;
+  readonly rateLimitOpsPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -165,5 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     dbPoolSize: c.DB_POOL_SIZE,
     jobsEnabled: c.JOBS_ENABLED === 'true',
+    rateLimitAppPerMinute: c.RATE_LIMIT_APP_PER_MINUTE,
+    rateLimitOpsPerMinute: c.RATE_LIMIT_OPS_PER_MINUTE,
   });
 }
