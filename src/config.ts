@@ -48,8 +48,20 @@ const schema = z
     ALIPAYPLUS_ACQUIRER_ID: z.preprocess(emptyToUndefined, digitsOnly(64).default('2052666000000000')),
     SIGNATURE_MAX_SKEW_SECONDS: z.preprocess(emptyToUndefined, intFrom(1, 86_400).default(600)),
     ORDER_EXPIRY_SECONDS: z.preprocess(emptyToUndefined, intFrom(10, 86_400).default(180)),
-    ACCESS_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, intFrom(1, 31_536_000).default(3600)),
-    REFRESH_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, intFrom(1, 10 * 31_622_400).default(2 * 31_622_400)),
+    // §3 floors on the fields themselves (not in a refinement of the whole object, which zod skips
+    // when any other variable is bad): every bad variable is named in the one message.
+    ACCESS_TOKEN_TTL_SECONDS: z.preprocess(
+      emptyToUndefined,
+      intFrom(1, 31_536_000)
+        .refine((v) => v > ACCESS_TOKEN_TTL_FLOOR_SECONDS, `must be above ${ACCESS_TOKEN_TTL_FLOOR_SECONDS} (§3: access token validity above 10 minutes)`)
+        .default(3600),
+    ),
+    REFRESH_TOKEN_TTL_SECONDS: z.preprocess(
+      emptyToUndefined,
+      intFrom(1, 10 * 31_622_400)
+        .refine((v) => v > REFRESH_TOKEN_TTL_FLOOR_SECONDS, `must be above ${REFRESH_TOKEN_TTL_FLOOR_SECONDS} (§3: refresh token validity above 1.5 years)`)
+        .default(2 * 31_622_400),
+    ),
     AUTH_CODE_TTL_SECONDS: z.preprocess(emptyToUndefined, intFrom(10, 3600).default(300)),
     APP_JWT_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'at least 32 characters').optional()),
     OPS_API_TOKEN: z.preprocess(emptyToUndefined, z.string().min(24, 'at least 24 characters').optional()),
@@ -70,14 +82,6 @@ const schema = z
     REQUEST_TIMEOUT_MS: z.preprocess(emptyToUndefined, intFrom(100, 60_000).default(7000)),
     DB_POOL_SIZE: z.preprocess(emptyToUndefined, intFrom(1, 200).default(10)),
     JOBS_ENABLED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('true')),
-  })
-  .superRefine((c, ctx) => {
-    if (c.ACCESS_TOKEN_TTL_SECONDS <= ACCESS_TOKEN_TTL_FLOOR_SECONDS) {
-      ctx.addIssue({ code: 'custom', path: ['ACCESS_TOKEN_TTL_SECONDS'], message: `must be above ${ACCESS_TOKEN_TTL_FLOOR_SECONDS} (§3: access token validity above 10 minutes)` });
-    }
-    if (c.REFRESH_TOKEN_TTL_SECONDS <= REFRESH_TOKEN_TTL_FLOOR_SECONDS) {
-      ctx.addIssue({ code: 'custom', path: ['REFRESH_TOKEN_TTL_SECONDS'], message: `must be above ${REFRESH_TOKEN_TTL_FLOOR_SECONDS} (§3: refresh token validity above 1.5 years)` });
-    }
   });
 
 type Parsed = z.infer<typeof schema>;
