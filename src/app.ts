@@ -12,6 +12,10 @@ import { result } from './domain/errors.ts';
 import type { Clock, KeyValueStore } from './domain/ports.ts';
 import { installEnvelope } from './http/alipayplus/envelope.ts';
 import { paymentRoutes } from './http/alipayplus/payments.ts';
+import { authorizationRoutes } from './http/alipayplus/authorizations.ts';
+import { authCodeRoutes } from './http/app/auth-codes.ts';
+import { tokenUseCases } from './domain/tokens/use-cases.ts';
+import { tokenRepos, tokenUnitOfWork } from './persistence/tokens-repository.ts';
 import { createMetrics, installMetrics, type Metrics } from './http/metrics.ts';
 import { requireAppUser } from './http/app/auth.ts';
 import { requireOpsToken } from './http/ops/auth.ts';
@@ -104,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const db = database.db;
   const customers = customerUseCases(customerRepository(db));
   const jobs: Job[] = [];
+  const tokens = tokenUseCases({ uow: tokenUnitOfWork(db), repos: tokenRepos(db), clock, lifetimes: config });
 
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
@@ -140,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
         now: () => clock.now(),
       });
       await alipayplus.register(paymentRoutes, { payments: paymentQueries(db) });
+      await alipayplus.register(authorizationRoutes, { tokens, acquirerId: config.alipayPlusAcquirerId });
     },
     { prefix: '/alipayplus/v1' },
   );
@@ -163,7 +169,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
         scope: 'app',
         clientOf: (req) => req.customerId ?? req.ip,
       });
-      void appRoutes;
+      await appRoutes.register(authCodeRoutes, { tokens });
     },
     { prefix: '/app/v1' },
   );

@@ -48,6 +48,8 @@ const schema = z
     ALIPAYPLUS_ACQUIRER_ID: z.preprocess(emptyToUndefined, digitsOnly(64).default('2052666000000000')),
     SIGNATURE_MAX_SKEW_SECONDS: z.preprocess(emptyToUndefined, intFrom(1, 86_400).default(600)),
     ORDER_EXPIRY_SECONDS: z.preprocess(emptyToUndefined, intFrom(10, 86_400).default(180)),
+    // §3 floors on the fields themselves (not in a refinement of the whole object, which zod skips
+    // when any other variable is bad): every bad variable is named in the one message.
     ACCESS_TOKEN_TTL_SECONDS: z.preprocess(
       emptyToUndefined,
       intFrom(1, 31_536_000)

@@ -52,8 +52,39 @@ export interface PaymentStatusHistoryTable {
   changed_at: CreatedAt;
 }
 
+/** §3 one authorization: an auth code exchanged. Revoking it ends its refresh token and every access token under it. */
+export interface GrantsTable {
+  id: string;
+  customer_id: string;
+  auth_code_hash: string | null;
+  scopes: string[];
+  refresh_token_hash: string;
+  refresh_expires_at: Date;
+  revoked_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface AccessTokensTable {
+  token_hash: string;
+  grant_id: string;
+  expires_at: Date;
+  created_at: CreatedAt;
+}
+
+export interface AuthCodesTable {
+  code_hash: string;
+  customer_id: string;
+  scopes: string[];
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   customers: CustomersTable;
   payments: PaymentsTable;
   payment_status_history: PaymentStatusHistoryTable;
+  grants: GrantsTable;
+  access_tokens: AccessTokensTable;
+  auth_codes: AuthCodesTable;
 }

@@ -32,7 +32,7 @@ describe('the service process', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mpp-proc-'));
     const { child, output } = start({ DATA_DIR: dataDir, PORT: '0', JOBS_ENABLED: 'false' });
     try {
-      await waitFor(() => /"url":"(http:[^"]+)"/.test(output()), 25_000);
+      await waitFor(() => /"url":"(http:[^"]+)"/.test(output()), 60_000);
       const url = /"url":"(http:[^"]+)"/.exec(output())![1]!;
       const res = await fetch(`${url}/healthz`);
       expect(res.status).toBe(200);
@@ -44,7 +44,7 @@ describe('the service process', () => {
     } finally {
       child.kill('SIGKILL');
     }
-  }, 40_000);
+  }, 90_000);
 
   it('refuses to start on bad configuration, naming every bad variable in one message', async () => {
     const { child, output } = start({ PORT: 'abc', ACCESS_TOKEN_TTL_SECONDS: '600', CODE_IDENTIFICATION_MODE: 'MAYBE' });

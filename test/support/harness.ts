@@ -212,3 +212,22 @@ export async function createCustomer(app: FastifyInstance, customerId: string, c
   if (res.statusCode !== 201) throw new Error(`customer not created: ${res.statusCode} ${res.body}`);
   return res.json();
 }
+
+/**
+ * An app user's bearer JWT as the wallet's login would mint it: HS256 with TEST_APP_JWT_SECRET,
+ * `sub` = customerId, `exp` = now + expiresInSeconds (negative: already expired). `now` defaults to
+ * the wall clock; pass the test's FakeClock time when the app runs on one.
+ */
+export async function appJwt(
+  customerId: string,
+  o: { expiresInSeconds?: number; now?: Date; secret?: string } = {},
+): Promise<string> {
+  const { SignJWT } = await import('jose');
+  const iat = Math.floor((o.now ?? new Date()).getTime() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(customerId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (o.expiresInSeconds ?? 3600))
+    .sign(new TextEncoder().encode(o.secret ?? TEST_APP_JWT_SECRET));
+}

@@ -102,7 +102,8 @@ export function installEnvelope(app: FastifyInstance, o: EnvelopeOptions): void 
     req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     await checkEnvelope(req, o);
     const body = parseJsonObject(req.rawBody);
-    if (typeof body.pspId === 'string' && body.pspId !== o.pspId) {
+    // Only a well-formed pspId can be "another MPP's"; a malformed one is the route's F PARAM_ILLEGAL.
+    if (typeof body.pspId === 'string' && body.pspId.length >= 1 && body.pspId.length <= 64 && body.pspId !== o.pspId) {
       throw new DomainError('ACCESS_DENIED', 'pspId is not this MPP');
     }
     req.body = body;

@@ -1,0 +1,64 @@
+/** What the §3 use cases need from storage. Implemented in src/persistence/tokens-repository.ts. */
+import type { Customer } from '../customers/customer.ts';
+import type { AuthScope } from './token.ts';
+
+export interface AuthCodeRecord {
+  readonly customerId: string;
+  readonly scopes: readonly AuthScope[];
+  readonly expiresAt: Date;
+  readonly usedAt: Date | undefined;
+}
+
+export interface GrantRecord {
+  readonly id: string;
+  readonly customerId: string;
+  readonly scopes: readonly AuthScope[];
+  readonly refreshExpiresAt: Date;
+  readonly revokedAt: Date | undefined;
+}
+
+export interface AccessTokenRecord {
+  readonly expiresAt: Date;
+  readonly grant: GrantRecord;
+}
+
+export interface NewGrant {
+  readonly id: string;
+  readonly customerId: string;
+  readonly scopes: readonly AuthScope[];
+  /** The auth code it was exchanged for: unique, so one code can never make two grants. */
+  readonly authCodeHash: string;
+  readonly refreshTokenHash: string;
+  readonly refreshExpiresAt: Date;
+  readonly createdAt: Date;
+}
+
+export interface TokenRepos {
+  findCustomer(id: string): Promise<Customer | undefined>;
+
+  insertAuthCode(code: { codeHash: string; customerId: string; scopes: readonly AuthScope[]; expiresAt: Date; createdAt: Date }): Promise<void>;
+  /**
+   * Compare-and-set: marks the code used at `now` when it is unused and unexpired, and returns it.
+   * Exactly one of any number of concurrent callers gets the code; the others get undefined.
+   */
+  claimAuthCode(codeHash: string, now: Date): Promise<AuthCodeRecord | undefined>;
+  /** Reads a code as it is (after a failed claim, to say why). */
+  findAuthCode(codeHash: string): Promise<AuthCodeRecord | undefined>;
+
+  insertGrant(grant: NewGrant): Promise<void>;
+  /**
+   * The grant holding this refresh token, its row locked until the transaction ends (FOR UPDATE),
+   * so a concurrent revocation waits for us or we see it.
+   */
+  lockGrantByRefreshTokenHash(refreshTokenHash: string): Promise<GrantRecord | undefined>;
+
+  insertAccessToken(token: { tokenHash: string; grantId: string; expiresAt: Date; createdAt: Date }): Promise<void>;
+  /** The access token and the grant it was issued under (revoked or not, expired or not). */
+  findAccessToken(tokenHash: string): Promise<AccessTokenRecord | undefined>;
+  /**
+   * Revokes the grant this access token was issued under, and so its refresh token and every
+   * access token of the grant, in one statement. Keeps the first revocation time. Returns the
+   * grant's id, or undefined when the access token is unknown.
+   */
+  revokeGrantOfAccessToken(tokenHash: string, now: Date): Promise<string | undefined>;
+}

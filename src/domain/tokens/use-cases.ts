@@ -1,0 +1,150 @@
+/**
+ * §3 token issuance: auth codes for the app, applyToken (AUTHORIZATION_CODE and REFRESH_TOKEN),
+ * cancelToken and inquiryUserInfo for Alipay+.
+ *
+ * Decisions where §3 is silent (our choice):
+ * - A frozen customer gets no auth code, and applyToken / inquiryUserInfo for them answer
+ *   F USER_STATUS_ABNORMAL; a failed applyToken changes nothing, so the code stays usable until it
+ *   expires (unfreezing within its lifetime makes it work). cancelToken works whatever the status.
+ * - cancelToken of a known access token (valid, expired or already revoked) is S SUCCESS and the
+ *   grant is revoked; of an unknown one, F INVALID_TOKEN. Either way the same answer every time
+ *   (the accessToken is cancelToken's idempotency field).
+ * - inquiryUserInfo: a revoked token is F INVALID_TOKEN even when it has also expired.
+ * - A refresh returns the same refresh token with its original expiry (no rotation, §3); the new
+ *   access token's lifetime is the configured one, not capped by the refresh token's expiry.
+ */
+import { requireUsable } from '../customers/customer.ts';
+import { DomainError } from '../errors.ts';
+import type { Clock, UnitOfWork } from '../ports.ts';
+import type { TokenRepos } from './ports.ts';
+import { type AuthScope, expiryAfter, newAuthCode, newGrantId, newToken, normaliseScopes, secretHash } from './token.ts';
+
+export interface TokenLifetimes {
+  readonly authCodeTtlSeconds: number;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+}
+
+export interface TokenDeps {
+  /** Opens one transaction for work that must commit together. */
+  readonly uow: UnitOfWork<TokenRepos>;
+  /** The same repositories outside a transaction, for single-statement work. */
+  readonly repos: TokenRepos;
+  readonly clock: Clock;
+  readonly lifetimes: TokenLifetimes;
+}
+
+export interface IssuedAuthCode {
+  readonly authCode: string;
+  readonly expiresAt: Date;
+  readonly scopes: readonly AuthScope[];
+}
+
+export interface IssuedTokens {
+  readonly grantId: string;
+  readonly customerId: string;
+  readonly accessToken: string;
+  readonly accessTokenExpiresAt: Date;
+  readonly refreshToken: string;
+  readonly refreshTokenExpiresAt: Date;
+}
+
+export type ApplyTokenInput =
+  | { readonly grantType: 'AUTHORIZATION_CODE'; readonly authCode: string }
+  | { readonly grantType: 'REFRESH_TOKEN'; readonly refreshToken: string };
+
+export interface UserInfo {
+  readonly userId: string;
+  readonly scopes: readonly AuthScope[];
+}
+
+export function tokenUseCases(deps: TokenDeps) {
+  const { uow, repos, clock, lifetimes } = deps;
+
+  async function exchangeAuthCode(authCode: string): Promise<IssuedTokens> {
+    const now = clock.now();
+    const codeHash = secretHash(authCode);
+    return uow.run(async (r) => {
+      // §3 an authCode works once: one compare-and-set, exactly one winner among concurrent callers.
+      const code = await r.claimAuthCode(codeHash, now);
+      if (!code) {
+        const seen = await r.findAuthCode(codeHash);
+        if (!seen) throw new DomainError('INVALID_CODE');
+        if (seen.usedAt) throw new DomainError('USED_CODE');
+        throw new DomainError('EXPIRED_CODE');
+      }
+      // Throwing here rolls the claim back: a refused exchange changes nothing.
+      const customer = requireUsable(await r.findCustomer(code.customerId));
+      const grantId = newGrantId();
+      const refreshToken = newToken();
+      const accessToken = newToken();
+      const refreshTokenExpiresAt = expiryAfter(now, lifetimes.refreshTokenTtlSeconds);
+      const accessTokenExpiresAt = expiryAfter(now, lifetimes.accessTokenTtlSeconds);
+      await r.insertGrant({
+        id: grantId,
+        customerId: customer.id,
+        scopes: code.scopes,
+        authCodeHash: codeHash,
+        refreshTokenHash: secretHash(refreshToken),
+        refreshExpiresAt: refreshTokenExpiresAt,
+        createdAt: now,
+      });
+      await r.insertAccessToken({ tokenHash: secretHash(accessToken), grantId, expiresAt: accessTokenExpiresAt, createdAt: now });
+      return { grantId, customerId: customer.id, accessToken, accessTokenExpiresAt, refreshToken, refreshTokenExpiresAt };
+    });
+  }
+
+  async function refresh(refreshToken: string): Promise<IssuedTokens> {
+    const now = clock.now();
+    return uow.run(async (r) => {
+      // The grant row stays locked until we commit: a concurrent cancelToken either revoked it
+      // before (we see revoked_at and refuse) or waits and revokes after (our token dies with it).
+      const grant = await r.lockGrantByRefreshTokenHash(secretHash(refreshToken));
+      if (!grant || grant.revokedAt) throw new DomainError('INVALID_REFRESH_TOKEN');
+      if (grant.refreshExpiresAt.getTime() <= now.getTime()) throw new DomainError('EXPIRED_REFRESH_TOKEN');
+      const customer = requireUsable(await r.findCustomer(grant.customerId));
+      const accessToken = newToken();
+      const accessTokenExpiresAt = expiryAfter(now, lifetimes.accessTokenTtlSeconds);
+      await r.insertAccessToken({ tokenHash: secretHash(accessToken), grantId: grant.id, expiresAt: accessTokenExpiresAt, createdAt: now });
+      // §3 no rotation: the refresh token and its expiry stay as they were.
+      return { grantId: grant.id, customerId: customer.id, accessToken, accessTokenExpiresAt, refreshToken, refreshTokenExpiresAt: grant.refreshExpiresAt };
+    });
+  }
+
+  return {
+    /** `POST /app/v1/authCodes`: a single-use code for the app's logged-in customer (§3). */
+    async issueAuthCode(customerId: string, scopes?: readonly AuthScope[]): Promise<IssuedAuthCode> {
+      const now = clock.now();
+      requireUsable(await repos.findCustomer(customerId));
+      const authCode = newAuthCode();
+      const normalised = normaliseScopes(scopes);
+      const expiresAt = expiryAfter(now, lifetimes.authCodeTtlSeconds);
+      await repos.insertAuthCode({ codeHash: secretHash(authCode), customerId, scopes: normalised, expiresAt, createdAt: now });
+      return { authCode, expiresAt, scopes: normalised };
+    },
+
+    /** applyToken (§3). */
+    applyToken(input: ApplyTokenInput): Promise<IssuedTokens> {
+      return input.grantType === 'AUTHORIZATION_CODE' ? exchangeAuthCode(input.authCode) : refresh(input.refreshToken);
+    },
+
+    /** cancelToken (§3): revokes the access token's grant, so the refresh token too. Idempotent. */
+    async cancelToken(accessToken: string): Promise<{ grantId: string }> {
+      const grantId = await repos.revokeGrantOfAccessToken(secretHash(accessToken), clock.now());
+      if (!grantId) throw new DomainError('INVALID_TOKEN');
+      return { grantId };
+    },
+
+    /** inquiryUserInfo (§3): the user behind a valid access token. */
+    async inquiryUserInfo(accessToken: string): Promise<UserInfo> {
+      const now = clock.now();
+      const token = await repos.findAccessToken(secretHash(accessToken));
+      if (!token || token.grant.revokedAt) throw new DomainError('INVALID_TOKEN');
+      if (token.expiresAt.getTime() <= now.getTime()) throw new DomainError('EXPIRED_ACCESS_TOKEN');
+      const customer = requireUsable(await repos.findCustomer(token.grant.customerId));
+      return { userId: customer.id, scopes: token.grant.scopes };
+    },
+  };
+}
+
+export type TokenUseCases = ReturnType<typeof tokenUseCases>;

@@ -1,0 +1,128 @@
+/**
+ * §3 storage: auth codes, grants and access tokens, by their SHA-256 digests only. The
+ * single-use and revocation rules are enforced here, in Postgres: a compare-and-set UPDATE claims
+ * a code, a unique key allows one grant per code, a row lock orders refresh against revocation.
+ */
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Customer } from '../domain/customers/customer.ts';
+import type { UnitOfWork } from '../domain/ports.ts';
+import type { AccessTokenRecord, AuthCodeRecord, GrantRecord, TokenRepos } from '../domain/tokens/ports.ts';
+import type { AuthScope } from '../domain/tokens/token.ts';
+import { findCustomer } from './customers-repository.ts';
+import type { AuthCodesTable, Database, GrantsTable } from './schema.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+// Rows only ever hold scopes that passed the allow-list (the app route validates them).
+const toScopes = (s: string[]) => s as AuthScope[];
+
+function toAuthCode(row: Pick<Selectable<AuthCodesTable>, 'customer_id' | 'scopes' | 'expires_at' | 'used_at'>): AuthCodeRecord {
+  return { customerId: row.customer_id, scopes: toScopes(row.scopes), expiresAt: row.expires_at, usedAt: row.used_at ?? undefined };
+}
+
+type GrantRow = Pick<Selectable<GrantsTable>, 'id' | 'customer_id' | 'scopes' | 'refresh_expires_at' | 'revoked_at'>;
+
+function toGrant(row: GrantRow): GrantRecord {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    scopes: toScopes(row.scopes),
+    refreshExpiresAt: row.refresh_expires_at,
+    revokedAt: row.revoked_at ?? undefined,
+  };
+}
+
+const grantColumns = ['id', 'customer_id', 'scopes', 'refresh_expires_at', 'revoked_at'] as const;
+
+export function tokenRepos(db: Db): TokenRepos {
+  return {
+    findCustomer: (id): Promise<Customer | undefined> => findCustomer(db, id),
+
+    async insertAuthCode(c) {
+      await db
+        .insertInto('auth_codes')
+        .values({ code_hash: c.codeHash, customer_id: c.customerId, scopes: [...c.scopes], expires_at: c.expiresAt, created_at: c.createdAt })
+        .execute();
+    },
+
+    async claimAuthCode(codeHash, now) {
+      const row = await db
+        .updateTable('auth_codes')
+        .set({ used_at: now })
+        .where('code_hash', '=', codeHash)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returning(['customer_id', 'scopes', 'expires_at', 'used_at'])
+        .executeTakeFirst();
+      return row ? toAuthCode(row) : undefined;
+    },
+
+    async findAuthCode(codeHash) {
+      const row = await db
+        .selectFrom('auth_codes')
+        .select(['customer_id', 'scopes', 'expires_at', 'used_at'])
+        .where('code_hash', '=', codeHash)
+        .executeTakeFirst();
+      return row ? toAuthCode(row) : undefined;
+    },
+
+    async insertGrant(g) {
+      await db
+        .insertInto('grants')
+        .values({
+          id: g.id,
+          customer_id: g.customerId,
+          auth_code_hash: g.authCodeHash,
+          scopes: [...g.scopes],
+          refresh_token_hash: g.refreshTokenHash,
+          refresh_expires_at: g.refreshExpiresAt,
+          created_at: g.createdAt,
+        })
+        .execute();
+    },
+
+    async lockGrantByRefreshTokenHash(refreshTokenHash) {
+      const row = await db
+        .selectFrom('grants')
+        .select(grantColumns)
+        .where('refresh_token_hash', '=', refreshTokenHash)
+        .forUpdate()
+        .executeTakeFirst();
+      return row ? toGrant(row) : undefined;
+    },
+
+    async insertAccessToken(t) {
+      await db
+        .insertInto('access_tokens')
+        .values({ token_hash: t.tokenHash, grant_id: t.grantId, expires_at: t.expiresAt, created_at: t.createdAt })
+        .execute();
+    },
+
+    async findAccessToken(tokenHash): Promise<AccessTokenRecord | undefined> {
+      const row = await db
+        .selectFrom('access_tokens as t')
+        .innerJoin('grants as g', 'g.id', 't.grant_id')
+        .select(['t.expires_at', 'g.id', 'g.customer_id', 'g.scopes', 'g.refresh_expires_at', 'g.revoked_at'])
+        .where('t.token_hash', '=', tokenHash)
+        .executeTakeFirst();
+      return row ? { expiresAt: row.expires_at, grant: toGrant(row) } : undefined;
+    },
+
+    async revokeGrantOfAccessToken(tokenHash, now) {
+      const row = await db
+        .updateTable('grants')
+        .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(now)) }))
+        .where('id', '=', (eb) => eb.selectFrom('access_tokens').select('grant_id').where('token_hash', '=', tokenHash))
+        .returning('id')
+        .executeTakeFirst();
+      return row?.id;
+    },
+  };
+}
+
+/** Runs §3 work in one transaction with the repositories bound to it. */
+export function tokenUnitOfWork(db: Kysely<Database>): UnitOfWork<TokenRepos> {
+  return {
+    run: (work) => db.transaction().execute((trx) => work(tokenRepos(trx))),
+  };
+}
