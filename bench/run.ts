@@ -8,7 +8,7 @@
  * the targets, and the results appended to bench/results/. See bench/lib/args.ts for the options.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from './lib/args.ts';
 import { opsPost } from './lib/clients.ts';
@@ -22,7 +22,7 @@ import { machine, recordRun } from './lib/results.ts';
 import { machineCpuSeconds, type ProcessSampler } from './lib/sampler.ts';
 import { type HelperProcess, type RunningService, startFakeAlipayPlus, startFloorServer, startService } from './lib/service.ts';
 import { codesText, notesText, textTable } from './lib/table.ts';
-import { checkTargets } from './lib/targets.ts';
+import { checkTargets, type TargetCheck } from './lib/targets.ts';
 import { applyToken } from './scenarios/apply-token.ts';
 import { floor } from './scenarios/floor.ts';
 import { identify } from './scenarios/identify.ts';
@@ -61,10 +61,74 @@ function stamp(d: Date): string {
   return d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
+interface Processes {
+  readonly fake: HelperProcess;
+  readonly floor: HelperProcess;
+  readonly service: RunningService;
+  startAnother(name: string): Promise<RunningService>;
+}
+
+/** The fake Alipay+ first (the service loads its code rules at start), the floor server, the service. */
+async function startProcesses(options: BenchOptions, runId: string, db: BenchDatabase, logDir: string): Promise<Processes> {
+  const fake = await startFakeAlipayPlus({ rules: 1000, rulesVersion: `bench-${runId}`, logDir });
+  const floorServer = await startFloorServer({ databaseUrl: db.url, logDir });
+  log(`floor server: synchronous_commit=${floorServer.synchronousCommit}`);
+  if (options.profile) mkdirSync(PROFILE_DIR, { recursive: true });
+  const common = { databaseUrl: db.url, redisUrl: REDIS_URL, dataDir: join(logDir, 'data'), alipayPlusBaseUrl: fake.url, logDir };
+  const service = await startService({ ...common, name: 'service-1', nodeArgs: options.profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [] });
+  return { fake, floor: floorServer, service, startAnother: (name) => startService({ ...common, name }) };
+}
+
+/** Each scenario in turn; a scenario that throws is a failed row and the rest still run. */
+async function runScenarios(scenarios: readonly Scenario[], ctx: BenchContext, rows: Row[]): Promise<boolean> {
+  let failed = false;
+  for (const scenario of scenarios) {
+    log(`> ${scenario.name}`);
+    let produced: Row[];
+    try {
+      produced = await scenario.run(ctx);
+    } catch (err) {
+      failed = true;
+      const message = err instanceof Error ? err.message : String(err);
+      produced = [{ scenario: scenario.name, label: scenario.name, status: 'failed', reason: message.split('\n')[0], notes: [message] }];
+    }
+    for (const r of produced) {
+      log(`  ${r.label.trim()}: ${r.status === 'ok' ? `${Math.round(r.rate ?? 0)} ${r.unit}, p99 ${r.p99Ms ?? '-'} ms ${codesText(r)}` : `${r.status} (${r.reason})`}`);
+    }
+    rows.push(...produced);
+    if (ctx.service.child.exited()) throw new Error(`the service died during ${scenario.name}:\n${ctx.service.child.tail()}`);
+  }
+  return failed;
+}
+
+function report(o: {
+  options: BenchOptions;
+  rows: readonly Row[];
+  targets: readonly TargetCheck[];
+  synchronousCommit: string;
+  serviceStartRssMb: number;
+  servicePeakRssMb: number;
+  profile: readonly string[] | undefined;
+}): string {
+  const { options } = o;
+  const span = options.soakSeconds ? `${options.soakSeconds} s soak` : `${options.durationSeconds} s per scenario`;
+  return [
+    '',
+    textTable(o.rows),
+    '',
+    `service RSS ${o.serviceStartRssMb.toFixed(0)} MB after start, peak (VmHWM) ${o.servicePeakRssMb.toFixed(0)} MB; synchronous_commit=${o.synchronousCommit}; ${span}`,
+    ...notesText(o.rows).map((n) => `- ${n}`),
+    ...(o.targets.length ? ['', 'targets (issue 8):', ...o.targets.map((t) => `  ${t.verdict.padEnd(7)} ${t.target}: ${t.measured}`)] : []),
+    ...(o.profile ? ['', ...o.profile] : []),
+    '',
+  ].join('\n');
+}
+
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2), process.env);
   const scenarios = chooseScenarios(options);
   const started = new Date();
+  const loadAverageAtStart = loadavg()[0]!;
   const runId = `b${started.getTime().toString(36)}`;
   const logDir = mkdtempSync(join(tmpdir(), 'mpp-bench-'));
   let db: BenchDatabase | undefined;
@@ -84,24 +148,16 @@ async function main(): Promise<number> {
 
   try {
     const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+    log(`load average ${loadAverageAtStart.toFixed(1)} on ${availableParallelism()} cores at start`);
     log(`bench ${runId}: ${scenarios.map((s) => s.name).join(', ')} (${options.durationSeconds} s each, ${options.connections} connections; logs in ${logDir})`);
     db = await createBenchDatabase(DATABASE_URL, `bench_${stamp(started)}_${process.pid}`);
     const settings = await db.pool.query<{ sc: string; v: string }>(`select current_setting('synchronous_commit') as sc, current_setting('server_version') as v`);
     const synchronousCommit = settings.rows[0]!.sc;
     log(`database ${db.name} migrated; synchronous_commit=${synchronousCommit}`);
 
-    const fake = await startFakeAlipayPlus({ rules: 1000, rulesVersion: `bench-${runId}`, logDir });
-    const floorServer: HelperProcess = await startFloorServer({ databaseUrl: db.url, logDir });
-    log(`floor server: synchronous_commit=${floorServer.synchronousCommit}`);
-    if (options.profile) mkdirSync(PROFILE_DIR, { recursive: true });
-    const serviceOptions = { databaseUrl: db.url, redisUrl: REDIS_URL, dataDir: join(logDir, 'data'), alipayPlusBaseUrl: fake.url, logDir };
-    const service = await startService({
-      ...serviceOptions,
-      name: 'service-1',
-      nodeArgs: options.profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [],
-    });
+    const p = await startProcesses(options, runId, db, logDir);
     const customerId = `bench-${runId}`;
-    const created = await opsPost(service.url, '/ops/v1/customers', { customerId, currency: 'KRW', status: 'NORMAL' });
+    const created = await opsPost(p.service.url, '/ops/v1/customers', { customerId, currency: 'KRW', status: 'NORMAL' });
     if (created.status !== 201) throw new Error(`customer not created: ${created.status} ${created.text}`);
 
     const rows: Row[] = [];
@@ -112,35 +168,22 @@ async function main(): Promise<number> {
       logDir,
       db,
       redisUrl: REDIS_URL,
-      floor: floorServer,
-      fake,
-      service,
+      floor: p.floor,
+      fake: p.fake,
+      service: p.service,
       customerId,
       rows,
       facts: new Map(),
-      startService: (name) => startService({ ...serviceOptions, name }),
+      startService: p.startAnother,
       measure: (job, processes, hooks) => measure(job, processes, logDir, windows, hooks),
       log,
     };
+    failed = await runScenarios(scenarios, ctx, rows);
 
-    for (const scenario of scenarios) {
-      log(`> ${scenario.name}`);
-      let produced: Row[];
-      try {
-        produced = await scenario.run(ctx);
-      } catch (err) {
-        failed = true;
-        const message = err instanceof Error ? err.message : String(err);
-        produced = [{ scenario: scenario.name, label: scenario.name, status: 'failed', reason: message.split('\n')[0], notes: [message] }];
-      }
-      for (const r of produced) log(`  ${r.label.trim()}: ${r.status === 'ok' ? `${Math.round(r.rate ?? 0)} ${r.unit}, p99 ${r.p99Ms ?? '-'} ms ${codesText(r)}` : `${r.status} (${r.reason})`}`);
-      rows.push(...produced);
-      if (service.child.exited()) throw new Error(`the service died during ${scenario.name}:\n${service.child.tail()}`);
-    }
-
-    const servicePeakRssMb = service.sampler.peakMb();
-    const serviceStartRssMb = service.sampler.series()[0]?.rssMb ?? 0;
-    await Promise.all([service.stop(), floorServer.child.stop(), fake.child.stop()]);
+    const servicePeakRssMb = p.service.sampler.peakMb();
+    const serviceStartRssMb = p.service.sampler.series()[0]?.rssMb ?? 0;
+    // The service writes its CPU profile as it exits.
+    await Promise.all([p.service.stop(), p.floor.child.stop(), p.fake.child.stop()]);
     let profile: string[] | undefined;
     if (options.profile) {
       const file = newestProfile(PROFILE_DIR, started.getTime());
@@ -150,23 +193,14 @@ async function main(): Promise<number> {
     // Every target in a full run; in a partial one (--only, --profile, --soak) those it measured.
     const partial = Boolean(options.only || options.profile || options.soakSeconds);
     const targets = options.smoke ? [] : checkTargets(rows, servicePeakRssMb).filter((t) => !partial || t.verdict !== 'n/a');
-    const out = [
-      '',
-      textTable(rows),
-      '',
-      `service RSS ${serviceStartRssMb.toFixed(0)} MB after start, peak (VmHWM) ${servicePeakRssMb.toFixed(0)} MB; synchronous_commit=${synchronousCommit}; ${options.soakSeconds ? `${options.soakSeconds} s soak` : `${options.durationSeconds} s per scenario`}`,
-      ...notesText(rows).map((n) => `- ${n}`),
-      ...(targets.length ? ['', 'targets (issue 8):', ...targets.map((t) => `  ${t.verdict.padEnd(7)} ${t.target}: ${t.measured}`)] : []),
-      ...(profile ? ['', ...profile] : []),
-      '',
-    ];
-    process.stdout.write(out.join('\n'));
+    process.stdout.write(report({ options, rows, targets, synchronousCommit, serviceStartRssMb, servicePeakRssMb, profile }));
     if (options.record) {
       const written = recordRun({
         machine: machine(`PostgreSQL ${settings.rows[0]!.v}`),
         options,
         command,
         synchronousCommit,
+        loadAverageAtStart,
         serviceStartRssMb,
         servicePeakRssMb,
         rows,

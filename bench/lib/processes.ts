@@ -34,6 +34,15 @@ export interface Child {
 
 const running = new Set<Child>();
 
+/**
+ * UV_THREADPOOL_SIZE, when the bench is run with it, reaches every child: asynchronous
+ * crypto.sign runs on that pool, and its size against the cores is worth measuring.
+ */
+function threadPool(): Record<string, string> {
+  const size = process.env.UV_THREADPOOL_SIZE;
+  return size ? { UV_THREADPOOL_SIZE: size } : {};
+}
+
 /** Every child still running, for the orchestrator's cleanup on failure or ctrl-c. */
 export function runningChildren(): readonly Child[] {
   return [...running];
@@ -44,7 +53,7 @@ export function startChild(o: ChildOptions): Child {
   const log = createWriteStream(logFile);
   const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', o.script, ...(o.args ?? [])], {
     cwd: repoDir,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...o.env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...threadPool(), ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (proc.pid === undefined) throw new Error(`${o.name} did not start`);

@@ -22,6 +22,8 @@ export interface Machine {
   readonly node: string;
   readonly commit: string;
   readonly postgres: string;
+  /** UV_THREADPOOL_SIZE given to the service and floor server (asynchronous signing runs there). */
+  readonly threadPoolSize: string;
 }
 
 const run = (cmd: string, args: string[]) => {
@@ -44,6 +46,7 @@ export function machine(postgres: string): Machine {
     node: process.version,
     commit: `${run('git', ['rev-parse', '--short', 'HEAD'])}${dirty}`,
     postgres,
+    threadPoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
   };
 }
 
@@ -52,6 +55,8 @@ export interface RunRecord {
   readonly options: BenchOptions;
   readonly command: string;
   readonly synchronousCommit: string;
+  /** The machine's 1-minute load average when the run began (others' work skews the numbers). */
+  readonly loadAverageAtStart: number;
   readonly serviceStartRssMb: number | undefined;
   readonly servicePeakRssMb: number | undefined;
   readonly rows: readonly Row[];
@@ -70,7 +75,7 @@ export function recordRun(r: RunRecord): { jsonl: string; markdown: string } {
     '',
     `\`${r.command}\` — ${r.options.durationSeconds} s per scenario, ${r.options.connections} connections`,
     '',
-    `Machine: ${m.nproc} x ${m.cpuModel}, node ${m.node}, ${m.postgres}, synchronous_commit=${r.synchronousCommit}  `,
+    `Machine: ${m.nproc} x ${m.cpuModel}, node ${m.node}, ${m.postgres}, synchronous_commit=${r.synchronousCommit}, load average ${r.loadAverageAtStart.toFixed(1)} at start, UV_THREADPOOL_SIZE ${m.threadPoolSize}  `,
     `\`${m.uname}\``,
     '',
     markdownTable(r.rows),
