@@ -41,7 +41,8 @@ export function bodyMaker(spec: BodySpec): { readonly count: number; make(i: num
       let out = text;
       vary.forEach((v, k) => {
         const value = 'values' in v ? values[k]![i % values[k]!.length]! : `${v.prefix}${i}`;
-        out = out.replace(`"${placeholder(k)}"`, `"${value}"`);
+        // A function, so a `$` in a value is not read as a replacement pattern.
+        out = out.replace(`"${placeholder(k)}"`, () => `"${value}"`);
       });
       return out;
     },
