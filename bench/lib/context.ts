@@ -1,0 +1,130 @@
+/** What a scenario gets (the running processes, the options, earlier rows) and what it returns. */
+import type { BenchDatabase } from './database.ts';
+import type { LoadHooks } from './load-runner.ts';
+import type { LoadJob, LoadOutcome, ValidationSummary } from './load-job.ts';
+import type { ProcessSampler } from './sampler.ts';
+import type { HelperProcess, RunningService } from './service.ts';
+
+export interface BenchOptions {
+  /** CI: every scenario about 2 s, small preloads, no targets checked, nothing recorded. */
+  readonly smoke: boolean;
+  readonly durationSeconds: number;
+  readonly connections: number;
+  /** Run only these scenarios (by name). */
+  readonly only: readonly string[] | undefined;
+  /** `--soak N`: pay for N seconds, RSS every 5 s. */
+  readonly soakSeconds: number | undefined;
+  /** `--profile <scenario>`: the service runs with --cpu-prof; the top self-time functions are printed. */
+  readonly profile: string | undefined;
+  /** Append to bench/results (default on, off for smoke). */
+  readonly record: boolean;
+}
+
+export type RowStatus = 'ok' | 'n/a' | 'failed';
+
+/** One line of the table. */
+export interface Row {
+  /** The scenario's name (F and S rows are found by it for the ratios). */
+  readonly scenario: string;
+  readonly label: string;
+  readonly status: RowStatus;
+  readonly reason?: string;
+  readonly connections?: number;
+  /** Requests per second, or another rate named by `unit`. */
+  readonly rate?: number;
+  readonly unit?: 'req/s' | 'closes/s' | 'notifs/s';
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  readonly non2xx?: number;
+  readonly errors?: number;
+  /** The validation pass: answer -> count. */
+  readonly codes?: Readonly<Record<string, number>>;
+  /** False when the validation pass saw an answer the scenario does not expect. */
+  readonly codesAsExpected?: boolean;
+  readonly rssPeakMb?: number;
+  readonly cpuPercent?: number;
+  readonly notes?: readonly string[];
+  /** Figures a target is checked against that have no column (soak RSS). */
+  readonly extra?: Readonly<Record<string, number>>;
+}
+
+export interface Measured {
+  readonly outcome: LoadOutcome;
+  /** Per measured process (same order as asked): peak RSS and CPU over the timed window. */
+  readonly windows: readonly { rssPeakMb: number; cpuPercent: number | undefined }[];
+  /** The machine's busy CPU over the window, in percent of one core (200 = both cores of two). */
+  readonly machineCpuPercent: number;
+}
+
+export interface BenchContext {
+  readonly options: BenchOptions;
+  /** Short and unique per run: it prefixes every id the bench creates. */
+  readonly runId: string;
+  readonly logDir: string;
+  readonly db: BenchDatabase;
+  readonly redisUrl: string;
+  readonly floor: HelperProcess;
+  readonly fake: HelperProcess;
+  readonly service: RunningService;
+  /** A customer with a KRW wallet, created through the ops API: every pay is for it. */
+  readonly customerId: string;
+  /** Rows so far (the floors come first, for the ratios and for sizing the pre-signed pools). */
+  readonly rows: readonly Row[];
+  /** Facts a scenario leaves for later ones (e.g. an accepted paymentRequestId for inquiryPayment). */
+  readonly facts: Map<string, string>;
+  /** Another service instance on the same database and Redis. */
+  startService(name: string): Promise<RunningService>;
+  /** Runs a load job, measuring the given processes over its timed window. */
+  measure(job: LoadJob, processes: readonly ProcessSampler[], hooks?: LoadHooks): Promise<Measured>;
+  log(message: string): void;
+}
+
+export interface Scenario {
+  readonly name: string;
+  run(ctx: BenchContext): Promise<Row[]>;
+}
+
+export const notAvailable = (scenario: string, label: string, reason: string): Row => ({ scenario, label, status: 'n/a', reason });
+
+/** Whether every answer of the validation pass is one the scenario expects. */
+export function codesMatch(v: ValidationSummary, expected: readonly string[]): boolean {
+  return Object.keys(v.codes).every((k) => expected.some((e) => k.startsWith(e)));
+}
+
+/** A table row from a measured load run against one target. */
+export function loadRow(
+  scenario: string,
+  label: string,
+  m: Measured,
+  o: { expect: readonly string[]; notes?: readonly string[]; extra?: Readonly<Record<string, number>> },
+): Row {
+  if (m.outcome.status === 'route-missing') return { ...notAvailable(scenario, label, 'route missing'), codes: m.outcome.validation.codes };
+  const t = m.outcome.targets[0]!;
+  const pool = m.outcome.pool;
+  const notes = [...(o.notes ?? [])];
+  if (pool.signed && pool.prepared > 1) notes.push(`${pool.prepared} bodies pre-signed in ${pool.prepareSeconds.toFixed(1)} s`);
+  if (pool.replays > 0) notes.push(`prepared bodies ran out: ${pool.replays} requests re-sent an already used body`);
+  if (pool.refilled > 0) notes.push(`${pool.refilled} more signed during the run`);
+  const v = m.outcome.validation;
+  if (v.signatureValid !== undefined && v.signatureValid < v.sent) notes.push(`validation: only ${v.signatureValid}/${v.sent} answer signatures verified`);
+  const asExpected = codesMatch(v, o.expect);
+  if (!asExpected && v.firstBody) notes.push(`first answer: ${v.firstBody}`);
+  return {
+    scenario,
+    label,
+    status: 'ok',
+    connections: t.connections,
+    rate: t.rps,
+    unit: 'req/s',
+    p50Ms: t.p50Ms,
+    p99Ms: t.p99Ms,
+    non2xx: t.non2xx,
+    errors: t.errors + t.timeouts,
+    codes: v.codes,
+    codesAsExpected: asExpected,
+    rssPeakMb: m.windows[0]?.rssPeakMb,
+    cpuPercent: m.windows[0]?.cpuPercent,
+    notes,
+    ...(o.extra ? { extra: o.extra } : {}),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * What a process costs while it is measured, read from /proc (Linux): resident memory sampled
+ * every `intervalMs` (VmRSS; VmHWM is the kernel's own peak), CPU time from /proc/<pid>/stat, and
+ * the whole machine's CPU from /proc/stat, so a report can say how the two cores were split.
+ */
+import { readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+
+function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name is in parentheses and may hold spaces: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy and total CPU seconds of the whole machine so far (all cores). */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const n = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (n[3] ?? 0) + (n[4] ?? 0);
+  const total = n.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
+}
+
+export interface RssPoint {
+  readonly atMs: number;
+  readonly rssMb: number;
+}
+
+/** Samples one process's RSS; windows report the peak and CPU use over a measured stretch. */
+export class ProcessSampler {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly points: RssPoint[] = [];
+  private peakKb = 0;
+
+  constructor(
+    readonly pid: number,
+    private readonly intervalMs = 500,
+  ) {}
+
+  start(): this {
+    const t0 = Date.now();
+    const sample = () => {
+      const kb = statusKb(this.pid, 'VmRSS');
+      if (kb === undefined) return;
+      this.peakKb = Math.max(this.peakKb, kb);
+      this.points.push({ atMs: Date.now() - t0, rssMb: kb / 1024 });
+    };
+    sample();
+    this.timer = setInterval(sample, this.intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** The kernel's peak RSS of the process (VmHWM), or the sampled peak once it has exited. */
+  peakMb(): number {
+    return (statusKb(this.pid, 'VmHWM') ?? this.peakKb) / 1024;
+  }
+
+  series(): readonly RssPoint[] {
+    return this.points;
+  }
+
+  /** Starts a measured stretch; `end()` gives its peak RSS and the CPU the process used in it. */
+  window(): { end(): { rssPeakMb: number; cpuPercent: number | undefined } } {
+    const from = this.points.length;
+    const cpu0 = cpuSeconds(this.pid);
+    const t0 = performance.now();
+    return {
+      end: () => {
+        const cpu1 = cpuSeconds(this.pid);
+        const seconds = (performance.now() - t0) / 1000;
+        const now = statusKb(this.pid, 'VmRSS');
+        const inWindow = this.points.slice(from).map((p) => p.rssMb);
+        if (now !== undefined) inWindow.push(now / 1024);
+        return {
+          rssPeakMb: Math.max(0, ...inWindow),
+          cpuPercent: cpu0 === undefined || cpu1 === undefined || seconds <= 0 ? undefined : ((cpu1 - cpu0) / seconds) * 100,
+        };
+      },
+    };
+  }
+}

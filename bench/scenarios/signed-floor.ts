@@ -1,0 +1,30 @@
+/**
+ * Signed floor S: floor F plus what every Alipay+ route must do (§1): verify one RSA-2048 request
+ * signature and sign the answer with asynchronous crypto.sign. The Alipay+ routes are read against it.
+ */
+import { type BenchContext, loadRow, type Row, type Scenario } from '../lib/context.ts';
+import { presignCount, signedAsAlipayPlus, VALIDATE, warmupSeconds } from '../lib/payloads.ts';
+
+export const signedFloor: Scenario = {
+  name: 'signed-floor',
+  async run(ctx: BenchContext): Promise<Row[]> {
+    const seconds = ctx.options.durationSeconds;
+    const m = await ctx.measure(
+      {
+        name: 'signed-floor',
+        targets: [ctx.floor.url],
+        connections: ctx.options.connections,
+        durationSeconds: seconds,
+        warmupSeconds: warmupSeconds(ctx),
+        method: 'POST',
+        path: '/signed-floor',
+        body: { template: { key: 'x' }, vary: [{ path: ['key'], prefix: `${ctx.runId}-s-` }] },
+        signing: signedAsAlipayPlus,
+        presign: presignCount(ctx, seconds, warmupSeconds(ctx)),
+        validate: VALIDATE,
+      },
+      [ctx.floor.sampler],
+    );
+    return [loadRow('signed-floor', 'signed floor S (verify+insert+sign)', m, { expect: ['200 S SUCCESS'] })];
+  },
+};

@@ -1,0 +1,77 @@
+/**
+ * The expiry sweeper (§4 expiry): time to close 100,000 overdue PROCESSING orders as
+ * F ORDER_IS_CLOSED, driving the job's runOnce in this process until a run finds nothing; then
+ * pay's latency while the sweeper closes another batch, against pay's latency alone.
+ */
+import { routeExists } from '../lib/clients.ts';
+import { type BenchContext, loadRow, notAvailable, type Row, type Scenario } from '../lib/context.ts';
+import { drain, inProcessJobs, moduleExists } from '../lib/jobs.ts';
+import { insertOverdueOrders, NotPossible, stillOpen } from '../lib/orders.ts';
+import { PAY_ACCEPTED, PAY_PATH, payJob } from '../lib/payloads.ts';
+
+export const SWEEPER_MODULE = 'src/jobs/expiry-sweeper.ts';
+export const SWEEPER_JOB = /expir|sweep/i;
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export const sweeper: Scenario = {
+  name: 'sweeper',
+  async run(ctx: BenchContext): Promise<Row[]> {
+    const count = ctx.options.smoke ? 5000 : 100_000;
+    const label = `sweeper (${fmt(count)} overdue orders)`;
+    const duringLabel = 'pay while the sweeper runs';
+    const na = (reason: string) => [notAvailable('sweeper', label, reason), notAvailable('pay-during-sweeper', duringLabel, reason)];
+    if (!moduleExists(SWEEPER_MODULE)) return na(`${SWEEPER_MODULE} missing`);
+    if (!(await routeExists(ctx.service.url, PAY_PATH))) return na('pay route missing (it makes the orders)');
+
+    const jobs = await inProcessJobs(ctx);
+    try {
+      const job = jobs.find(SWEEPER_JOB);
+      if (!job) return na(`no job named like /expir|sweep/ among buildApp's jobs (${jobs.jobs.map((j) => j.name).join(', ') || 'none'})`);
+
+      const alone = await insertOverdueOrders(ctx, count, 1);
+      const cpu0 = process.cpuUsage();
+      const run = await drain(job, { maxSeconds: 600 });
+      const cpu = process.cpuUsage(cpu0);
+      const open = await stillOpen(ctx, alone);
+      const rate = (alone.inserted - open) / run.seconds;
+      const sweeperRow: Row = {
+        scenario: 'sweeper',
+        label,
+        status: 'ok',
+        rate,
+        unit: 'closes/s',
+        codesAsExpected: open === 0,
+        notes: [
+          `${fmt(alone.inserted)} orders inserted in ${alone.seconds.toFixed(1)} s; closed in ${run.seconds.toFixed(2)} s over ${run.batches} runOnce calls`,
+          `sweeper process CPU ${(((cpu.user + cpu.system) / 1e6 / run.seconds) * 100).toFixed(0)}%`,
+          ...(open > 0 ? [`!! ${fmt(open)} orders still PROCESSING after the sweeper said it was done`] : []),
+        ],
+      };
+
+      // The sweeper again, on a batch big enough to last the pay run, while pay is loaded.
+      const seconds = ctx.options.durationSeconds;
+      const during = await insertOverdueOrders(ctx, ctx.options.smoke ? count : Math.min(400_000, Math.max(count, Math.ceil(rate * seconds * 1.2))), 2);
+      let loadEnded = false;
+      let sweeping: ReturnType<typeof drain> | undefined;
+      const m = await ctx.measure(payJob(ctx, { name: 'pay-during-sweeper', prefix: `${ctx.runId}-ps-`, connections: ctx.options.connections }), [ctx.service.sampler], {
+        onStart: () => (sweeping = drain(job, { maxSeconds: 600, until: () => loadEnded })),
+        onEnd: () => (loadEnded = true),
+      });
+      loadEnded = true;
+      const swept = sweeping ? await sweeping : undefined;
+      const notes = swept
+        ? [
+            `the sweeper closed ${fmt(swept.handled)} orders at ${fmt(swept.handled / swept.seconds)}/s under load, ` +
+              (swept.handled >= during.inserted ? `and ran out of work after ${swept.seconds.toFixed(1)} s of the ${seconds} s run` : 'busy the whole run'),
+          ]
+        : [];
+      return [sweeperRow, loadRow('pay-during-sweeper', duringLabel, m, { expect: PAY_ACCEPTED, notes })];
+    } catch (err) {
+      if (err instanceof NotPossible) return na(err.message);
+      throw err;
+    } finally {
+      await jobs.close();
+    }
+  },
+};
