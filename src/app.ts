@@ -22,6 +22,10 @@ import { customerRepository } from './persistence/customers-repository.ts';
 import { type DatabaseHandle, pingDatabase } from './persistence/database.ts';
 import { paymentQueries } from './persistence/payments-repository.ts';
 import type { Secrets } from './secrets.ts';
+import { walletUseCases } from './domain/wallet/use-cases.ts';
+import { walletRoutes } from './http/ops/wallet.ts';
+import { ledgerQueries, ledgerRepository } from './persistence/ledger-repository.ts';
+import { unitOfWork } from './persistence/unit-of-work.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -104,6 +108,13 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const customers = customerUseCases(customerRepository(db));
   const jobs: Job[] = [];
 
+  // Wallet ledger (issue 5): top-ups here; the cashier/cancel/refund use cases bind ledgerRepository(trx) in their own UnitOfWork.
+  const wallet = walletUseCases({
+    uow: unitOfWork(db, (trx) => ({ ledger: ledgerRepository(trx), customers: customerRepository(trx) })),
+    queries: ledgerQueries(db),
+    clock,
+  });
+
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
     const checks: Record<string, () => Promise<void>> = {
@@ -146,7 +157,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   await app.register(
     async (ops) => {
       requireOpsToken(ops, secrets.opsApiToken);
-      await ops.register(customerRoutes, { customers });
+      await ops.register(customerRoutes, { customers, balanceOf: wallet.balanceOf });
+      await ops.register(walletRoutes, { wallet });
     },
     { prefix: '/ops/v1' },
   );
