@@ -22,8 +22,10 @@ import { customerRepository } from './persistence/customers-repository.ts';
 import { type DatabaseHandle, pingDatabase } from './persistence/database.ts';
 import { paymentQueries } from './persistence/payments-repository.ts';
 import type { Secrets } from './secrets.ts';
+import { createAlipayPlusClient } from './adapters/alipayplus-client.ts';
 import { walletUseCases } from './domain/wallet/use-cases.ts';
 import { walletRoutes } from './http/ops/wallet.ts';
+import { notifyDispatcher, registerNotifyMetrics } from './jobs/notify-dispatcher.ts';
 import { ledgerQueries, ledgerRepository } from './persistence/ledger-repository.ts';
 import { unitOfWork } from './persistence/unit-of-work.ts';
 
@@ -114,6 +116,17 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     queries: ledgerQueries(db),
     clock,
   });
+
+  // Outbound Alipay+ calls (notifyPayment, inquiryCodeRules): signed, verified, 5 s per try.
+  const alipayPlus = createAlipayPlusClient({
+    baseUrl: config.alipayPlusBaseUrl,
+    clientId: config.alipayPlusClientId,
+    mppPrivateKey: secrets.mppPrivateKey,
+    mppKeyVersion: config.mppKeyVersion,
+    alipayPlusPublicKeys: secrets.alipayPlusPublicKeys,
+    now: () => clock.now(),
+  });
+  jobs.push(notifyDispatcher({ db, client: alipayPlus, onAttempt: registerNotifyMetrics(metrics, db, clock), log: app.log }));
 
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
