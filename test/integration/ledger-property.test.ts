@@ -86,6 +86,11 @@ async function runScenario({ opening, batches }: { opening: number[]; batches: O
     if (v > 0) posted.push(await wallets.topUp({ customerId: customers[i]!.id, amount: money(customers[i]!, v) }));
   }
 
+  const debit = (p: (typeof payments)[number]) =>
+    inLedgerTx(db, (l) =>
+      debitForPayment(l, { paymentId: p.id, customerId: p.c.id, payToAmount: money(p.c, p.payTo), surchargeAmount: money(p.c, p.surcharge), at }),
+    );
+
   const execute = async (op: Op): Promise<void> => {
     try {
       let outcome: TransferOutcome | undefined;
@@ -94,24 +99,19 @@ async function runScenario({ opening, batches }: { opening: number[]; batches: O
           const prior = op.replayOf === null ? undefined : topUps[op.replayOf % Math.max(topUps.length, 1)];
           const t = prior ?? { key: `p${r}t${topUps.length}`, c: op.c, v: op.v };
           if (!prior) topUps.push(t);
-          const res = await wallets.topUp({ customerId: customers[t.c]!.id, amount: money(customers[t.c]!, t.v), idempotencyKey: t.key });
-          outcome = res;
+          outcome = await wallets.topUp({ customerId: customers[t.c]!.id, amount: money(customers[t.c]!, t.v), idempotencyKey: t.key });
           break;
         }
         case 'pay': {
           const p = { id: `p${r}pay${payments.length}`, c: customers[op.c]!, payTo: op.payTo, surcharge: op.surcharge };
           payments.push(p);
-          outcome = await inLedgerTx(db, (l) =>
-            debitForPayment(l, { paymentId: p.id, customerId: p.c.id, payToAmount: money(p.c, p.payTo), surchargeAmount: money(p.c, p.surcharge), at }),
-          );
+          outcome = await debit(p);
           break;
         }
         case 'repay': {
           const p = payments[op.p % Math.max(payments.length, 1)];
           if (!p) return;
-          outcome = await inLedgerTx(db, (l) =>
-            debitForPayment(l, { paymentId: p.id, customerId: p.c.id, payToAmount: money(p.c, p.payTo), surchargeAmount: money(p.c, p.surcharge), at }),
-          );
+          outcome = await debit(p);
           break;
         }
         case 'reverse': {

@@ -3,10 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.ts';
 import type { CurrencyCode, Money } from '../../src/domain/money.ts';
 import { house, transferKeys, UnbalancedTransfer, wallet } from '../../src/domain/wallet/ledger.ts';
+import { queuePaymentNotification } from '../../src/domain/payments/notify.ts';
 import { debitForPayment, refundToWallet, reverseForPayment } from '../../src/domain/wallet/payment-transfers.ts';
 import { walletUseCases } from '../../src/domain/wallet/use-cases.ts';
 import { customerRepository } from '../../src/persistence/customers-repository.ts';
 import { isNegativeWalletViolation, ledgerQueries, ledgerRepository } from '../../src/persistence/ledger-repository.ts';
+import { notifyOutboxRepository } from '../../src/persistence/notify-outbox-repository.ts';
 import { unitOfWork } from '../../src/persistence/unit-of-work.ts';
 import { FakeClock, type TestDatabase, testDatabase } from '../support/harness.ts';
 import { addCustomer, inLedgerTx, kindTotal, readBooks } from '../support/ledger.ts';
@@ -182,6 +184,41 @@ describe('payment debit, reversal and refund', () => {
     expect(outcomes.filter((o) => o === 'resolved')).toHaveLength(3);
     expect(outcomes.filter((o) => o === 'USER_BALANCE_NOT_ENOUGH')).toHaveLength(5);
     expect(await balance('racer')).toBe(10n);
+  });
+});
+
+describe('one unit of work for the cashier', () => {
+  // What the cashier's Pay does in ONE transaction (here without the payment CAS, which is the pay code's).
+  const payUow = () => unitOfWork(db(), (trx) => ({ ledger: ledgerRepository(trx), outbox: notifyOutboxRepository(trx) }));
+  const view = (paymentId: string) => ({
+    paymentId,
+    paymentRequestId: `req-${paymentId}`,
+    customerId: 'cashier',
+    resultCode: 'SUCCESS' as const,
+    paymentAmount: krw(100),
+    payToAmount: krw(100),
+    paymentTime: at,
+  });
+  const outboxRow = (paymentId: string) => db().selectFrom('notify_outbox').select('payment_id').where('payment_id', '=', paymentId).execute();
+
+  it('commits the debit and its notification together, or neither', async () => {
+    await addCustomer(db(), 'cashier');
+    await wallets().topUp({ customerId: 'cashier', amount: krw(150) });
+    await payUow().run(async ({ ledger, outbox }) => {
+      await debitForPayment(ledger, { paymentId: 'P-uow-1', customerId: 'cashier', payToAmount: krw(100), at });
+      await queuePaymentNotification(outbox, view('P-uow-1'), { at });
+    });
+    expect(await outboxRow('P-uow-1')).toHaveLength(1);
+    expect(await balance('cashier')).toBe(50n);
+
+    // Not enough left: the debit throws and nothing of the unit of work remains.
+    const attempt = payUow().run(async ({ ledger, outbox }) => {
+      await queuePaymentNotification(outbox, view('P-uow-2'), { at });
+      await debitForPayment(ledger, { paymentId: 'P-uow-2', customerId: 'cashier', payToAmount: krw(100), at });
+    });
+    expect(await code(attempt)).toBe('USER_BALANCE_NOT_ENOUGH');
+    expect(await outboxRow('P-uow-2')).toEqual([]);
+    expect(await balance('cashier')).toBe(50n);
   });
 });
 
