@@ -27,6 +27,12 @@ import { customerRepository } from './persistence/customers-repository.ts';
 import { type DatabaseHandle, pingDatabase } from './persistence/database.ts';
 import { paymentQueries } from './persistence/payments-repository.ts';
 import type { Secrets } from './secrets.ts';
+import { createAlipayPlusClient } from './adapters/alipayplus-client.ts';
+import { walletUseCases } from './domain/wallet/use-cases.ts';
+import { walletRoutes } from './http/ops/wallet.ts';
+import { notifyDispatcher, registerNotifyMetrics } from './jobs/notify-dispatcher.ts';
+import { ledgerQueries, ledgerRepository } from './persistence/ledger-repository.ts';
+import { unitOfWork } from './persistence/unit-of-work.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -110,6 +116,24 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const jobs: Job[] = [];
   const tokens = tokenUseCases({ uow: tokenUnitOfWork(db), repos: tokenRepos(db), clock, lifetimes: config });
 
+  // Wallet ledger (issue 5): top-ups here; the cashier/cancel/refund use cases bind ledgerRepository(trx) in their own UnitOfWork.
+  const wallet = walletUseCases({
+    uow: unitOfWork(db, (trx) => ({ ledger: ledgerRepository(trx), customers: customerRepository(trx) })),
+    queries: ledgerQueries(db),
+    clock,
+  });
+
+  // Outbound Alipay+ calls (notifyPayment, inquiryCodeRules): signed, verified, 5 s per try.
+  const alipayPlus = createAlipayPlusClient({
+    baseUrl: config.alipayPlusBaseUrl,
+    clientId: config.alipayPlusClientId,
+    mppPrivateKey: secrets.mppPrivateKey,
+    mppKeyVersion: config.mppKeyVersion,
+    alipayPlusPublicKeys: secrets.alipayPlusPublicKeys,
+    now: () => clock.now(),
+  });
+  jobs.push(notifyDispatcher({ db, client: alipayPlus, onAttempt: registerNotifyMetrics(metrics, db, clock), log: app.log }));
+
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
     const checks: Record<string, () => Promise<void>> = {
@@ -154,7 +178,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     async (ops) => {
       requireOpsToken(ops, secrets.opsApiToken);
       installRateLimit(ops, { kv, limit: config.rateLimitOpsPerMinute, windowMs: 60_000, scope: 'ops' });
-      await ops.register(customerRoutes, { customers });
+      await ops.register(customerRoutes, { customers, balanceOf: wallet.balanceOf });
+      await ops.register(walletRoutes, { wallet });
     },
     { prefix: '/ops/v1' },
   );

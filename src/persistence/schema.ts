@@ -80,6 +80,49 @@ export interface AuthCodesTable {
   created_at: CreatedAt;
 }
 
+export type LedgerAccountKind = 'CUSTOMER_WALLET' | 'SETTLEMENT' | 'FUNDING' | 'SURCHARGE';
+export type LedgerTransferKind = 'TOP_UP' | 'PAYMENT' | 'REVERSAL' | 'REFUND';
+
+export interface LedgerAccountsTable {
+  id: Generated<bigint>;
+  kind: LedgerAccountKind;
+  customer_id: string | null;
+  currency: string;
+  balance_minor: ColumnType<bigint, bigint | undefined, bigint>;
+  created_at: CreatedAt;
+}
+
+export interface LedgerTransfersTable {
+  id: Generated<bigint>;
+  kind: LedgerTransferKind;
+  idempotency_key: string;
+  reference: string;
+  payment_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface LedgerEntriesTable {
+  id: Generated<bigint>;
+  transfer_id: bigint;
+  account_id: bigint;
+  currency: string;
+  amount_minor: bigint;
+}
+
+export interface NotifyOutboxTable {
+  id: Generated<bigint>;
+  payment_id: string;
+  url: string | null;
+  body: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Date;
+  last_attempt_at: Date | null;
+  delivered_at: Date | null;
+  failed_at: Date | null;
+  last_error: string | null;
+  created_at: ColumnType<Date, Date, never>;
+}
+
 export interface Database {
   customers: CustomersTable;
   payments: PaymentsTable;
@@ -87,4 +130,8 @@ export interface Database {
   grants: GrantsTable;
   access_tokens: AccessTokensTable;
   auth_codes: AuthCodesTable;
+  ledger_accounts: LedgerAccountsTable;
+  ledger_transfers: LedgerTransfersTable;
+  ledger_entries: LedgerEntriesTable;
+  notify_outbox: NotifyOutboxTable;
 }

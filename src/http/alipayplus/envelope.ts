@@ -15,6 +15,7 @@ import type { KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DateTime } from 'luxon';
 import { DomainError, type Result } from '../../domain/errors.ts';
+import { isoWithOffset } from '../../domain/time.ts';
 import { mapError } from '../result-mapper.ts';
 import { parseSignatureHeader, sign, signatureHeader, verify } from '../signature.ts';
 
@@ -38,10 +39,8 @@ declare module 'fastify' {
   }
 }
 
-/** ISO 8601 with an offset, as §1 wants every time. */
-export function isoWithOffset(d: Date): string {
-  return DateTime.fromJSDate(d, { zone: 'utc' }).toFormat("yyyy-MM-dd'T'HH:mm:ssZZ");
-}
+/** ISO 8601 with an offset, as §1 wants every time (in the domain: notify bodies need it too). */
+export { isoWithOffset };
 
 /** `Request-Time` as ISO 8601 (any offset form) or epoch milliseconds; undefined when neither. */
 export function parseRequestTime(value: string): number | undefined {

@@ -1,0 +1,146 @@
+/**
+ * §5 notifyPayment dispatcher: delivers the outbox at least once.
+ *
+ * Each runOnce(now): claim a bounded batch of due rows (FOR UPDATE SKIP LOCKED) and lease them in
+ * one committed statement, send them concurrently OUTSIDE any transaction through the signed
+ * Alipay+ client, then record each outcome (fenced by the attempt number). Only an answer with a
+ * valid Alipay+ signature and `result.resultStatus = "S"` counts as delivered; anything else is
+ * retried with exponential backoff and full jitter (base 5 s, cap 10 min) until the row is 7 days
+ * old, then marked failed for good (kept, counted in /metrics). All state is in Postgres, so a
+ * restart resumes where it stopped, and any number of instances can run it: a row leased by one
+ * is skipped by the others until its lease (longer than a send can take) runs out.
+ */
+import type { Kysely } from 'kysely';
+import { Counter } from 'prom-client';
+import type { AlipayPlusCallResult, AlipayPlusClient } from '../adapters/alipayplus-client.ts';
+import type { Clock } from '../domain/ports.ts';
+import type { Metrics } from '../http/metrics.ts';
+import {
+  type ClaimedNotification,
+  claimDueNotifications,
+  type NotificationOutcome,
+  outboxBacklog,
+  recordNotificationOutcome,
+} from '../persistence/notify-outbox-repository.ts';
+import type { Database } from '../persistence/schema.ts';
+import type { Job } from './loop.ts';
+
+export type AttemptOutcome = 'delivered' | 'refused' | 'bad_signature' | 'malformed' | 'http_error' | 'network_error' | 'timeout' | 'gave_up';
+
+export interface RetryPolicy {
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** A row older than this when an attempt fails is given up on. */
+  readonly giveUpAfterMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  baseDelayMs: 5_000,
+  maxDelayMs: 10 * 60_000,
+  giveUpAfterMs: 7 * 24 * 3_600_000,
+};
+
+/**
+ * Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^(attempt-1))), with a
+ * floor of 1 s so a failing receiver is never hammered in a tight loop.
+ */
+export function retryDelayMs(attempt: number, random: () => number, p: RetryPolicy = DEFAULT_RETRY): number {
+  const ceiling = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
+  return Math.max(1_000, Math.floor(random() * ceiling));
+}
+
+export interface NotifyDispatcherOptions {
+  readonly db: Kysely<Database>;
+  readonly client: Pick<AlipayPlusClient, 'notifyPayment' | 'configured'>;
+  /** Rows per batch (sent concurrently). Default 20. */
+  readonly batchSize?: number;
+  /** How long a claimed row is hidden from other instances; must exceed a send's timeout. Default 60 s. */
+  readonly leaseMs?: number;
+  readonly retry?: RetryPolicy;
+  /** [0, 1); injected so tests can pin the jitter. */
+  readonly random?: () => number;
+  readonly onAttempt?: (outcome: AttemptOutcome) => void;
+  readonly log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+function classify(r: AlipayPlusCallResult): { outcome: Exclude<AttemptOutcome, 'gave_up'>; error?: string } {
+  switch (r.kind) {
+    case 'answered':
+      return r.result.resultStatus === 'S'
+        ? { outcome: 'delivered' }
+        : { outcome: 'refused', error: `answered ${r.result.resultStatus} ${r.result.resultCode}` };
+    case 'bad-signature':
+      return { outcome: 'bad_signature', error: `answer not signed by Alipay+: ${r.reason}` };
+    case 'malformed-answer':
+      return { outcome: 'malformed', error: `malformed answer: ${r.reason}` };
+    case 'http-error':
+      return { outcome: 'http_error', error: `HTTP ${r.status}` };
+    case 'network-error':
+      return { outcome: 'network_error', error: `network: ${r.error.message}` };
+    case 'timeout':
+      return { outcome: 'timeout', error: 'timed out' };
+    case 'not-configured':
+      return { outcome: 'network_error', error: 'no notify URL configured' };
+  }
+}
+
+export function notifyDispatcher(o: NotifyDispatcherOptions): Job {
+  const batchSize = o.batchSize ?? 20;
+  const leaseMs = o.leaseMs ?? 60_000;
+  const retry = o.retry ?? DEFAULT_RETRY;
+  const random = o.random ?? Math.random;
+
+  async function deliver(n: ClaimedNotification, now: Date): Promise<void> {
+    const { outcome, error } = classify(await o.client.notifyPayment(n.body, n.url));
+    let record: NotificationOutcome;
+    if (outcome === 'delivered') {
+      record = { kind: 'delivered', at: now };
+    } else if (now.getTime() - n.createdAt.getTime() >= retry.giveUpAfterMs) {
+      record = { kind: 'gave-up', at: now, error: error ?? outcome };
+    } else {
+      record = { kind: 'retry', at: now, nextAttemptAt: new Date(now.getTime() + retryDelayMs(n.attempt, random, retry)), error: error ?? outcome };
+    }
+    const recorded = await recordNotificationOutcome(o.db, n, record);
+    o.onAttempt?.(record.kind === 'gave-up' ? 'gave_up' : outcome);
+    const ctx = { paymentId: n.paymentId, attempt: n.attempt, recorded };
+    if (record.kind === 'delivered') o.log?.info(ctx, 'notifyPayment delivered');
+    else if (record.kind === 'gave-up') o.log?.warn({ ...ctx, error }, 'notifyPayment given up after the retry horizon');
+    else o.log?.warn({ ...ctx, error, nextAttemptAt: record.nextAttemptAt }, 'notifyPayment not delivered; will retry');
+  }
+
+  return {
+    name: 'notify-dispatcher',
+    async runOnce(now) {
+      const batch = await claimDueNotifications(o.db, { now, limit: batchSize, leaseMs, defaultEndpoint: o.client.configured });
+      // Concurrent sends: the batch finishes within one timeout, well inside the lease.
+      await Promise.all(batch.map((n) => deliver(n, now)));
+      return batch.length;
+    },
+  };
+}
+
+/**
+ * The outbox in /metrics: backlog gauges read at scrape time (one query per scrape) and a counter
+ * of attempts by outcome. Returns the `onAttempt` hook for the dispatcher.
+ */
+export function registerNotifyMetrics(metrics: Metrics, db: Kysely<Database>, clock: Clock): (outcome: AttemptOutcome) => void {
+  let snapshot: { at: number; value: ReturnType<typeof outboxBacklog> } | undefined;
+  const backlog = () => {
+    const now = Date.now();
+    if (!snapshot || now - snapshot.at > 1000) snapshot = { at: now, value: outboxBacklog(db) };
+    return snapshot.value;
+  };
+  metrics.gauge('mpp_notify_outbox_pending', 'notifyPayment notifications not yet delivered (nor given up)', async () => (await backlog()).pending);
+  metrics.gauge('mpp_notify_outbox_oldest_pending_seconds', 'Age of the oldest undelivered notifyPayment notification', async () => {
+    const oldest = (await backlog()).oldestPendingCreatedAt;
+    return oldest ? Math.max(0, (clock.now().getTime() - oldest.getTime()) / 1000) : 0;
+  });
+  metrics.gauge('mpp_notify_outbox_failed', 'notifyPayment notifications given up after the retry horizon', async () => (await backlog()).failed);
+  const attempts = new Counter({
+    name: 'mpp_notify_attempts_total',
+    help: 'notifyPayment delivery attempts by outcome',
+    labelNames: ['outcome'],
+    registers: [metrics.registry],
+  });
+  return (outcome) => attempts.inc({ outcome });
+}

@@ -1,0 +1,209 @@
+/**
+ * The wallet ledger in Postgres (migration 0005). `ledgerRepository(trx)` is bound to the caller's
+ * transaction: the cashier's Pay can compare-and-set the payment, debit the wallet and enqueue the
+ * notification in one commit.
+ *
+ * Guarantees, each held by the database and not only by this code:
+ *   - a transfer's idempotency key is unique (claimed first with INSERT ... ON CONFLICT DO NOTHING);
+ *   - a wallet never goes negative: the guarded UPDATE refuses it, the CHECK constraint
+ *     `ledger_wallet_not_negative` backs it up (its violation is mapped to USER_BALANCE_NOT_ENOUGH);
+ *   - every transfer balances per currency: checked here, and by a deferred constraint trigger at commit;
+ *   - entries and transfers are append-only (triggers refuse UPDATE and DELETE).
+ * Accounts are locked (updated) in id order, so two transfers never wait on each other in a cycle.
+ */
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { DomainError } from '../domain/errors.ts';
+import type { CurrencyCode } from '../domain/money.ts';
+import {
+  type AccountRef,
+  assertBalanced,
+  type LedgerTransfer,
+  type PostedLeg,
+  sameLegs,
+  type TransferRequest,
+  transferKeys,
+} from '../domain/wallet/ledger.ts';
+import type { Ledger, LedgerQueries } from '../domain/wallet/ports.ts';
+import type { Database, LedgerAccountKind, LedgerTransferKind } from './schema.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+const WALLET_CHECK = 'ledger_wallet_not_negative';
+
+/** The CHECK constraint refused a negative wallet (23514 on `ledger_wallet_not_negative`). */
+export function isNegativeWalletViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === '23514' && e.constraint === WALLET_CHECK;
+}
+
+function findAccountId(db: Db, ref: AccountRef, currency: string): Promise<bigint | undefined> {
+  let q = db.selectFrom('ledger_accounts').select('id').where('kind', '=', ref.kind).where('currency', '=', currency);
+  if (ref.kind === 'CUSTOMER_WALLET') q = q.where('customer_id', '=', ref.customerId);
+  return q.executeTakeFirst().then((r) => r?.id);
+}
+
+/**
+ * The account's id, opening it on first use (wallets lazily, house accounts once per currency).
+ * The partial unique indexes decide races; the predicates are literals so Postgres can infer them.
+ */
+async function ensureAccountId(trx: Transaction<Database>, ref: AccountRef, currency: string): Promise<bigint> {
+  const found = await findAccountId(trx, ref, currency);
+  if (found !== undefined) return found;
+  const inserted =
+    ref.kind === 'CUSTOMER_WALLET'
+      ? await sql<{ id: bigint }>`
+          insert into ledger_accounts (kind, customer_id, currency) values ('CUSTOMER_WALLET', ${ref.customerId}, ${currency})
+          on conflict (customer_id, currency) where kind = 'CUSTOMER_WALLET' do nothing returning id`.execute(trx)
+      : await sql<{ id: bigint }>`
+          insert into ledger_accounts (kind, currency) values (${ref.kind}, ${currency})
+          on conflict (kind, currency) where kind <> 'CUSTOMER_WALLET' do nothing returning id`.execute(trx);
+  const id = inserted.rows[0]?.id ?? (await findAccountId(trx, ref, currency));
+  if (id === undefined) throw new Error(`ledger account ${ref.kind} ${currency} could not be opened`);
+  return id;
+}
+
+function toRef(kind: LedgerAccountKind, customerId: string | null): AccountRef {
+  if (kind === 'CUSTOMER_WALLET') {
+    if (customerId === null) throw new Error('wallet account without a customer');
+    return { kind, customerId };
+  }
+  return { kind };
+}
+
+/** A transfer and its legs by idempotency key; `lock` holds the transfer row until the transaction ends. */
+async function loadTransfer(db: Db, key: string, lock = false): Promise<LedgerTransfer | undefined> {
+  const q = db.selectFrom('ledger_transfers').selectAll().where('idempotency_key', '=', key);
+  const t = await (lock ? q.forUpdate() : q).executeTakeFirst();
+  if (!t) return undefined;
+  const entries = await db
+    .selectFrom('ledger_entries as e')
+    .innerJoin('ledger_accounts as a', 'a.id', 'e.account_id')
+    .select(['e.account_id', 'e.currency', 'e.amount_minor', 'a.kind', 'a.customer_id'])
+    .where('e.transfer_id', '=', t.id)
+    .orderBy('e.id')
+    .execute();
+  return {
+    id: t.id.toString(),
+    kind: t.kind,
+    idempotencyKey: t.idempotency_key,
+    reference: t.reference,
+    paymentId: t.payment_id ?? undefined,
+    createdAt: t.created_at,
+    legs: entries.map((e) => ({
+      accountId: e.account_id.toString(),
+      account: toRef(e.kind, e.customer_id),
+      amount: { currency: e.currency.trim() as CurrencyCode, valueMinor: e.amount_minor },
+    })),
+  };
+}
+
+async function postTransfer(trx: Transaction<Database>, req: TransferRequest) {
+  assertBalanced(req.legs);
+  const claimed = await trx
+    .insertInto('ledger_transfers')
+    .values({
+      kind: req.kind satisfies LedgerTransferKind,
+      idempotency_key: req.idempotencyKey,
+      reference: req.reference,
+      payment_id: req.paymentId ?? null,
+      created_at: req.at,
+    })
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+
+  if (!claimed) {
+    // The key is taken (ON CONFLICT waited for its owner to commit): same request -> replay.
+    const first = await loadTransfer(trx, req.idempotencyKey);
+    if (!first) throw new Error(`ledger transfer ${req.idempotencyKey} vanished`);
+    const same = first.kind === req.kind && first.paymentId === (req.paymentId ?? undefined) && sameLegs(first.legs, req.legs);
+    if (!same) throw new DomainError('REPEAT_REQ_INCONSISTENT', `idempotency key ${req.idempotencyKey} was used for another transfer`);
+    return { transfer: first, replayed: true };
+  }
+
+  const resolved: { leg: TransferRequest['legs'][number]; accountId: bigint }[] = [];
+  for (const leg of req.legs) resolved.push({ leg, accountId: await ensureAccountId(trx, leg.account, leg.amount.currency) });
+  resolved.sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
+
+  const posted: PostedLeg[] = [];
+  for (const { leg, accountId } of resolved) {
+    const delta = leg.amount.valueMinor;
+    let row: { balance_minor: bigint } | undefined;
+    try {
+      // The guard: a wallet is only debited while it holds enough. No row back -> not enough.
+      row = await trx
+        .updateTable('ledger_accounts')
+        .set({ balance_minor: sql<bigint>`balance_minor + ${delta}` })
+        .where('id', '=', accountId)
+        .where((eb) => eb.or([eb('kind', '<>', 'CUSTOMER_WALLET'), eb(sql<bigint>`balance_minor + ${delta}`, '>=', 0n)]))
+        .returning('balance_minor')
+        .executeTakeFirst();
+    } catch (err) {
+      if (isNegativeWalletViolation(err)) throw new DomainError('USER_BALANCE_NOT_ENOUGH');
+      throw err;
+    }
+    if (!row) throw new DomainError('USER_BALANCE_NOT_ENOUGH');
+    posted.push({ ...leg, accountId: accountId.toString(), balanceAfter: row.balance_minor });
+  }
+
+  await trx
+    .insertInto('ledger_entries')
+    .values(
+      resolved.map(({ leg, accountId }) => ({
+        transfer_id: claimed.id,
+        account_id: accountId,
+        currency: leg.amount.currency,
+        amount_minor: leg.amount.valueMinor,
+      })),
+    )
+    .execute();
+
+  const transfer: LedgerTransfer = {
+    id: claimed.id.toString(),
+    kind: claimed.kind,
+    idempotencyKey: claimed.idempotency_key,
+    reference: claimed.reference,
+    paymentId: claimed.payment_id ?? undefined,
+    createdAt: claimed.created_at,
+    legs: posted,
+  };
+  return { transfer, replayed: false };
+}
+
+/** The Ledger port bound to one transaction. */
+export function ledgerRepository(trx: Transaction<Database>): Ledger {
+  return {
+    transfer: (req) => postTransfer(trx, req),
+    findTransfer: (key) => loadTransfer(trx, key),
+    lockPaymentDebit: (paymentId) => loadTransfer(trx, transferKeys.payment(paymentId), true),
+    async heldForPayment(paymentId) {
+      const rows = await trx
+        .selectFrom('ledger_entries as e')
+        .innerJoin('ledger_transfers as t', 't.id', 'e.transfer_id')
+        .innerJoin('ledger_accounts as a', 'a.id', 'e.account_id')
+        .select(['a.kind', sql<bigint>`sum(e.amount_minor)::int8`.as('held')])
+        .where('t.payment_id', '=', paymentId)
+        .where('a.kind', 'in', ['SETTLEMENT', 'SURCHARGE'])
+        .groupBy('a.kind')
+        .execute();
+      const of = (kind: LedgerAccountKind) => rows.find((r) => r.kind === kind)?.held ?? 0n;
+      return { settlement: of('SETTLEMENT'), surcharge: of('SURCHARGE') };
+    },
+  };
+}
+
+/** Reads that need no transaction. */
+export function ledgerQueries(db: Db): LedgerQueries {
+  return {
+    async balanceOf(customerId, currency) {
+      const row = await db
+        .selectFrom('ledger_accounts')
+        .select('balance_minor')
+        .where('kind', '=', 'CUSTOMER_WALLET')
+        .where('customer_id', '=', customerId)
+        .where('currency', '=', currency)
+        .executeTakeFirst();
+      return row?.balance_minor ?? 0n;
+    },
+  };
+}

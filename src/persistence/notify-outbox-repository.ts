@@ -1,0 +1,113 @@
+/**
+ * The notifyPayment outbox (migration 0005). `enqueueNotification` runs in the transaction that
+ * makes a payment final; the dispatcher claims due rows with FOR UPDATE SKIP LOCKED, leases them
+ * (pushes next_attempt_at past the send) and commits BEFORE going to the network, then records the
+ * outcome fenced by the attempt number, so a slow or crashed sender never overwrites a newer one.
+ */
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { NotifyOutbox, QueuedNotification } from '../domain/payments/notify.ts';
+import type { Database } from './schema.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** §5: queue one notification per payment, in the caller's transaction. False when already queued. */
+export async function enqueueNotification(trx: Transaction<Database>, n: QueuedNotification): Promise<boolean> {
+  const row = await trx
+    .insertInto('notify_outbox')
+    .values({ payment_id: n.paymentId, url: n.url ?? null, body: n.body, next_attempt_at: n.at, created_at: n.at })
+    .onConflict((oc) => oc.column('payment_id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export function notifyOutboxRepository(trx: Transaction<Database>): NotifyOutbox {
+  return { enqueue: (n) => enqueueNotification(trx, n) };
+}
+
+export interface ClaimedNotification {
+  readonly id: bigint;
+  readonly paymentId: string;
+  readonly url: string | null;
+  readonly body: string;
+  /** This attempt's number (1 for the first): the fence for recording its outcome. */
+  readonly attempt: number;
+  readonly createdAt: Date;
+}
+
+/**
+ * Claims up to `limit` due rows (bounded batch) and leases them until `now + leaseMs`, in one
+ * statement: rows another instance holds are skipped, not waited for. Rows without a URL of their
+ * own are claimed only when the default endpoint is configured (otherwise they stay queued).
+ */
+export async function claimDueNotifications(
+  db: Db,
+  o: { now: Date; limit: number; leaseMs: number; defaultEndpoint: boolean },
+): Promise<ClaimedNotification[]> {
+  const leaseUntil = new Date(o.now.getTime() + o.leaseMs);
+  const rows = await sql<{ id: bigint; payment_id: string; url: string | null; body: string; attempts: number; created_at: Date }>`
+    with due as (
+      select id from notify_outbox
+      where delivered_at is null and failed_at is null and next_attempt_at <= ${o.now}
+        and (url is not null or ${o.defaultEndpoint})
+      order by next_attempt_at
+      limit ${o.limit}
+      for update skip locked
+    )
+    update notify_outbox n
+       set attempts = n.attempts + 1, next_attempt_at = ${leaseUntil}, last_attempt_at = ${o.now}
+      from due where n.id = due.id
+    returning n.id, n.payment_id, n.url, n.body, n.attempts, n.created_at`.execute(db);
+  return rows.rows.map((r) => ({
+    id: r.id,
+    paymentId: r.payment_id,
+    url: r.url,
+    body: r.body,
+    attempt: r.attempts,
+    createdAt: r.created_at,
+  }));
+}
+
+export type NotificationOutcome =
+  | { readonly kind: 'delivered'; readonly at: Date }
+  | { readonly kind: 'retry'; readonly at: Date; readonly nextAttemptAt: Date; readonly error: string }
+  | { readonly kind: 'gave-up'; readonly at: Date; readonly error: string };
+
+/** Records an attempt's outcome, only if no later attempt has claimed the row since (fenced). */
+export async function recordNotificationOutcome(db: Db, n: Pick<ClaimedNotification, 'id' | 'attempt'>, o: NotificationOutcome): Promise<boolean> {
+  const base = db
+    .updateTable('notify_outbox')
+    .where('id', '=', n.id)
+    .where('attempts', '=', n.attempt)
+    .where('delivered_at', 'is', null)
+    .where('failed_at', 'is', null);
+  const set =
+    o.kind === 'delivered'
+      ? { delivered_at: o.at, last_error: null }
+      : o.kind === 'retry'
+        ? { next_attempt_at: o.nextAttemptAt, last_error: o.error.slice(0, 500) }
+        : { failed_at: o.at, last_error: o.error.slice(0, 500) };
+  const r = await base.set(set).executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
+
+export interface OutboxBacklog {
+  readonly pending: number;
+  readonly oldestPendingCreatedAt: Date | undefined;
+  readonly failed: number;
+}
+
+/** For /metrics: what is waiting (by the partial index) and what was given up on. */
+export async function outboxBacklog(db: Db): Promise<OutboxBacklog> {
+  const r = await sql<{ pending: bigint; oldest: Date | null; failed: bigint }>`
+    select
+      (select count(*) from notify_outbox where delivered_at is null and failed_at is null)::int8 as pending,
+      (select min(created_at) from notify_outbox where delivered_at is null and failed_at is null) as oldest,
+      (select count(*) from notify_outbox where failed_at is not null)::int8 as failed`.execute(db);
+  const row = r.rows[0];
+  return {
+    pending: Number(row?.pending ?? 0n),
+    oldestPendingCreatedAt: row?.oldest ?? undefined,
+    failed: Number(row?.failed ?? 0n),
+  };
+}
