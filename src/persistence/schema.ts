@@ -52,8 +52,31 @@ export interface PaymentStatusHistoryTable {
   changed_at: CreatedAt;
 }
 
+export interface CodeListEntriesTable {
+  id: Generated<bigint>;
+  kind: 'LOCAL' | 'ALLOWLIST' | 'BLOCKLIST';
+  pattern_type: 'PREFIX' | 'REGEX';
+  pattern: string;
+  note: string | null;
+  created_at: CreatedAt;
+}
+
+export interface CodeListsVersionTable {
+  id: number;
+  version: bigint;
+}
+
+export interface CodeRuleSetsTable {
+  version: string;
+  body: JSONColumnType<Record<string, unknown>>;
+  fetched_at: Date;
+}
+
 export interface Database {
   customers: CustomersTable;
   payments: PaymentsTable;
   payment_status_history: PaymentStatusHistoryTable;
+  code_list_entries: CodeListEntriesTable;
+  code_lists_version: CodeListsVersionTable;
+  code_rule_sets: CodeRuleSetsTable;
 }
