@@ -1,4 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import fc from 'fast-check';
+import { RE2JS } from 're2js';
 import { describe, it, expect } from 'vitest';
 import {
   compileWholeMatchRegex,
@@ -71,6 +73,17 @@ describe('compileWholeMatchRegex', () => {
     expect(regex.matches('abcx')).toBe(false);
     expect(regex.matches('abc\n')).toBe(false);
     expect(compiled('a|ab').matches('ab')).toBe(true); // like Java's String.matches, not leftmost-first
+  });
+
+  it('answers as RE2 itself does on any input (the literal-prefix shortcut changes nothing)', () => {
+    const sources = ['P5-[0-9]{2,4}', 'ab|abd', 'ab(?i)c', '(?i)ab', 'a*b', 'https://x\\.y/.*', '(ab)+|b', 'é[a-b]?'];
+    const input = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'A', 'B', 'C', 'd', 'P', '5', '-', '1', 'é', '/', 'x'), maxLength: 8 });
+    for (const source of sources) {
+      const ours = compiled(source);
+      const plain = RE2JS.compile(source);
+      fc.assert(fc.property(input, (code) => ours.matches(code) === plain.testExact(code)), { numRuns: 300 });
+      fc.assert(fc.property(input, (tail) => ours.matches(`P5-${tail}`) === plain.testExact(`P5-${tail}`)), { numRuns: 100 });
+    }
   });
 
   it('is case-sensitive unless the pattern says (?i)', () => {
