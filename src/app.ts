@@ -33,6 +33,16 @@ import { walletRoutes } from './http/ops/wallet.ts';
 import { notifyDispatcher, registerNotifyMetrics } from './jobs/notify-dispatcher.ts';
 import { ledgerQueries, ledgerRepository } from './persistence/ledger-repository.ts';
 import { unitOfWork } from './persistence/unit-of-work.ts';
+import { alipayPlusCodeRules, readPresetCodeRules } from './adapters/code-rules-source.ts';
+import { CodeListCache } from './domain/codes/list-cache.ts';
+import type { RemoteCodeRules } from './domain/codes/ports.ts';
+import { CodeRuleBook } from './domain/codes/rule-book.ts';
+import { codeIdentification, codeListManagement } from './domain/codes/use-cases.ts';
+import { codeRoutes } from './http/app/codes.ts';
+import { codeListRoutes } from './http/ops/code-lists.ts';
+import { codeListsPoller, codeRulesRefresher } from './jobs/code-identification.ts';
+import { codeListRepository, codeListUnitOfWork } from './persistence/code-lists-repository.ts';
+import { codeRuleSetStore } from './persistence/code-rule-sets-repository.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -44,6 +54,10 @@ export interface AppDeps {
   readonly logger?: boolean | Record<string, unknown>;
   /** Extra readiness checks (code rules loaded, ...), each throwing when not ready. */
   readonly readinessChecks?: Readonly<Record<string, () => Promise<void>>>;
+  /** §6 inquiryCodeRules source; default: signed calls to ALIPAYPLUS_BASE_URL when set. null: none. */
+  readonly codeRulesSource?: RemoteCodeRules | null;
+  /** §6 preset code rules; default: src/adapters/code-rules-preset.json. */
+  readonly presetCodeRules?: () => Promise<unknown>;
 }
 
 export interface BuiltApp {
@@ -134,11 +148,30 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   });
   jobs.push(notifyDispatcher({ db, client: alipayPlus, onAttempt: registerNotifyMetrics(metrics, db, clock), log: app.log }));
 
+  // §6 code identification: rules loaded before the server listens (start-up blocked when none
+  // loads), lists compiled in process and kept in step with Postgres on every instance.
+  const codeRules = new CodeRuleBook({
+    remote: deps.codeRulesSource === undefined ? defaultCodeRulesSource(deps) : (deps.codeRulesSource ?? undefined),
+    store: codeRuleSetStore(db),
+    preset: deps.presetCodeRules ?? readPresetCodeRules,
+    log: app.log,
+  });
+  await codeRules.loadInitial(clock.now()).catch(async (err: unknown) => {
+    await app.close();
+    throw err;
+  });
+  const codeListCache = new CodeListCache(codeListRepository(db), app.log);
+  await codeListCache.refreshIfDue(clock.now()).catch((err: unknown) => app.log.warn({ err }, 'code lists not loaded yet; retried on use'));
+  const codes = codeIdentification({ mode: config.codeIdentificationMode, lists: codeListCache, rules: codeRules, issuer: config.alipayPlusClientId, clock });
+  const codeLists = codeListManagement({ uow: codeListUnitOfWork(db), reads: codeListRepository(db), cache: codeListCache });
+  jobs.push(codeRulesRefresher(codeRules), codeListsPoller(codeListCache));
+
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
     const checks: Record<string, () => Promise<void>> = {
       database: () => pingDatabase(db),
       redis: () => kv.ping(),
+      codeRules: () => codeRules.assertReady(),
       ...deps.readinessChecks,
     };
     const status: Record<string, string> = {};
@@ -180,6 +213,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       installRateLimit(ops, { kv, limit: config.rateLimitOpsPerMinute, windowMs: 60_000, scope: 'ops' });
       await ops.register(customerRoutes, { customers, balanceOf: wallet.balanceOf });
       await ops.register(walletRoutes, { wallet });
+      await ops.register(codeListRoutes, { codeLists });
     },
     { prefix: '/ops/v1' },
   );
@@ -195,9 +229,23 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
         clientOf: (req) => req.customerId ?? req.ip,
       });
       await appRoutes.register(authCodeRoutes, { tokens });
+      await appRoutes.register(codeRoutes, { codes });
     },
     { prefix: '/app/v1' },
   );
 
   return { app, metrics, jobs };
+}
+
+/** Signed inquiryCodeRules calls when ALIPAYPLUS_BASE_URL is set; none otherwise (stored/preset rules). */
+function defaultCodeRulesSource({ config, secrets, clock }: AppDeps): RemoteCodeRules | undefined {
+  if (!config.alipayPlusBaseUrl) return undefined;
+  return alipayPlusCodeRules({
+    baseUrl: config.alipayPlusBaseUrl,
+    clientId: config.alipayPlusClientId,
+    mppPrivateKey: secrets.mppPrivateKey,
+    mppKeyVersion: config.mppKeyVersion,
+    alipayPlusPublicKeys: secrets.alipayPlusPublicKeys,
+    now: () => clock.now(),
+  });
 }

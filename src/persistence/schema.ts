@@ -123,6 +123,26 @@ export interface NotifyOutboxTable {
   created_at: ColumnType<Date, Date, never>;
 }
 
+export interface CodeListEntriesTable {
+  id: Generated<bigint>;
+  kind: 'LOCAL' | 'ALLOWLIST' | 'BLOCKLIST';
+  pattern_type: 'PREFIX' | 'REGEX';
+  pattern: string;
+  note: string | null;
+  created_at: CreatedAt;
+}
+
+export interface CodeListsVersionTable {
+  id: number;
+  version: bigint;
+}
+
+export interface CodeRuleSetsTable {
+  version: string;
+  body: JSONColumnType<Record<string, unknown>>;
+  fetched_at: Date;
+}
+
 export interface Database {
   customers: CustomersTable;
   payments: PaymentsTable;
@@ -134,4 +154,7 @@ export interface Database {
   ledger_transfers: LedgerTransfersTable;
   ledger_entries: LedgerEntriesTable;
   notify_outbox: NotifyOutboxTable;
+  code_list_entries: CodeListEntriesTable;
+  code_lists_version: CodeListsVersionTable;
+  code_rule_sets: CodeRuleSetsTable;
 }

@@ -1,8 +1,7 @@
 /**
- * The UnitOfWork port (domain/ports.ts) over Kysely: `run(work)` opens one transaction, binds the
- * repositories to it with `bind`, and commits when `work` resolves or rolls back when it throws.
- * A use case that must change several things atomically (the cashier's Pay: payment CAS, wallet
- * debit, notify outbox row) lists their repositories in `bind`.
+ * The UnitOfWork port on Kysely: one transaction, repositories bound to it, commit or roll back
+ * together. READ COMMITTED on purpose: after an `INSERT ... ON CONFLICT DO NOTHING` waited for a
+ * concurrent claim to commit, the next statement must see that committed row (§4 idempotency).
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { UnitOfWork } from '../domain/ports.ts';
@@ -10,6 +9,10 @@ import type { Database } from './schema.ts';
 
 export function unitOfWork<Repos>(db: Kysely<Database>, bind: (trx: Transaction<Database>) => Repos): UnitOfWork<Repos> {
   return {
-    run: (work) => db.transaction().execute((trx) => work(bind(trx))),
+    run: (work) =>
+      db
+        .transaction()
+        .setIsolationLevel('read committed')
+        .execute((trx) => work(bind(trx))),
   };
 }

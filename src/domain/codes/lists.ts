@@ -1,7 +1,7 @@
 import { codeValueProblem, InvalidCodeValue, MAX_CODE_VALUE_LENGTH } from './code-value.ts';
 import { identifyWithRules } from './matcher.ts';
 import type { CodeRuleSet, PostCodeMatchActionType } from './rules.ts';
-import { compileWholeMatchRegex } from './safe-regex.ts';
+import { compileWholeMatchRegex, type WholeMatchRegex } from './safe-regex.ts';
 
 /**
  * Local codes, allowlist and blocklist (§6), and the solution-mode decision.
@@ -11,7 +11,7 @@ import { compileWholeMatchRegex } from './safe-regex.ts';
  *   upper-case URLs to fit the alphanumeric mode, so `HTTPS://QR.MYWALLET.COM/...` is the same
  *   code as its lower-case form. A blocklist entry thus blocks every casing of its prefix.
  * - REGEX entries must match the whole code (as Alipay+ REGEX rules), are case-sensitive, and
- *   pass the same load-time safety check as remote rules.
+ *   run on the same linear-time engine (RE2, safe-regex.ts) as remote rules.
  * - Prefixes are kept lower-cased, sorted, with every entry that another entry already covers
  *   removed (`ab` covers `abc`). In such a prefix-free sorted list, the only candidate prefix of
  *   a code is the greatest entry <= the code, so one binary search answers: O(log n) compares
@@ -38,8 +38,8 @@ export interface RejectedListEntry {
 export interface PatternSet {
   /** Lower-cased, sorted ascending, prefix-free. */
   readonly prefixes: readonly string[];
-  /** Anchored, safety-checked. */
-  readonly regexes: readonly RegExp[];
+  /** Whole-input, linear-time (RE2). */
+  readonly regexes: readonly WholeMatchRegex[];
 }
 
 export interface CompiledCodeLists {
@@ -79,7 +79,7 @@ export function compileCodeLists(entries: readonly CodeListEntry[]): {
 
 interface Builder {
   readonly prefixes: string[];
-  readonly regexes: RegExp[];
+  readonly regexes: WholeMatchRegex[];
 }
 
 function newBuilder(): Builder {
@@ -121,7 +121,7 @@ function compareCodeUnits(a: string, b: string): number {
 }
 
 export function patternSetMatches(set: PatternSet, codeValue: string, codeLower = codeValue.toLowerCase()): boolean {
-  return hasPrefixOf(set.prefixes, codeLower) || set.regexes.some((r) => r.test(codeValue));
+  return hasPrefixOf(set.prefixes, codeLower) || set.regexes.some((r) => r.matches(codeValue));
 }
 
 /** Binary search for the greatest prefix <= code; in a prefix-free list it is the only candidate. */

@@ -124,8 +124,8 @@ function matchPattern(pattern: CodePattern, code: CodeUnderTest): PatternMatch |
   switch (pattern.method) {
     case 'PREFIX': // §6: case-insensitive starts-with
       return code.lower.startsWith(pattern.prefixLower) ? PLAIN_MATCH : undefined;
-    case 'REGEX': // §6: the whole code must match (the regex is anchored at load)
-      return pattern.regex.test(code.value) ? PLAIN_MATCH : undefined;
+    case 'REGEX': // §6: the whole code must match (linear-time RE2, safe-regex.ts)
+      return pattern.regex.matches(code.value) ? PLAIN_MATCH : undefined;
     case 'EMVCO':
       return matchEmv(pattern.conditions, code.emv);
   }
@@ -166,7 +166,7 @@ function valueMatches(matcher: ValueMatcher, value: string): boolean {
     case 'EQUALS':
       return value === matcher.text;
     case 'REGEX':
-      return matcher.regex.test(value);
+      return matcher.regex.matches(value);
   }
 }
 

@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import { isPrimitiveMerchantTag, isTemplateTag } from './emvco.ts';
-import { compileWholeMatchRegex } from './safe-regex.ts';
+import { compileWholeMatchRegex, type WholeMatchRegex } from './safe-regex.ts';
 import { MAX_CODE_VALUE_LENGTH } from './code-value.ts';
 
 /**
  * Alipay+ code rules (§6): the wire shape `inquiryCodeRules` answers with, and its compiled form.
  *
  * Every rule is validated and compiled once, when a rule set is loaded: prefixes lower-cased,
- * regexes safety-checked and compiled, value patterns and URL templates pre-parsed, the
- * `acDecodeConfig` string pre-built, and the rules sorted by precedence. A rule that fails is
- * returned in `rejected` with its reason; it never stops the rest of the set from loading.
+ * regexes compiled for the linear-time engine (safe-regex.ts), value patterns and URL templates
+ * pre-parsed, the `acDecodeConfig` string pre-built, and the rules sorted by precedence. A rule
+ * that fails is returned in `rejected` with its reason; it never stops the rest of the set from
+ * loading.
  */
 
 // ---- compiled model ----
@@ -34,7 +35,7 @@ export type ValueMatcher =
   | { readonly kind: 'STARTS_WITH'; readonly text: string }
   | { readonly kind: 'CONTAINS'; readonly text: string }
   | { readonly kind: 'EQUALS'; readonly text: string }
-  | { readonly kind: 'REGEX'; readonly regex: RegExp };
+  | { readonly kind: 'REGEX'; readonly regex: WholeMatchRegex };
 
 export type EmvCondition =
   /** `primitiveMerchant: false`: some template 26-51 has sub-tag `subTag` with a matching value. */
@@ -44,7 +45,7 @@ export type EmvCondition =
 
 export type CodePattern =
   | { readonly method: 'PREFIX'; readonly prefix: string; readonly prefixLower: string }
-  | { readonly method: 'REGEX'; readonly source: string; readonly regex: RegExp }
+  | { readonly method: 'REGEX'; readonly source: string; readonly regex: WholeMatchRegex }
   | { readonly method: 'EMVCO'; readonly conditions: readonly EmvCondition[] };
 
 /**
@@ -242,7 +243,7 @@ function compilePrefix(prefix: string | null | undefined): Checked<CodePattern> 
   return ok({ method: 'PREFIX', prefix, prefixLower: prefix.toLowerCase() });
 }
 
-/** §6 REGEX: the whole code must match; the regex is safety-checked and anchored. */
+/** §6 REGEX: the whole code must match; the regex runs on RE2 (linear time, safe-regex.ts). */
 function compileRegexPattern(source: string | null | undefined): Checked<CodePattern> {
   if (!source) return fail('REGEX rule without a regex');
   const compiled = compileWholeMatchRegex(source);
