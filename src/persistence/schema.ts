@@ -21,7 +21,6 @@ export interface PaymentsTable {
   id: string;
   psp_id: string;
   payment_request_id: string;
-  request_hash: string;
   customer_id: string;
   status: PaymentStatus;
   result_code: string;
@@ -31,6 +30,7 @@ export interface PaymentsTable {
   pay_to_minor: bigint;
   surcharge_currency: string | null;
   surcharge_minor: bigint | null;
+  debit_minor: bigint;
   quote_id: string | null;
   quote_pair: string | null;
   quote_price: string | null;
@@ -38,8 +38,18 @@ export interface PaymentsTable {
   payment_time: Date | null;
   cashier_token_hash: string;
   request: JSONColumnType<Record<string, unknown>>;
-  created_at: CreatedAt;
-  updated_at: UpdatedAt;
+  created_at: ColumnType<Date, Date | string, never>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+/** §4 idempotency keys of pay: the first answer, replayed for a repeat with the same key fields. */
+export interface PayRequestsTable {
+  psp_id: string;
+  payment_request_id: string;
+  request_hash: string;
+  payment_id: string | null;
+  answer: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  created_at: ColumnType<Date, Date | string, never>;
 }
 
 export interface PaymentStatusHistoryTable {
@@ -49,11 +59,12 @@ export interface PaymentStatusHistoryTable {
   to_status: PaymentStatus;
   result_code: string;
   reason: string;
-  changed_at: CreatedAt;
+  changed_at: ColumnType<Date, Date | string, never>;
 }
 
 export interface Database {
   customers: CustomersTable;
   payments: PaymentsTable;
+  pay_requests: PayRequestsTable;
   payment_status_history: PaymentStatusHistoryTable;
 }
