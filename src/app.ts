@@ -12,6 +12,10 @@ import { result } from './domain/errors.ts';
 import type { Clock, KeyValueStore } from './domain/ports.ts';
 import { installEnvelope } from './http/alipayplus/envelope.ts';
 import { paymentRoutes } from './http/alipayplus/payments.ts';
+import { appPaymentRoutes } from './http/app/payments.ts';
+import { paymentReads } from './domain/payments/inquiry.ts';
+import { payUseCase } from './domain/payments/pay.ts';
+import { expirySweeper } from './jobs/expiry-sweeper.ts';
 import { createMetrics, installMetrics, type Metrics } from './http/metrics.ts';
 import { requireAppUser } from './http/app/auth.ts';
 import { requireOpsToken } from './http/ops/auth.ts';
@@ -20,7 +24,7 @@ import { customerRoutes } from './http/ops/customers.ts';
 import { httpStatusFor, mapError } from './http/result-mapper.ts';
 import { customerRepository } from './persistence/customers-repository.ts';
 import { type DatabaseHandle, pingDatabase } from './persistence/database.ts';
-import { paymentQueries } from './persistence/payments-repository.ts';
+import { type PaymentFinalHook, paymentQueries, paymentUnitOfWork } from './persistence/payments-repository.ts';
 import type { Secrets } from './secrets.ts';
 
 export interface AppDeps {
@@ -104,6 +108,14 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const customers = customerUseCases(customerRepository(db));
   const jobs: Job[] = [];
 
+  // Payments (§4, §5). onPaymentFinal runs inside the transaction of every PROCESSING -> final
+  // change (sweeper batch, lazy close, cashier, cancel): the notify outbox is inserted there.
+  const onPaymentFinal: PaymentFinalHook = async () => undefined;
+  const paymentsUow = paymentUnitOfWork(db, { onFinal: onPaymentFinal });
+  const pay = payUseCase({ uow: paymentsUow, clock, settings: config });
+  const paymentReadUseCases = paymentReads({ queries: paymentQueries(db), uow: paymentsUow, clock });
+  jobs.push(expirySweeper({ uow: paymentsUow }));
+
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
     const checks: Record<string, () => Promise<void>> = {
@@ -138,7 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
         bodyLimitBytes: config.bodyLimitBytes,
         now: () => clock.now(),
       });
-      await alipayplus.register(paymentRoutes, { payments: paymentQueries(db) });
+      await alipayplus.register(paymentRoutes, { pay, reads: paymentReadUseCases });
     },
     { prefix: '/alipayplus/v1' },
   );
@@ -154,7 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   await app.register(
     async (appRoutes) => {
       requireAppUser(appRoutes, { secret: secrets.appJwtSecret, now: () => clock.now() });
-      void appRoutes;
+      await appRoutes.register(appPaymentRoutes, { reads: paymentReadUseCases });
     },
     { prefix: '/app/v1' },
   );
