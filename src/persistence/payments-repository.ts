@@ -10,7 +10,14 @@ import type { CustomerRepository } from '../domain/customers/ports.ts';
 import { result, type Result, type ResultCode } from '../domain/errors.ts';
 import type { CurrencyCode, Money } from '../domain/money.ts';
 import { CASHIER_TOKEN_PATTERN, hashCashierToken } from '../domain/payments/ids.ts';
-import type { Payment, PaymentStatus, StoredPayRequest } from '../domain/payments/payment.ts';
+import {
+  type FinalPayment,
+  finalPaymentOf,
+  type Payment,
+  type PaymentPromoInfo,
+  type PaymentStatus,
+  type StoredPayRequest,
+} from '../domain/payments/payment.ts';
 import type {
   NewPayment,
   PayClaim,
@@ -31,14 +38,37 @@ type PaymentRow = Selectable<PaymentsTable>;
 
 /**
  * Called inside the transaction whenever payments leave PROCESSING for a final status (SUCCESS,
- * FAILED, CLOSED), by every path: the sweeper's batch, a lazy close on read, the cashier, cancel.
- * The notify outbox (§5 notifyPayment, "written in the same transaction") plugs in here.
+ * FAILED, CLOSED), by every path: the sweeper's batch (up to its batch size at once), a lazy close
+ * on read, the cashier, cancelPayment. The notify outbox (§5 notifyPayment, "written in the same
+ * transaction") plugs in here; for a batch, one multi-row INSERT keeps the sweeper fast.
  */
-export type PaymentFinalHook = (trx: Transaction<Database>, payments: readonly Payment[]) => Promise<void>;
+export type PaymentFinalHook = (trx: Transaction<Database>, payments: readonly FinalPayment[]) => Promise<void>;
 
 export interface PaymentHooks {
   readonly onFinal?: PaymentFinalHook;
 }
+
+/** The columns of a FinalPayment: the two request fields notify needs, not the whole document. */
+interface FinalRow {
+  id: string;
+  psp_id: string;
+  payment_request_id: string;
+  customer_id: string;
+  status: PaymentStatus;
+  result_code: string;
+  payment_currency: string;
+  payment_minor: bigint;
+  pay_to_currency: string;
+  pay_to_minor: bigint;
+  payment_time: Date | null;
+  payment_notify_url: string | null;
+  payment_promo_info: PaymentPromoInfo | null;
+}
+
+const FINAL_COLUMNS = sql.raw(
+  'id, psp_id, payment_request_id, customer_id, status, result_code, payment_currency, payment_minor, pay_to_currency, ' +
+    "pay_to_minor, payment_time, request->>'paymentNotifyUrl' as payment_notify_url, request->'paymentPromoInfo' as payment_promo_info",
+);
 
 const money = (currency: string, valueMinor: bigint): Money => ({ currency: currency.trim() as CurrencyCode, valueMinor });
 
@@ -65,6 +95,22 @@ export function toPayment(row: PaymentRow): Payment {
     expiresAt: row.expires_at,
     createdAt: row.created_at,
     request: row.request as unknown as StoredPayRequest,
+  };
+}
+
+function toFinalPayment(row: FinalRow): FinalPayment {
+  return {
+    paymentId: row.id,
+    pspId: row.psp_id,
+    paymentRequestId: row.payment_request_id,
+    customerId: row.customer_id,
+    status: row.status,
+    resultCode: row.result_code as ResultCode,
+    paymentAmount: money(row.payment_currency, BigInt(row.payment_minor)),
+    payToAmount: money(row.pay_to_currency, BigInt(row.pay_to_minor)),
+    paymentTime: row.payment_time ?? undefined,
+    paymentNotifyUrl: row.payment_notify_url ?? undefined,
+    paymentPromoInfo: row.payment_promo_info ?? undefined,
   };
 }
 
@@ -156,7 +202,7 @@ export async function transitionPayment(
   const row = rows[0];
   if (!row) return undefined;
   const payment = toPayment(row);
-  if (change.from === 'PROCESSING' && isFinal(to)) await hooks.onFinal?.(trx, [payment]);
+  if (change.from === 'PROCESSING' && isFinal(to)) await hooks.onFinal?.(trx, [finalPaymentOf(payment)]);
   return payment;
 }
 
@@ -165,35 +211,38 @@ export async function transitionPayment(
  * the lazy close on read) run at once: a row another transaction holds is left to it, and the
  * `status = 'PROCESSING'` re-check makes every close a compare-and-set. The history rows are
  * written by the same statement; the final hook runs in the same transaction.
+ *
+ * The update addresses the locked rows by `ctid` (a row this transaction has locked cannot move
+ * before it commits), which spares a primary-key descent per row; a join against the locked ids
+ * let the planner hash-join with a scan of every payment on each batch.
  */
 export async function closeOverduePayments(
   trx: Transaction<Database>,
   now: Date,
   limit: number,
   hooks: PaymentHooks = {},
-): Promise<Payment[]> {
+): Promise<FinalPayment[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
   transition('PROCESSING', 'CLOSED');
   const at = asDate(now);
-  const { rows } = await sql<PaymentRow>`
-    with due as (
-      select id from payments
-       where status = 'PROCESSING' and expires_at <= ${at}::timestamptz
-       order by expires_at
-       limit ${limit}
-         for update skip locked
-    ), closed as (
-      update payments p
+  const { rows } = await sql<FinalRow>`
+    with closed as (
+      update payments
          set status = 'CLOSED', result_code = 'ORDER_IS_CLOSED', updated_at = ${at}::timestamptz
-        from due
-       where p.id = due.id and p.status = 'PROCESSING'
-      returning p.*
+       where ctid = any(array(
+               select ctid from payments
+                where status = 'PROCESSING' and expires_at <= ${at}::timestamptz
+                order by expires_at
+                limit ${limit}
+                  for update skip locked))
+         and status = 'PROCESSING'
+      returning ${FINAL_COLUMNS}
     ), history as (
       insert into payment_status_history (payment_id, from_status, to_status, result_code, reason, changed_at)
       select id, 'PROCESSING', 'CLOSED', 'ORDER_IS_CLOSED', 'EXPIRED', ${at}::timestamptz from closed
     )
     select * from closed`.execute(trx);
-  const payments = rows.map(toPayment);
+  const payments = rows.map(toFinalPayment);
   if (payments.length > 0) await hooks.onFinal?.(trx, payments);
   return payments;
 }

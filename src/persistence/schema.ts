@@ -53,7 +53,6 @@ export interface PayRequestsTable {
 }
 
 export interface PaymentStatusHistoryTable {
-  id: Generated<bigint>;
   payment_id: string;
   from_status: PaymentStatus | null;
   to_status: PaymentStatus;

@@ -357,7 +357,7 @@ describe('expiry, inquiry and the final result (§4, §5)', () => {
     expect(repeat.result).toMatchObject({ resultCode: 'ORDER_IS_CLOSED', resultStatus: 'F' });
     expect(repeat.paymentId).toBe(accepted.paymentId);
     expect(repeat.paymentUrl).toBeUndefined();
-    const history = await db().selectFrom('payment_status_history').selectAll().where('payment_id', '=', accepted.paymentId).orderBy('id').execute();
+    const history = await db().selectFrom('payment_status_history').selectAll().where('payment_id', '=', accepted.paymentId).orderBy('changed_at').execute();
     expect(history.map((h) => [h.to_status, h.reason])).toEqual([['PROCESSING', 'ACCEPTED'], ['CLOSED', 'EXPIRED']]);
     // the sweeper has nothing left to do for it
     const closedNow = await t.jobs.find((j) => j.name === 'expiry-sweeper')!.runOnce(clock.now());

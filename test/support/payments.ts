@@ -27,10 +27,10 @@ export function seedPay(customerId: string, paymentRequestId = newRequestId()) {
     pspId: TEST_PSP_ID,
     paymentRequestId,
     paymentAmount: { value: '100', currency: 'JPY' },
-    paymentMethod: { paymentMethodType: 'CONNECT_WALLET', paymentMethodId: '281006050000000000125733DAHJ0001', customerId },
+    paymentMethod: { paymentMethodType: 'CONNECT_WALLET' as const, paymentMethodId: '281006050000000000125733DAHJ0001', customerId },
     payToAmount: { value: '1000', currency: 'KRW' },
     paymentQuote: { quoteId: '1234567', quoteCurrencyPair: 'JPY/KRW', quotePrice: '10.0000' },
-    paymentFactor: { isInStorePayment: 'true', isCashierPayment: 'true' },
+    paymentFactor: { isInStorePayment: 'true' as const, isCashierPayment: 'true' as const },
   };
 }
 

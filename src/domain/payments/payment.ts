@@ -97,6 +97,41 @@ export interface Payment {
   readonly request: StoredPayRequest;
 }
 
+/**
+ * What a payment that has just become final tells the final hook (the notify outbox, §5): exactly
+ * what notifyPayment needs, and not the whole stored request (the sweeper closes thousands at a
+ * time; shipping every request document back costs more than the close itself).
+ */
+export interface FinalPayment {
+  readonly paymentId: string;
+  readonly pspId: string;
+  readonly paymentRequestId: string;
+  readonly customerId: string;
+  readonly status: PaymentStatus;
+  readonly resultCode: ResultCode;
+  readonly paymentAmount: Money;
+  readonly payToAmount: Money;
+  readonly paymentTime: Date | undefined;
+  readonly paymentNotifyUrl: string | undefined;
+  readonly paymentPromoInfo: PaymentPromoInfo | undefined;
+}
+
+export function finalPaymentOf(p: Payment): FinalPayment {
+  return {
+    paymentId: p.paymentId,
+    pspId: p.pspId,
+    paymentRequestId: p.paymentRequestId,
+    customerId: p.customerId,
+    status: p.status,
+    resultCode: p.resultCode,
+    paymentAmount: p.paymentAmount,
+    payToAmount: p.payToAmount,
+    paymentTime: p.paymentTime,
+    paymentNotifyUrl: p.request.paymentNotifyUrl,
+    paymentPromoInfo: p.request.paymentPromoInfo,
+  };
+}
+
 /** An order past its expiry that nobody closed yet is closed for everyone (§4 expiry). */
 export function isOverdue(p: Pick<Payment, 'status' | 'expiresAt'>, now: Date): boolean {
   return p.status === 'PROCESSING' && p.expiresAt.getTime() <= now.getTime();

@@ -2,7 +2,7 @@
 import type { CustomerRepository } from '../customers/ports.ts';
 import type { Result } from '../errors.ts';
 import type { Money } from '../money.ts';
-import type { Payment, PaymentStatus, StoredPayRequest, StoredQuote } from './payment.ts';
+import type { FinalPayment, Payment, PaymentStatus, StoredPayRequest, StoredQuote } from './payment.ts';
 import type { ResultCode } from '../errors.ts';
 
 /** Reads outside a transaction (no lock): inquiry, the app, the cashier page. */
@@ -80,9 +80,10 @@ export interface PaymentRepository extends PaymentQueries {
   cancelPayment(paymentId: string, o: { now: Date; reason: string }): Promise<Payment | undefined>;
   /**
    * Closes up to `limit` PROCESSING orders whose expiry is at or before `now`, skipping rows
-   * another transaction holds (FOR UPDATE SKIP LOCKED), with one history row each.
+   * another transaction holds (FOR UPDATE SKIP LOCKED), with one history row each. Returns what
+   * the final hook got.
    */
-  closeOverdue(now: Date, limit: number): Promise<Payment[]>;
+  closeOverdue(now: Date, limit: number): Promise<FinalPayment[]>;
 }
 
 /** The repositories a pay transaction works with. */
