@@ -278,46 +278,74 @@ async function findClaim(db: Db, pspId: string, paymentRequestId: string): Promi
   return { requestHash: row.request_hash, paymentId: row.payment_id ?? undefined, answer: toStoredAnswer(row.answer) };
 }
 
-async function insertPayment(trx: Transaction<Database>, p: NewPayment): Promise<Payment> {
+function answerJson(answer: StoredAnswer): string {
+  return JSON.stringify({ ...answer.result, ...(answer.paymentUrl ? { paymentUrl: answer.paymentUrl } : {}) });
+}
+
+/**
+ * The accepted order in one statement (one round trip inside the pay transaction): the PROCESSING
+ * payment, its creation history row, and its answer recorded under the claimed idempotency key.
+ */
+async function insertAccepted(trx: Transaction<Database>, p: NewPayment, answer: StoredAnswer): Promise<Payment> {
   const row = await trx
-    .insertInto('payments')
-    .values({
-      id: p.paymentId,
-      psp_id: p.pspId,
-      payment_request_id: p.paymentRequestId,
-      customer_id: p.customerId,
-      status: 'PROCESSING',
-      result_code: resultCodeFor('PROCESSING'),
-      payment_currency: p.paymentAmount.currency,
-      payment_minor: p.paymentAmount.valueMinor,
-      pay_to_currency: p.payToAmount.currency,
-      pay_to_minor: p.payToAmount.valueMinor,
-      surcharge_currency: p.surchargeAmount?.currency ?? null,
-      surcharge_minor: p.surchargeAmount?.valueMinor ?? null,
-      debit_minor: p.debitAmount.valueMinor,
-      quote_id: p.quote?.quoteId ?? null,
-      quote_pair: p.quote?.quoteCurrencyPair ?? null,
-      quote_price: p.quote?.quotePrice ?? null,
-      expires_at: p.expiresAt,
-      payment_time: null,
-      cashier_token_hash: p.cashierTokenHash,
-      request: JSON.stringify(p.request),
-      created_at: p.createdAt,
-      updated_at: p.createdAt,
-    })
-    .returningAll()
+    .with('created', (db) =>
+      db
+        .insertInto('payments')
+        .values({
+          id: p.paymentId,
+          psp_id: p.pspId,
+          payment_request_id: p.paymentRequestId,
+          customer_id: p.customerId,
+          status: 'PROCESSING',
+          result_code: resultCodeFor('PROCESSING'),
+          payment_currency: p.paymentAmount.currency,
+          payment_minor: p.paymentAmount.valueMinor,
+          pay_to_currency: p.payToAmount.currency,
+          pay_to_minor: p.payToAmount.valueMinor,
+          surcharge_currency: p.surchargeAmount?.currency ?? null,
+          surcharge_minor: p.surchargeAmount?.valueMinor ?? null,
+          debit_minor: p.debitAmount.valueMinor,
+          quote_id: p.quote?.quoteId ?? null,
+          quote_pair: p.quote?.quoteCurrencyPair ?? null,
+          quote_price: p.quote?.quotePrice ?? null,
+          expires_at: p.expiresAt,
+          payment_time: null,
+          cashier_token_hash: p.cashierTokenHash,
+          request: JSON.stringify(p.request),
+          created_at: p.createdAt,
+          updated_at: p.createdAt,
+        })
+        .returningAll(),
+    )
+    .with('history', (db) =>
+      db
+        .insertInto('payment_status_history')
+        .columns(['payment_id', 'from_status', 'to_status', 'result_code', 'reason', 'changed_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('created')
+            .select([
+              'created.id',
+              sql<null>`null::text`.as('from_status'),
+              'created.status',
+              'created.result_code',
+              sql<string>`'ACCEPTED'`.as('reason'),
+              'created.created_at',
+            ]),
+        ),
+    )
+    .with('answered', (db) =>
+      db
+        .updateTable('pay_requests')
+        .set({ payment_id: p.paymentId, answer: answerJson(answer) })
+        .where('psp_id', '=', p.pspId)
+        .where('payment_request_id', '=', p.paymentRequestId)
+        .returning('payment_id'),
+    )
+    .selectFrom('created')
+    .selectAll('created')
+    .where(({ exists, selectFrom }) => exists(selectFrom('answered').select('answered.payment_id')))
     .executeTakeFirstOrThrow();
-  await trx
-    .insertInto('payment_status_history')
-    .values({
-      payment_id: row.id,
-      from_status: null,
-      to_status: 'PROCESSING',
-      result_code: row.result_code,
-      reason: 'ACCEPTED',
-      changed_at: p.createdAt,
-    })
-    .execute();
   return toPayment(row);
 }
 
@@ -331,15 +359,12 @@ export function paymentRepository(trx: Transaction<Database>, hooks: PaymentHook
     async recordAnswer(pspId, paymentRequestId, paymentId, answer) {
       await trx
         .updateTable('pay_requests')
-        .set({
-          payment_id: paymentId ?? null,
-          answer: JSON.stringify({ ...answer.result, ...(answer.paymentUrl ? { paymentUrl: answer.paymentUrl } : {}) }),
-        })
+        .set({ payment_id: paymentId ?? null, answer: answerJson(answer) })
         .where('psp_id', '=', pspId)
         .where('payment_request_id', '=', paymentRequestId)
         .executeTakeFirstOrThrow();
     },
-    insert: (p) => insertPayment(trx, p),
+    insertAccepted: (p, answer) => insertAccepted(trx, p, answer),
     transition: (paymentId, change) => transitionPayment(trx, paymentId, change, hooks),
     completePayment: (paymentId, o) =>
       transitionPayment(

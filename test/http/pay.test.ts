@@ -250,6 +250,37 @@ describe('pay: synchronous checks (§4)', () => {
   });
 });
 
+describe('pay: the configured FX rounding mode and tolerance (§2)', () => {
+  // JPY 15 at JPY/USD 0.0071 is USD 0.1065: 10.65 cents, so 11 half-up and 10 rounding down.
+  const USD = 'C_USD_FX';
+  const usdPay = (cents: number) =>
+    withField(
+      withField(withField(seedPay(USD), 'paymentAmount.value', '15'), 'payToAmount', { currency: 'USD', value: String(cents) }),
+      'paymentQuote',
+      { quoteId: 'Q-USD', quoteCurrencyPair: 'JPY/USD', quotePrice: '0.0071' },
+    );
+  const codesFor = async (app: TestApp, cents: number[]) =>
+    Promise.all(cents.map(async (c) => resultOf(await signedPost(app.app, PAY_PATH, usdPay(c))).resultCode));
+
+  beforeAll(async () => createCustomer(t.app, USD, 'USD'));
+
+  it('rounds half up by default with no tolerance', async () => {
+    expect(await codesFor(t, [10, 11, 12])).toEqual(['PARAM_ILLEGAL', 'PAYMENT_IN_PROCESS', 'PARAM_ILLEGAL']);
+  });
+
+  it('follows FX_ROUNDING_MODE and FX_TOLERANCE_MINOR', async () => {
+    const down = await testApp({ database: t.database, clock, env: { FX_ROUNDING_MODE: 'ROUND_DOWN' } });
+    const tolerant = await testApp({ database: t.database, clock, env: { FX_TOLERANCE_MINOR: '1' } });
+    try {
+      expect(await codesFor(down, [10, 11])).toEqual(['PAYMENT_IN_PROCESS', 'PARAM_ILLEGAL']);
+      expect(await codesFor(tolerant, [9, 10, 11, 12, 13])).toEqual(['PARAM_ILLEGAL', 'PAYMENT_IN_PROCESS', 'PAYMENT_IN_PROCESS', 'PAYMENT_IN_PROCESS', 'PARAM_ILLEGAL']);
+    } finally {
+      await down.close();
+      await tolerant.close();
+    }
+  });
+});
+
 describe('pay: every field validated (F PARAM_ILLEGAL naming the field)', () => {
   const long = (n: number) => 'x'.repeat(n);
   const base = () => ({

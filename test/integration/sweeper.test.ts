@@ -1,5 +1,6 @@
 /** §4 expiry: the sweeper closes overdue orders once, in bounded batches, safely from many instances. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { result } from '../../src/domain/errors.ts';
 import type { CurrencyCode } from '../../src/domain/money.ts';
 import { hashCashierToken, newCashierToken, newPaymentId } from '../../src/domain/payments/ids.ts';
 import type { FinalPayment, Payment } from '../../src/domain/payments/payment.ts';
@@ -35,8 +36,9 @@ async function openOrders(expiries: Date[]): Promise<string[]> {
     const ids: string[] = [];
     for (const [i, expiresAt] of expiries.entries()) {
       const request = seedPay(CUSTOMER, `${tag}${i}`);
+      await payments.claimRequest({ pspId: request.pspId, paymentRequestId: request.paymentRequestId, requestHash: 'a'.repeat(64), now: T0 });
       const { paymentMethodId: _, ...method } = request.paymentMethod;
-      const p = await payments.insert({
+      const p = await payments.insertAccepted({
         paymentId: newPaymentId(new Date()),
         pspId: request.pspId,
         paymentRequestId: request.paymentRequestId,
@@ -50,7 +52,7 @@ async function openOrders(expiries: Date[]): Promise<string[]> {
         createdAt: T0,
         cashierTokenHash: hashCashierToken(newCashierToken()),
         request: { ...request, paymentMethod: { ...method, paymentMethodIdSha256: '0'.repeat(64) } },
-      });
+      }, { result: result('PAYMENT_IN_PROCESS'), paymentUrl: 'http://mpp.test/cashier/x' });
       ids.push(p.paymentId);
     }
     return ids;

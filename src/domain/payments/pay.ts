@@ -231,7 +231,8 @@ export function payUseCase(deps: PayDeps) {
         const token = ids.cashierToken();
         const paymentUrl = `${settings.publicBaseUrl}/cashier/${token}`;
         const q = request.paymentQuote;
-        const payment = await payments.insert({
+        const accepted = result('PAYMENT_IN_PROCESS');
+        const payment = await payments.insertAccepted({
           paymentId: ids.paymentId(now),
           pspId,
           paymentRequestId,
@@ -245,9 +246,7 @@ export function payUseCase(deps: PayDeps) {
           createdAt: now,
           cashierTokenHash: hashCashierToken(token),
           request: storedRequest(request),
-        });
-        const accepted = result('PAYMENT_IN_PROCESS');
-        await payments.recordAnswer(pspId, paymentRequestId, payment.paymentId, { result: accepted, paymentUrl });
+        }, { result: accepted, paymentUrl });
         return { kind: 'ACCEPTED', result: accepted, payment, paymentUrl };
       });
     },

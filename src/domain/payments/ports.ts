@@ -68,8 +68,11 @@ export interface PaymentRepository extends PaymentQueries {
   /** The claim of a request (committed by whoever won it). */
   findClaim(pspId: string, paymentRequestId: string): Promise<PayClaim | undefined>;
   recordAnswer(pspId: string, paymentRequestId: string, paymentId: string | undefined, answer: StoredAnswer): Promise<void>;
-  /** Inserts a PROCESSING order and its creation history row. */
-  insert(p: NewPayment): Promise<Payment>;
+  /**
+   * Inserts a PROCESSING order with its creation history row, and records `answer` under the
+   * order's claimed idempotency key (one statement).
+   */
+  insertAccepted(p: NewPayment, answer: StoredAnswer): Promise<Payment>;
   /** The compare-and-set: applies `change` only while the payment is in `change.from`. */
   transition(paymentId: string, change: StatusChange): Promise<Payment | undefined>;
   /** PROCESSING -> SUCCESS while not expired at `now` (the cashier's Pay). */
