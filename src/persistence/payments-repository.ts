@@ -6,7 +6,6 @@
  * commit with them); reads take `db` or a transaction.
  */
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import type { CustomerRepository } from '../domain/customers/ports.ts';
 import { result, type Result, type ResultCode } from '../domain/errors.ts';
 import type { CurrencyCode, Money } from '../domain/money.ts';
 import { CASHIER_TOKEN_PATTERN, hashCashierToken } from '../domain/payments/ids.ts';
@@ -383,6 +382,6 @@ export function paymentRepository(trx: Transaction<Database>, hooks: PaymentHook
 export function paymentUnitOfWork(db: Kysely<Database>, hooks: PaymentHooks = {}): UnitOfWork<PaymentRepos> {
   return unitOfWork(db, (trx) => ({
     payments: paymentRepository(trx, hooks),
-    customers: customerRepository(trx) as CustomerRepository,
+    customers: customerRepository(trx),
   }));
 }
