@@ -11,6 +11,7 @@ import { customerUseCases } from './domain/customers/use-cases.ts';
 import { result } from './domain/errors.ts';
 import type { Clock, KeyValueStore } from './domain/ports.ts';
 import { installEnvelope } from './http/alipayplus/envelope.ts';
+import { registerDocs } from './http/docs.ts';
 import { paymentRoutes } from './http/alipayplus/payments.ts';
 import { createMetrics, installMetrics, type Metrics } from './http/metrics.ts';
 import { requireAppUser } from './http/app/auth.ts';
@@ -103,6 +104,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const db = database.db;
   const customers = customerUseCases(customerRepository(db));
   const jobs: Job[] = [];
+
+  // GET /docs: openapi.yaml as interactive documentation.
+  await registerDocs(app, { publicBaseUrl: config.publicBaseUrl });
 
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
