@@ -107,6 +107,7 @@ async function serve(flags: Flags): Promise<number> {
   const sim = await startSimulator({
     keys: settings.keys,
     clientId: settings.clientId,
+    mppKeyVersion: settings.mppKeyVersion,
     host: settings.host,
     port: settings.port,
     printer,

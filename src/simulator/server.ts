@@ -15,8 +15,9 @@
  */
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { isoWithOffset, parseRequestTime } from '../http/alipayplus/envelope.ts';
-import { parseSignatureHeader, sign, signatureHeader, verify } from '../http/signature.ts';
+import { DomainError } from '../domain/errors.ts';
+import { checkEnvelope, isoWithOffset, parseRequestTime } from '../http/alipayplus/envelope.ts';
+import { sign, signatureHeader } from '../http/signature.ts';
 import { type Printer, silentPrinter } from './print.ts';
 import type { SimulatorKeys } from './settings.ts';
 
@@ -159,6 +160,8 @@ export interface SimulatorOptions {
   readonly codeRules?: CodeRulesAnswer;
   /** Accepted distance between the MPP's Request-Time and now (default 600 s, as the MPP's own). */
   readonly maxSkewSeconds?: number;
+  /** The keyVersion the MPP signs with (MPP_KEY_VERSION, default 1); another is F KEY_NOT_FOUND. */
+  readonly mppKeyVersion?: string;
   readonly now?: () => Date;
   /** Initial switches (e.g. from the CLI flags). */
   readonly switches?: Partial<Record<SimulatedEndpoint, Partial<SwitchState>>>;
@@ -223,7 +226,6 @@ function header(req: FastifyRequest, name: string): string | undefined {
 export async function startSimulator(o: SimulatorOptions): Promise<RunningSimulator> {
   const printer = o.printer ?? silentPrinter;
   const now = o.now ?? (() => new Date());
-  const maxSkewMs = (o.maxSkewSeconds ?? 600) * 1000;
   const switches = new Switches();
   for (const [endpoint, s] of Object.entries(o.switches ?? {})) switches.set(endpoint as SimulatedEndpoint, s);
   const requests = new ReceivedLog();
@@ -252,18 +254,24 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
       .send(raw);
   }
 
-  /** §1 checks on a request from the MPP, in the MPP's own order; undefined when it passes. */
+  const peer = {
+    clientId: o.clientId,
+    // The simulator's peer is the MPP: the MPP's key verifies the requests it receives.
+    alipayPlusPublicKeys: new Map([[o.mppKeyVersion ?? '1', o.keys.mppPublicKey]]),
+    maxSkewSeconds: o.maxSkewSeconds ?? 600,
+    now,
+  };
+
+  /** §1 checks on a request from the MPP: the MPP's own checkEnvelope; undefined when it passes. */
   async function envelopeFailure(req: FastifyRequest, raw: Buffer): Promise<{ code: string; message: string } | undefined> {
-    const clientId = header(req, 'client-id');
-    if (clientId !== o.clientId) return { code: 'INVALID_CLIENT', message: `Client-Id ${clientId ?? '(none)'} is not ${o.clientId}` };
-    const parsed = parseSignatureHeader(header(req, 'signature'));
-    if (!parsed) return { code: 'INVALID_SIGNATURE', message: 'Signature header is missing or malformed' };
-    const requestTime = header(req, 'request-time');
-    const at = requestTime === undefined ? undefined : parseRequestTime(requestTime);
-    if (at === undefined) return { code: 'INVALID_SIGNATURE', message: 'Request-Time is missing or malformed' };
-    if (Math.abs(now().getTime() - at) > maxSkewMs) return { code: 'INVALID_SIGNATURE', message: 'Request-Time is outside the accepted window' };
-    const valid = await verify({ method: 'POST', uri: req.url, clientId, time: requestTime!, body: raw }, parsed.signature, o.keys.mppPublicKey);
-    return valid ? undefined : { code: 'INVALID_SIGNATURE', message: 'Signature does not verify with the MPP public key' };
+    req.rawBody = raw;
+    try {
+      await checkEnvelope(req, peer);
+      return undefined;
+    } catch (err) {
+      if (err instanceof DomainError) return { code: err.code, message: err.message };
+      throw err;
+    }
   }
 
   async function handle(endpoint: SimulatedEndpoint, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

@@ -1,9 +1,9 @@
 /**
  * Where the simulator gets its keys and addresses. It reads the same environment names as the
- * MPP where they mean the same thing (ALIPAYPLUS_CLIENT_ID, ALIPAYPLUS_KEY_VERSION, MPP_PSP_ID,
- * ALIPAYPLUS_ACQUIRER_ID, DATA_DIR, APP_JWT_SECRET, OPS_API_TOKEN), so one environment serves
- * both, plus its own: SIMULATOR_PRIVATE_KEY, MPP_PUBLIC_KEY, MPP_BASE_URL, SIMULATOR_HOST,
- * SIMULATOR_PORT.
+ * MPP where they mean the same thing (ALIPAYPLUS_CLIENT_ID, ALIPAYPLUS_KEY_VERSION,
+ * MPP_KEY_VERSION, MPP_PSP_ID, ALIPAYPLUS_ACQUIRER_ID, DATA_DIR, APP_JWT_SECRET, OPS_API_TOKEN),
+ * so one environment serves both, plus its own: SIMULATOR_PRIVATE_KEY, MPP_PUBLIC_KEY,
+ * MPP_BASE_URL, SIMULATOR_HOST, SIMULATOR_PORT.
  *
  * Keys, when not given: the dev pairs in DATA_DIR/dev-keys, created exactly as `npm start`
  * creates them (src/secrets.ts), so whichever of the two starts first, both use the same files.
@@ -27,6 +27,8 @@ export interface SimulatorKeys {
 export interface SimulatorSettings {
   readonly keys: SimulatorKeys;
   readonly clientId: string;
+  /** The keyVersion the MPP signs with (MPP_KEY_VERSION, as the MPP reads it). */
+  readonly mppKeyVersion: string;
   readonly pspId: string;
   readonly acquirerId: string;
   readonly mppBaseUrl: string;
@@ -90,6 +92,7 @@ export function simulatorSettings(env: Env = process.env): SimulatorSettings {
   return {
     keys: { privateKey, mppPublicKey, keyVersion: nonEmpty(env.ALIPAYPLUS_KEY_VERSION) ?? '1' },
     clientId: nonEmpty(env.ALIPAYPLUS_CLIENT_ID) ?? 'SANDBOX_CLIENT',
+    mppKeyVersion: nonEmpty(env.MPP_KEY_VERSION) ?? '1',
     pspId: nonEmpty(env.MPP_PSP_ID) ?? '1022088000000000001',
     acquirerId: nonEmpty(env.ALIPAYPLUS_ACQUIRER_ID) ?? '2052666000000000',
     mppBaseUrl: (nonEmpty(env.MPP_BASE_URL) ?? 'http://127.0.0.1:3000').replace(/\/+$/, ''),
