@@ -11,6 +11,7 @@ import { customerUseCases } from './domain/customers/use-cases.ts';
 import { result } from './domain/errors.ts';
 import type { Clock, KeyValueStore } from './domain/ports.ts';
 import { installEnvelope } from './http/alipayplus/envelope.ts';
+import { registerDocs } from './http/docs.ts';
 import { paymentRoutes } from './http/alipayplus/payments.ts';
 import { authorizationRoutes } from './http/alipayplus/authorizations.ts';
 import { authCodeRoutes } from './http/app/auth-codes.ts';
@@ -177,6 +178,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const pay = payUseCase({ uow: paymentsUow, clock, settings: config });
   const paymentReadUseCases = paymentReads({ queries: paymentQueries(db), uow: paymentsUow, clock });
   jobs.push(expirySweeper({ uow: paymentsUow }));
+
+  // GET /docs: openapi.yaml as interactive documentation.
+  await registerDocs(app, { publicBaseUrl: config.publicBaseUrl });
 
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {

@@ -23,7 +23,14 @@ export interface Secrets {
 function readOrCreate(path: string, create: () => string): { text: string; created: boolean } {
   if (existsSync(path)) return { text: readFileSync(path, 'utf8'), created: false };
   const text = create();
-  writeFileSync(path, text, { mode: 0o600 });
+  try {
+    // 'wx': when the MPP and the simulator start together on a fresh DATA_DIR, one file wins
+    // and both use it (a plain write would let the second overwrite the key the first holds).
+    writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return { text: readFileSync(path, 'utf8'), created: false };
+  }
   return { text, created: true };
 }
 

@@ -20,6 +20,7 @@ import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHea
 import { createDatabase, type DatabaseHandle, quoteIdent } from '../../src/persistence/database.ts';
 import { migrateToLatest } from '../../src/persistence/migrate.ts';
 import { resolveSecrets, type Secrets } from '../../src/secrets.ts';
+import { checkResponsesAgainstOpenApi } from './openapi.ts';
 import { sharedSigningDir } from './shared.ts';
 
 export const realPostgres = Boolean(process.env.DATABASE_URL);
@@ -141,6 +142,8 @@ export async function testApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const clock = opts.clock ?? { now: () => new Date() };
   const built = await buildApp({ config, secrets, database, kv, clock, logger: false, ...opts.extra });
   await built.app.ready();
+  // Every app.inject response is checked against openapi.yaml (x-test-skip-openapi: 1 opts out).
+  checkResponsesAgainstOpenApi(built.app);
   return {
     ...built,
     config,

@@ -54,7 +54,14 @@ function header(req: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-async function checkEnvelope(req: FastifyRequest, o: EnvelopeOptions): Promise<void> {
+/**
+ * The §1 checks on a signed request, over `req.rawBody`; throws the DomainError to answer. The
+ * simulator applies the same checks to the MPP's requests, with the MPP's key as the peer key.
+ */
+export async function checkEnvelope(
+  req: FastifyRequest,
+  o: Pick<EnvelopeOptions, 'clientId' | 'alipayPlusPublicKeys' | 'maxSkewSeconds' | 'now'>,
+): Promise<void> {
   const clientId = header(req, 'client-id');
   if (!clientId || clientId !== o.clientId) throw new DomainError('INVALID_CLIENT', 'Client-Id is missing or unknown');
   const parsed = parseSignatureHeader(header(req, 'signature'));
