@@ -16,6 +16,10 @@ import { authorizationRoutes } from './http/alipayplus/authorizations.ts';
 import { authCodeRoutes } from './http/app/auth-codes.ts';
 import { tokenUseCases } from './domain/tokens/use-cases.ts';
 import { tokenRepos, tokenUnitOfWork } from './persistence/tokens-repository.ts';
+import { appPaymentRoutes } from './http/app/payments.ts';
+import { paymentReads } from './domain/payments/inquiry.ts';
+import { payUseCase } from './domain/payments/pay.ts';
+import { expirySweeper } from './jobs/expiry-sweeper.ts';
 import { createMetrics, installMetrics, type Metrics } from './http/metrics.ts';
 import { requireAppUser } from './http/app/auth.ts';
 import { requireOpsToken } from './http/ops/auth.ts';
@@ -25,7 +29,7 @@ import { customerRoutes } from './http/ops/customers.ts';
 import { httpStatusFor, mapError } from './http/result-mapper.ts';
 import { customerRepository } from './persistence/customers-repository.ts';
 import { type DatabaseHandle, pingDatabase } from './persistence/database.ts';
-import { paymentQueries } from './persistence/payments-repository.ts';
+import { type PaymentFinalHook, paymentQueries, paymentUnitOfWork } from './persistence/payments-repository.ts';
 import type { Secrets } from './secrets.ts';
 import { createAlipayPlusClient } from './adapters/alipayplus-client.ts';
 import { walletUseCases } from './domain/wallet/use-cases.ts';
@@ -166,6 +170,14 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const codeLists = codeListManagement({ uow: codeListUnitOfWork(db), reads: codeListRepository(db), cache: codeListCache });
   jobs.push(codeRulesRefresher(codeRules), codeListsPoller(codeListCache));
 
+  // Payments (§4, §5). onPaymentFinal runs inside the transaction of every PROCESSING -> final
+  // change (sweeper batch, lazy close, cashier, cancel): the notify outbox is inserted there.
+  const onPaymentFinal: PaymentFinalHook = async () => undefined;
+  const paymentsUow = paymentUnitOfWork(db, { onFinal: onPaymentFinal });
+  const pay = payUseCase({ uow: paymentsUow, clock, settings: config });
+  const paymentReadUseCases = paymentReads({ queries: paymentQueries(db), uow: paymentsUow, clock });
+  jobs.push(expirySweeper({ uow: paymentsUow }));
+
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
     const checks: Record<string, () => Promise<void>> = {
@@ -201,7 +213,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
         bodyLimitBytes: config.bodyLimitBytes,
         now: () => clock.now(),
       });
-      await alipayplus.register(paymentRoutes, { payments: paymentQueries(db) });
+      await alipayplus.register(paymentRoutes, { pay, reads: paymentReadUseCases });
       await alipayplus.register(authorizationRoutes, { tokens, acquirerId: config.alipayPlusAcquirerId });
     },
     { prefix: '/alipayplus/v1' },
@@ -230,6 +242,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       });
       await appRoutes.register(authCodeRoutes, { tokens });
       await appRoutes.register(codeRoutes, { codes });
+      await appRoutes.register(appPaymentRoutes, { reads: paymentReadUseCases });
     },
     { prefix: '/app/v1' },
   );

@@ -1,13 +1,78 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { ResultCode } from '../domain/errors.ts';
-import type { Payment } from '../domain/payments/payment.ts';
-import type { CurrencyCode } from '../domain/money.ts';
-import type { PaymentQueries } from '../domain/payments/ports.ts';
+/**
+ * Payments in Postgres: the §4 idempotency claim, the order, and the state machine's
+ * compare-and-set with its append-only history row in the same statement.
+ *
+ * Functions that change state take a `Transaction` (their history row and the notify hook must
+ * commit with them); reads take `db` or a transaction.
+ */
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type { CustomerRepository } from '../domain/customers/ports.ts';
+import { result, type Result, type ResultCode } from '../domain/errors.ts';
+import type { CurrencyCode, Money } from '../domain/money.ts';
+import { CASHIER_TOKEN_PATTERN, hashCashierToken } from '../domain/payments/ids.ts';
+import {
+  type FinalPayment,
+  finalPaymentOf,
+  type Payment,
+  type PaymentPromoInfo,
+  type PaymentStatus,
+  type StoredPayRequest,
+} from '../domain/payments/payment.ts';
+import type {
+  NewPayment,
+  PayClaim,
+  PaymentQueries,
+  PaymentRepos,
+  PaymentRepository,
+  StatusChange,
+  StoredAnswer,
+} from '../domain/payments/ports.ts';
+import { isFinal, resultCodeFor, transition } from '../domain/payments/state-machine.ts';
+import type { UnitOfWork } from '../domain/ports.ts';
+import { customerRepository } from './customers-repository.ts';
 import type { Database, PaymentsTable } from './schema.ts';
+import { unitOfWork } from './unit-of-work.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
+type PaymentRow = Selectable<PaymentsTable>;
 
-export function toPayment(row: Selectable<PaymentsTable>): Payment {
+/**
+ * Called inside the transaction whenever payments leave PROCESSING for a final status (SUCCESS,
+ * FAILED, CLOSED), by every path: the sweeper's batch (up to its batch size at once), a lazy close
+ * on read, the cashier, cancelPayment. The notify outbox (§5 notifyPayment, "written in the same
+ * transaction") plugs in here; for a batch, one multi-row INSERT keeps the sweeper fast.
+ */
+export type PaymentFinalHook = (trx: Transaction<Database>, payments: readonly FinalPayment[]) => Promise<void>;
+
+export interface PaymentHooks {
+  readonly onFinal?: PaymentFinalHook;
+}
+
+/** The columns of a FinalPayment: the two request fields notify needs, not the whole document. */
+interface FinalRow {
+  id: string;
+  psp_id: string;
+  payment_request_id: string;
+  customer_id: string;
+  status: PaymentStatus;
+  result_code: string;
+  payment_currency: string;
+  payment_minor: bigint;
+  pay_to_currency: string;
+  pay_to_minor: bigint;
+  payment_time: Date | null;
+  payment_notify_url: string | null;
+  payment_promo_info: PaymentPromoInfo | null;
+}
+
+const FINAL_COLUMNS = sql.raw(
+  'id, psp_id, payment_request_id, customer_id, status, result_code, payment_currency, payment_minor, pay_to_currency, ' +
+    "pay_to_minor, payment_time, request->>'paymentNotifyUrl' as payment_notify_url, request->'paymentPromoInfo' as payment_promo_info",
+);
+
+const money = (currency: string, valueMinor: bigint): Money => ({ currency: currency.trim() as CurrencyCode, valueMinor });
+
+export function toPayment(row: PaymentRow): Payment {
   return {
     paymentId: row.id,
     pspId: row.psp_id,
@@ -15,24 +80,309 @@ export function toPayment(row: Selectable<PaymentsTable>): Payment {
     customerId: row.customer_id,
     status: row.status,
     resultCode: row.result_code as ResultCode,
-    paymentAmount: { currency: row.payment_currency.trim() as CurrencyCode, valueMinor: row.payment_minor },
-    payToAmount: { currency: row.pay_to_currency.trim() as CurrencyCode, valueMinor: row.pay_to_minor },
+    paymentAmount: money(row.payment_currency, BigInt(row.payment_minor)),
+    payToAmount: money(row.pay_to_currency, BigInt(row.pay_to_minor)),
+    surchargeAmount:
+      row.surcharge_currency !== null && row.surcharge_minor !== null
+        ? money(row.surcharge_currency, BigInt(row.surcharge_minor))
+        : undefined,
+    debitAmount: money(row.pay_to_currency, BigInt(row.debit_minor)),
+    quote:
+      row.quote_pair !== null && row.quote_price !== null
+        ? { quoteId: row.quote_id ?? undefined, quoteCurrencyPair: row.quote_pair, quotePrice: row.quote_price }
+        : undefined,
     paymentTime: row.payment_time ?? undefined,
     expiresAt: row.expires_at,
-    request: row.request,
+    createdAt: row.created_at,
+    request: row.request as unknown as StoredPayRequest,
   };
+}
+
+function toFinalPayment(row: FinalRow): FinalPayment {
+  return {
+    paymentId: row.id,
+    pspId: row.psp_id,
+    paymentRequestId: row.payment_request_id,
+    customerId: row.customer_id,
+    status: row.status,
+    resultCode: row.result_code as ResultCode,
+    paymentAmount: money(row.payment_currency, BigInt(row.payment_minor)),
+    payToAmount: money(row.pay_to_currency, BigInt(row.pay_to_minor)),
+    paymentTime: row.payment_time ?? undefined,
+    paymentNotifyUrl: row.payment_notify_url ?? undefined,
+    paymentPromoInfo: row.payment_promo_info ?? undefined,
+  };
+}
+
+const asDate = (d: Date) => d.toISOString();
+
+export async function findPaymentById(db: Db, paymentId: string): Promise<Payment | undefined> {
+  const row = await db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+  return row ? toPayment(row) : undefined;
+}
+
+export async function findPaymentByRequestId(db: Db, pspId: string, paymentRequestId: string): Promise<Payment | undefined> {
+  const row = await db
+    .selectFrom('payments')
+    .selectAll()
+    .where('psp_id', '=', pspId)
+    .where('payment_request_id', '=', paymentRequestId)
+    .executeTakeFirst();
+  return row ? toPayment(row) : undefined;
+}
+
+/** The payment behind a cashier link: the token is hashed, never looked up or stored in clear. */
+export async function findByCashierToken(db: Db, token: string): Promise<Payment | undefined> {
+  if (!CASHIER_TOKEN_PATTERN.test(token)) return undefined;
+  const row = await db
+    .selectFrom('payments')
+    .selectAll()
+    .where('cashier_token_hash', '=', hashCashierToken(token))
+    .executeTakeFirst();
+  return row ? toPayment(row) : undefined;
+}
+
+function toStoredAnswer(json: Record<string, unknown> | null): StoredAnswer {
+  if (!json || typeof json.resultCode !== 'string') throw new Error('pay request without its answer');
+  return {
+    result: result(json.resultCode as ResultCode, typeof json.resultMessage === 'string' ? json.resultMessage : undefined),
+    paymentUrl: typeof json.paymentUrl === 'string' ? json.paymentUrl : undefined,
+  };
+}
+
+async function findRefusal(db: Db, pspId: string, paymentRequestId: string): Promise<Result | undefined> {
+  const row = await db
+    .selectFrom('pay_requests')
+    .select(['answer', 'payment_id'])
+    .where('psp_id', '=', pspId)
+    .where('payment_request_id', '=', paymentRequestId)
+    .executeTakeFirst();
+  if (!row || row.payment_id !== null || row.answer === null) return undefined;
+  return toStoredAnswer(row.answer).result;
 }
 
 export function paymentQueries(db: Db): PaymentQueries {
   return {
-    async findByRequestId(pspId, paymentRequestId) {
-      const row = await db
-        .selectFrom('payments')
-        .selectAll()
+    findByRequestId: (pspId, paymentRequestId) => findPaymentByRequestId(db, pspId, paymentRequestId),
+    findById: (paymentId) => findPaymentById(db, paymentId),
+    findByCashierToken: (token) => findByCashierToken(db, token),
+    findRefusal: (pspId, paymentRequestId) => findRefusal(db, pspId, paymentRequestId),
+  };
+}
+
+/**
+ * The compare-and-set of the state machine, with its history row, in one statement:
+ * `UPDATE payments SET status = $to ... WHERE id = $id AND status = $from RETURNING *`.
+ * Returns undefined when the payment was not in `from` (another change won).
+ */
+export async function transitionPayment(
+  trx: Transaction<Database>,
+  paymentId: string,
+  change: StatusChange,
+  hooks: PaymentHooks = {},
+): Promise<Payment | undefined> {
+  const to = transition(change.from, change.to); // throws on a move the table does not have
+  const resultCode = to === 'FAILED' ? resultCodeFor('FAILED', change.failure!) : resultCodeFor(to); // throws without an F failure
+  const paymentTime = to === 'SUCCESS' ? (change.paymentTime ?? change.now) : undefined;
+  const openAt = change.onlyIfOpenAt ? sql`and expires_at > ${asDate(change.onlyIfOpenAt)}::timestamptz` : sql``;
+  const { rows } = await sql<PaymentRow>`
+    with changed as (
+      update payments
+         set status = ${to}, result_code = ${resultCode},
+             payment_time = coalesce(${paymentTime ? asDate(paymentTime) : null}::timestamptz, payment_time),
+             updated_at = ${asDate(change.now)}::timestamptz
+       where id = ${paymentId} and status = ${change.from} ${openAt}
+      returning *
+    ), history as (
+      insert into payment_status_history (payment_id, from_status, to_status, result_code, reason, changed_at)
+      select id, ${change.from}::text, ${to}::text, ${resultCode}::text, ${change.reason}::text, ${asDate(change.now)}::timestamptz
+        from changed
+    )
+    select * from changed`.execute(trx);
+  const row = rows[0];
+  if (!row) return undefined;
+  const payment = toPayment(row);
+  if (change.from === 'PROCESSING' && isFinal(to)) await hooks.onFinal?.(trx, [finalPaymentOf(payment)]);
+  return payment;
+}
+
+/**
+ * §4 expiry sweep: one bounded batch. `FOR UPDATE SKIP LOCKED` lets any number of sweepers (and
+ * the lazy close on read) run at once: a row another transaction holds is left to it, and the
+ * `status = 'PROCESSING'` re-check makes every close a compare-and-set. The history rows are
+ * written by the same statement; the final hook runs in the same transaction.
+ *
+ * The update addresses the locked rows by `ctid` (a row this transaction has locked cannot move
+ * before it commits), which spares a primary-key descent per row; a join against the locked ids
+ * let the planner hash-join with a scan of every payment on each batch.
+ */
+export async function closeOverduePayments(
+  trx: Transaction<Database>,
+  now: Date,
+  limit: number,
+  hooks: PaymentHooks = {},
+): Promise<FinalPayment[]> {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
+  transition('PROCESSING', 'CLOSED');
+  const at = asDate(now);
+  const { rows } = await sql<FinalRow>`
+    with closed as (
+      update payments
+         set status = 'CLOSED', result_code = 'ORDER_IS_CLOSED', updated_at = ${at}::timestamptz
+       where ctid = any(array(
+               select ctid from payments
+                where status = 'PROCESSING' and expires_at <= ${at}::timestamptz
+                order by expires_at
+                limit ${limit}
+                  for update skip locked))
+         and status = 'PROCESSING'
+      returning ${FINAL_COLUMNS}
+    ), history as (
+      insert into payment_status_history (payment_id, from_status, to_status, result_code, reason, changed_at)
+      select id, 'PROCESSING', 'CLOSED', 'ORDER_IS_CLOSED', 'EXPIRED', ${at}::timestamptz from closed
+    )
+    select * from closed`.execute(trx);
+  const payments = rows.map(toFinalPayment);
+  if (payments.length > 0) await hooks.onFinal?.(trx, payments);
+  return payments;
+}
+
+async function claimRequest(
+  trx: Transaction<Database>,
+  key: { pspId: string; paymentRequestId: string; requestHash: string; now: Date },
+): Promise<boolean> {
+  const claimed = await trx
+    .insertInto('pay_requests')
+    .values({
+      psp_id: key.pspId,
+      payment_request_id: key.paymentRequestId,
+      request_hash: key.requestHash,
+      payment_id: null,
+      answer: null,
+      created_at: key.now,
+    })
+    .onConflict((oc) => oc.columns(['psp_id', 'payment_request_id']).doNothing())
+    .returning('psp_id')
+    .executeTakeFirst();
+  return claimed !== undefined;
+}
+
+async function findClaim(db: Db, pspId: string, paymentRequestId: string): Promise<PayClaim | undefined> {
+  const row = await db
+    .selectFrom('pay_requests')
+    .selectAll()
+    .where('psp_id', '=', pspId)
+    .where('payment_request_id', '=', paymentRequestId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { requestHash: row.request_hash, paymentId: row.payment_id ?? undefined, answer: toStoredAnswer(row.answer) };
+}
+
+function answerJson(answer: StoredAnswer): string {
+  return JSON.stringify({ ...answer.result, ...(answer.paymentUrl ? { paymentUrl: answer.paymentUrl } : {}) });
+}
+
+/**
+ * The accepted order in one statement (one round trip inside the pay transaction): the PROCESSING
+ * payment, its creation history row, and its answer recorded under the claimed idempotency key.
+ */
+async function insertAccepted(trx: Transaction<Database>, p: NewPayment, answer: StoredAnswer): Promise<Payment> {
+  const row = await trx
+    .with('created', (db) =>
+      db
+        .insertInto('payments')
+        .values({
+          id: p.paymentId,
+          psp_id: p.pspId,
+          payment_request_id: p.paymentRequestId,
+          customer_id: p.customerId,
+          status: 'PROCESSING',
+          result_code: resultCodeFor('PROCESSING'),
+          payment_currency: p.paymentAmount.currency,
+          payment_minor: p.paymentAmount.valueMinor,
+          pay_to_currency: p.payToAmount.currency,
+          pay_to_minor: p.payToAmount.valueMinor,
+          surcharge_currency: p.surchargeAmount?.currency ?? null,
+          surcharge_minor: p.surchargeAmount?.valueMinor ?? null,
+          debit_minor: p.debitAmount.valueMinor,
+          quote_id: p.quote?.quoteId ?? null,
+          quote_pair: p.quote?.quoteCurrencyPair ?? null,
+          quote_price: p.quote?.quotePrice ?? null,
+          expires_at: p.expiresAt,
+          payment_time: null,
+          cashier_token_hash: p.cashierTokenHash,
+          request: JSON.stringify(p.request),
+          created_at: p.createdAt,
+          updated_at: p.createdAt,
+        })
+        .returningAll(),
+    )
+    .with('history', (db) =>
+      db
+        .insertInto('payment_status_history')
+        .columns(['payment_id', 'from_status', 'to_status', 'result_code', 'reason', 'changed_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('created')
+            .select([
+              'created.id',
+              sql<null>`null::text`.as('from_status'),
+              'created.status',
+              'created.result_code',
+              sql<string>`'ACCEPTED'`.as('reason'),
+              'created.created_at',
+            ]),
+        ),
+    )
+    .with('answered', (db) =>
+      db
+        .updateTable('pay_requests')
+        .set({ payment_id: p.paymentId, answer: answerJson(answer) })
+        .where('psp_id', '=', p.pspId)
+        .where('payment_request_id', '=', p.paymentRequestId)
+        .returning('payment_id'),
+    )
+    .selectFrom('created')
+    .selectAll('created')
+    .where(({ exists, selectFrom }) => exists(selectFrom('answered').select('answered.payment_id')))
+    .executeTakeFirstOrThrow();
+  return toPayment(row);
+}
+
+/** The PaymentRepository port bound to one transaction. */
+export function paymentRepository(trx: Transaction<Database>, hooks: PaymentHooks = {}): PaymentRepository {
+  const status = (from: PaymentStatus, to: PaymentStatus) => ({ from, to });
+  return {
+    ...paymentQueries(trx),
+    claimRequest: (key) => claimRequest(trx, key),
+    findClaim: (pspId, paymentRequestId) => findClaim(trx, pspId, paymentRequestId),
+    async recordAnswer(pspId, paymentRequestId, paymentId, answer) {
+      await trx
+        .updateTable('pay_requests')
+        .set({ payment_id: paymentId ?? null, answer: answerJson(answer) })
         .where('psp_id', '=', pspId)
         .where('payment_request_id', '=', paymentRequestId)
-        .executeTakeFirst();
-      return row ? toPayment(row) : undefined;
+        .executeTakeFirstOrThrow();
     },
+    insertAccepted: (p, answer) => insertAccepted(trx, p, answer),
+    transition: (paymentId, change) => transitionPayment(trx, paymentId, change, hooks),
+    completePayment: (paymentId, o) =>
+      transitionPayment(
+        trx,
+        paymentId,
+        { ...status('PROCESSING', 'SUCCESS'), now: o.now, paymentTime: o.paymentTime ?? o.now, onlyIfOpenAt: o.now, reason: o.reason ?? 'USER_CONFIRMED' },
+        hooks,
+      ),
+    closePayment: (paymentId, o) => transitionPayment(trx, paymentId, { ...status('PROCESSING', 'CLOSED'), now: o.now, reason: o.reason }, hooks),
+    cancelPayment: (paymentId, o) => transitionPayment(trx, paymentId, { ...status('SUCCESS', 'CANCELLED'), now: o.now, reason: o.reason }, hooks),
+    closeOverdue: (now, limit) => closeOverduePayments(trx, now, limit, hooks),
   };
+}
+
+/** The pay/inquiry unit of work: payments and customers bound to one transaction. */
+export function paymentUnitOfWork(db: Kysely<Database>, hooks: PaymentHooks = {}): UnitOfWork<PaymentRepos> {
+  return unitOfWork(db, (trx) => ({
+    payments: paymentRepository(trx, hooks),
+    customers: customerRepository(trx) as CustomerRepository,
+  }));
 }

@@ -21,7 +21,6 @@ export interface PaymentsTable {
   id: string;
   psp_id: string;
   payment_request_id: string;
-  request_hash: string;
   customer_id: string;
   status: PaymentStatus;
   result_code: string;
@@ -31,6 +30,7 @@ export interface PaymentsTable {
   pay_to_minor: bigint;
   surcharge_currency: string | null;
   surcharge_minor: bigint | null;
+  debit_minor: bigint;
   quote_id: string | null;
   quote_pair: string | null;
   quote_price: string | null;
@@ -38,18 +38,27 @@ export interface PaymentsTable {
   payment_time: Date | null;
   cashier_token_hash: string;
   request: JSONColumnType<Record<string, unknown>>;
-  created_at: CreatedAt;
-  updated_at: UpdatedAt;
+  created_at: ColumnType<Date, Date | string, never>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+/** §4 idempotency keys of pay: the first answer, replayed for a repeat with the same key fields. */
+export interface PayRequestsTable {
+  psp_id: string;
+  payment_request_id: string;
+  request_hash: string;
+  payment_id: string | null;
+  answer: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  created_at: ColumnType<Date, Date | string, never>;
 }
 
 export interface PaymentStatusHistoryTable {
-  id: Generated<bigint>;
   payment_id: string;
   from_status: PaymentStatus | null;
   to_status: PaymentStatus;
   result_code: string;
   reason: string;
-  changed_at: CreatedAt;
+  changed_at: ColumnType<Date, Date | string, never>;
 }
 
 /** §3 one authorization: an auth code exchanged. Revoking it ends its refresh token and every access token under it. */
@@ -146,6 +155,7 @@ export interface CodeRuleSetsTable {
 export interface Database {
   customers: CustomersTable;
   payments: PaymentsTable;
+  pay_requests: PayRequestsTable;
   payment_status_history: PaymentStatusHistoryTable;
   grants: GrantsTable;
   access_tokens: AccessTokensTable;

@@ -1,17 +1,60 @@
-/** §5 inquiryPayment: unknown -> F ORDER_NOT_EXIST; otherwise S SUCCESS with the payment's result. */
-import { DomainError, result, type Result } from '../errors.ts';
-import type { Payment } from './payment.ts';
-import type { PaymentQueries } from './ports.ts';
+/**
+ * §5 inquiryPayment, and the app's view of one payment. Both read without a lock and close an
+ * overdue order lazily (the same compare-and-set as the sweeper), so they agree with pay at every
+ * moment: an order past its expiry is never reported as in process.
+ *
+ *   unknown paymentRequestId                      -> F ORDER_NOT_EXIST
+ *   refused by pay (no order, a final F recorded) -> S SUCCESS, paymentResult = that F (our choice:
+ *                                                    pay and inquiry never disagree)
+ *   an order                                      -> S SUCCESS, paymentResult S SUCCESS |
+ *                                                    U PAYMENT_IN_PROCESS | F reason; a CANCELLED
+ *                                                    payment is F ORDER_IS_CLOSED
+ */
+import { DomainError, type Result } from '../errors.ts';
+import type { Clock, UnitOfWork } from '../ports.ts';
+import { settleExpiry } from './pay.ts';
+import { isOverdue, type Payment } from './payment.ts';
+import type { PaymentQueries, PaymentRepos } from './ports.ts';
+import { paymentResultOf } from './state-machine.ts';
 
-export interface InquiryAnswer {
-  readonly payment: Payment;
-  readonly paymentResult: Result;
+export type InquiryAnswer =
+  | { readonly payment: Payment; readonly paymentResult: Result }
+  | { readonly payment: undefined; readonly paymentResult: Result };
+
+export interface PaymentReadDeps {
+  readonly queries: PaymentQueries;
+  readonly uow: UnitOfWork<PaymentRepos>;
+  readonly clock: Clock;
 }
 
-export async function inquiryPayment(q: PaymentQueries, pspId: string, paymentRequestId: string): Promise<InquiryAnswer> {
-  const payment = await q.findByRequestId(pspId, paymentRequestId);
-  if (!payment) throw new DomainError('ORDER_NOT_EXIST');
-  // §5: a successful payment later cancelled is reported as F ORDER_IS_CLOSED.
-  const code = payment.status === 'CANCELLED' ? 'ORDER_IS_CLOSED' : payment.resultCode;
-  return { payment, paymentResult: result(code) };
+export function paymentReads(deps: PaymentReadDeps) {
+  /** The payment as of now: an overdue open order is closed first. */
+  async function current(p: Payment): Promise<Payment> {
+    const now = deps.clock.now();
+    if (!isOverdue(p, now)) return p;
+    return deps.uow.run(({ payments }) => settleExpiry(payments, p, now));
+  }
+
+  return {
+    async inquiryPayment(pspId: string, paymentRequestId: string): Promise<InquiryAnswer> {
+      const found = await deps.queries.findByRequestId(pspId, paymentRequestId);
+      if (!found) {
+        const refusal = await deps.queries.findRefusal(pspId, paymentRequestId);
+        if (refusal) return { payment: undefined, paymentResult: refusal };
+        throw new DomainError('ORDER_NOT_EXIST');
+      }
+      const payment = await current(found);
+      return { payment, paymentResult: paymentResultOf(payment) };
+    },
+
+    /** GET /app/v1/payments/{paymentId}: only the customer's own payment; any other is ORDER_NOT_EXIST. */
+    async customerPayment(customerId: string, paymentId: string): Promise<{ payment: Payment; paymentResult: Result }> {
+      const found = await deps.queries.findById(paymentId);
+      if (!found || found.customerId !== customerId) throw new DomainError('ORDER_NOT_EXIST');
+      const payment = await current(found);
+      return { payment, paymentResult: paymentResultOf(payment) };
+    },
+  };
 }
+
+export type PaymentReads = ReturnType<typeof paymentReads>;

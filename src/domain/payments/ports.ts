@@ -1,5 +1,96 @@
-import type { Payment } from './payment.ts';
+/** What the payment use cases need from storage. Implemented in src/persistence/payments-repository.ts. */
+import type { CustomerRepository } from '../customers/ports.ts';
+import type { Result } from '../errors.ts';
+import type { Money } from '../money.ts';
+import type { FinalPayment, Payment, PaymentStatus, StoredPayRequest, StoredQuote } from './payment.ts';
+import type { ResultCode } from '../errors.ts';
 
+/** Reads outside a transaction (no lock): inquiry, the app, the cashier page. */
 export interface PaymentQueries {
   findByRequestId(pspId: string, paymentRequestId: string): Promise<Payment | undefined>;
+  findById(paymentId: string): Promise<Payment | undefined>;
+  /** The payment a cashier link token belongs to (looked up by the token's SHA-256). */
+  findByCashierToken(token: string): Promise<Payment | undefined>;
+  /** The final F a pay request was refused with (no order was created), if it was. */
+  findRefusal(pspId: string, paymentRequestId: string): Promise<Result | undefined>;
+}
+
+/** The first answer stored under the idempotency key (§4). */
+export interface StoredAnswer {
+  readonly result: Result;
+  /** The accepted answer's cashier link (see pay.ts on why it is stored). */
+  readonly paymentUrl?: string | undefined;
+}
+
+export interface PayClaim {
+  readonly requestHash: string;
+  readonly paymentId: string | undefined;
+  readonly answer: StoredAnswer;
+}
+
+export interface NewPayment {
+  readonly paymentId: string;
+  readonly pspId: string;
+  readonly paymentRequestId: string;
+  readonly customerId: string;
+  readonly paymentAmount: Money;
+  readonly payToAmount: Money;
+  readonly surchargeAmount: Money | undefined;
+  readonly debitAmount: Money;
+  readonly quote: StoredQuote | undefined;
+  readonly expiresAt: Date;
+  readonly createdAt: Date;
+  readonly cashierTokenHash: string;
+  readonly request: StoredPayRequest;
+}
+
+export interface StatusChange {
+  readonly from: PaymentStatus;
+  readonly to: PaymentStatus;
+  readonly now: Date;
+  /** Why, for the audit history: EXPIRED, USER_CONFIRMED, USER_CANCELLED, CANCEL_PAYMENT... */
+  readonly reason: string;
+  /** Required when `to` is FAILED: the failure reason the payment will carry. */
+  readonly failure?: ResultCode;
+  /** Set on SUCCESS: when the user paid. */
+  readonly paymentTime?: Date;
+  /** Only while the order has not expired at this time (confirming must never beat expiry). */
+  readonly onlyIfOpenAt?: Date;
+}
+
+/**
+ * The payments of one transaction. Every change is a compare-and-set on the current status with
+ * its history row in the same transaction; a change that lost the race returns undefined.
+ */
+export interface PaymentRepository extends PaymentQueries {
+  /** §4: claims (pspId, paymentRequestId) with one INSERT ... ON CONFLICT DO NOTHING; false when taken. */
+  claimRequest(key: { pspId: string; paymentRequestId: string; requestHash: string; now: Date }): Promise<boolean>;
+  /** The claim of a request (committed by whoever won it). */
+  findClaim(pspId: string, paymentRequestId: string): Promise<PayClaim | undefined>;
+  recordAnswer(pspId: string, paymentRequestId: string, paymentId: string | undefined, answer: StoredAnswer): Promise<void>;
+  /**
+   * Inserts a PROCESSING order with its creation history row, and records `answer` under the
+   * order's claimed idempotency key (one statement).
+   */
+  insertAccepted(p: NewPayment, answer: StoredAnswer): Promise<Payment>;
+  /** The compare-and-set: applies `change` only while the payment is in `change.from`. */
+  transition(paymentId: string, change: StatusChange): Promise<Payment | undefined>;
+  /** PROCESSING -> SUCCESS while not expired at `now` (the cashier's Pay). */
+  completePayment(paymentId: string, o: { now: Date; paymentTime?: Date; reason?: string }): Promise<Payment | undefined>;
+  /** PROCESSING -> CLOSED with F ORDER_IS_CLOSED (expiry, the cashier's Cancel, cancelPayment). */
+  closePayment(paymentId: string, o: { now: Date; reason: string }): Promise<Payment | undefined>;
+  /** SUCCESS -> CANCELLED (cancelPayment of a paid order; the reversal is the caller's). */
+  cancelPayment(paymentId: string, o: { now: Date; reason: string }): Promise<Payment | undefined>;
+  /**
+   * Closes up to `limit` PROCESSING orders whose expiry is at or before `now`, skipping rows
+   * another transaction holds (FOR UPDATE SKIP LOCKED), with one history row each. Returns what
+   * the final hook got.
+   */
+  closeOverdue(now: Date, limit: number): Promise<FinalPayment[]>;
+}
+
+/** The repositories a pay transaction works with. */
+export interface PaymentRepos {
+  readonly payments: PaymentRepository;
+  readonly customers: CustomerRepository;
 }

@@ -1,32 +1,64 @@
-/** Alipay+ -> MPP payment routes. A route parses, calls one use case, maps the result. */
+/** Alipay+ -> MPP payment routes (§4 pay, §5 inquiryPayment). A route parses, calls one use case, maps the result. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { result } from '../../domain/errors.ts';
-import { inquiryPayment } from '../../domain/payments/inquiry.ts';
-import type { PaymentQueries } from '../../domain/payments/ports.ts';
+import type { PaymentReads } from '../../domain/payments/inquiry.ts';
+import type { PayAnswer, PayUseCase } from '../../domain/payments/pay.ts';
+import type { Payment } from '../../domain/payments/payment.ts';
 import { parseWire } from '../validation.ts';
 import { isoWithOffset } from './envelope.ts';
+import { payBody, withoutNulls } from './pay-wire.ts';
 import { acquirerId, idField, pspId, toWireAmount } from './wire.ts';
 
 const inquiryBody = z.object({ pspId, acquirerId, paymentRequestId: idField(64) });
 
 export interface PaymentRoutesDeps {
-  readonly payments: PaymentQueries;
+  readonly pay: PayUseCase;
+  readonly reads: PaymentReads;
+}
+
+/** The order's fields every answer about an existing payment carries. */
+function orderFields(p: Payment) {
+  return {
+    paymentId: p.paymentId,
+    ...(p.paymentTime ? { paymentTime: isoWithOffset(p.paymentTime) } : {}),
+    paymentAmount: toWireAmount(p.paymentAmount),
+    payToAmount: toWireAmount(p.payToAmount),
+    customerId: p.customerId,
+  };
+}
+
+/** §4 pay response: result, paymentId, paymentUrl (open order), customerId, amounts, passThroughInfo. */
+export function payResponse(a: PayAnswer): Record<string, unknown> {
+  if (a.kind === 'REFUSED') return { result: a.result };
+  const passThroughInfo = a.payment.request.passThroughInfo;
+  return {
+    result: a.result,
+    ...orderFields(a.payment),
+    ...(a.kind === 'ACCEPTED' ? { paymentUrl: a.paymentUrl } : {}),
+    ...(passThroughInfo !== undefined ? { passThroughInfo } : {}),
+  };
 }
 
 export async function paymentRoutes(app: FastifyInstance, deps: PaymentRoutesDeps): Promise<void> {
+  app.post('/payments/pay', async (req) => {
+    const body = parseWire(payBody, withoutNulls(req.body));
+    const log = req.log.child({ paymentRequestId: body.paymentRequestId });
+    const answer = await deps.pay.pay(body);
+    if (answer.kind === 'REFUSED') log.info({ resultCode: answer.result.resultCode }, 'pay refused');
+    else log.info({ paymentId: answer.payment.paymentId, status: answer.payment.status, resultCode: answer.result.resultCode }, 'pay answered');
+    return payResponse(answer);
+  });
+
   app.post('/payments/inquiryPayment', async (req) => {
-    const body = parseWire(inquiryBody, req.body);
-    const { payment, paymentResult } = await inquiryPayment(deps.payments, body.pspId, body.paymentRequestId);
+    const body = parseWire(inquiryBody, withoutNulls(req.body));
+    const { payment, paymentResult } = await deps.reads.inquiryPayment(body.pspId, body.paymentRequestId);
+    if (!payment) return { result: result('SUCCESS'), paymentResult };
     const promo = payment.request.paymentPromoInfo;
     return {
       result: result('SUCCESS'),
       paymentResult,
-      paymentId: payment.paymentId,
-      ...(payment.paymentTime ? { paymentTime: isoWithOffset(payment.paymentTime) } : {}),
-      paymentAmount: toWireAmount(payment.paymentAmount),
-      payToAmount: toWireAmount(payment.payToAmount),
-      customerId: payment.customerId,
+      ...orderFields(payment),
       ...(promo ? { paymentPromoInfo: promo } : {}),
     };
   });

@@ -1,0 +1,145 @@
+/**
+ * How fast the §4 expiry sweeper closes overdue orders on the real Postgres.
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/sweeper.ts
+ *   (ORDERS=100000 BATCH=1000 SWEEPERS=1 by default)
+ *
+ * Builds a fresh schema, inserts ORDERS overdue PROCESSING orders (each with a realistic stored
+ * request and its creation history row) with generate_series, then times SWEEPERS instances
+ * (one pool each) calling runOnce(now) until nothing is left, and checks that every order was
+ * closed exactly once. Prints closes per second. The schema is dropped at the end.
+ *
+ * On a shared machine the wall clock measures the neighbours too, so the bench also reads the CPU
+ * time the sweepers' Postgres backends (from /proc, when Postgres runs on this host) and this
+ * process spent: `closesPerCpuSecond` = closes / (backend CPU + Node CPU) is what one sweeper
+ * would do on an idle core, fsync waits aside.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { sql } from 'kysely';
+import { expirySweeper } from '../src/jobs/expiry-sweeper.ts';
+import { createDatabase, quoteIdent } from '../src/persistence/database.ts';
+import { migrateToLatest } from '../src/persistence/migrate.ts';
+import { paymentUnitOfWork } from '../src/persistence/payments-repository.ts';
+
+const url = process.env.DATABASE_URL;
+if (!url) {
+  console.error('DATABASE_URL is required (the bench measures the real Postgres)');
+  process.exit(2);
+}
+const ORDERS = Number(process.env.ORDERS ?? 100_000);
+const BATCH = Number(process.env.BATCH ?? 1000);
+const SWEEPERS = Number(process.env.SWEEPERS ?? 1);
+const schema = `bench_${randomBytes(4).toString('hex')}`;
+
+const now = new Date('2030-01-01T00:10:00Z');
+const main = createDatabase({ url, schema, poolSize: 2 });
+const pools = Array.from({ length: SWEEPERS }, () => createDatabase({ url, schema, poolSize: 1 }));
+
+const request = {
+  order: {
+    referenceOrderId: 'OrderID_0101010001',
+    orderDescription: 'SHOES',
+    orderAmount: { value: '100', currency: 'JPY' },
+    merchant: {
+      referenceMerchantId: 'M00000000001',
+      merchantMCC: '1405',
+      merchantName: 'UGG',
+      merchantAddress: { region: 'JP', city: 'Tokyo' },
+      store: { referenceStoreId: 'S0000000001', storeName: 'UGG-2', storeMCC: '1405' },
+    },
+  },
+  acquirerId: '2052666000000000',
+  pspId: '1022088000000000001',
+  paymentAmount: { value: '100', currency: 'JPY' },
+  payToAmount: { value: '1000', currency: 'KRW' },
+  paymentMethod: { paymentMethodType: 'CONNECT_WALLET', paymentMethodIdSha256: '0'.repeat(64), customerId: 'C_BENCH' },
+  paymentQuote: { quoteId: '1234567', quoteCurrencyPair: 'JPY/KRW', quotePrice: '10.0000' },
+  paymentFactor: { isInStorePayment: 'true', isCashierPayment: 'true' },
+};
+
+/** utime + stime of a local process in seconds (0 when Postgres is not on this host). */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+try {
+  await migrateToLatest(main.db, { schema });
+  await main.db.insertInto('customers').values({ id: 'C_BENCH', status: 'NORMAL', currency: 'KRW' }).execute();
+  const t0 = performance.now();
+  await sql`
+    insert into payments (id, psp_id, payment_request_id, customer_id, status, result_code,
+                          payment_currency, payment_minor, pay_to_currency, pay_to_minor, debit_minor,
+                          quote_id, quote_pair, quote_price, expires_at, cashier_token_hash, request,
+                          created_at, updated_at)
+    select 'P' || g, '1022088000000000001', 'R' || g, 'C_BENCH', 'PROCESSING', 'PAYMENT_IN_PROCESS',
+           'JPY', 100, 'KRW', 1000, 1000, '1234567', 'JPY/KRW', 10.0000,
+           ${now.toISOString()}::timestamptz - interval '1 minute' + (g % 50) * interval '1 second',
+           md5('t' || g) || md5('u' || g),
+           jsonb_set(${JSON.stringify(request)}::jsonb, '{paymentRequestId}', to_jsonb('R' || g)),
+           ${now.toISOString()}::timestamptz - interval '5 minutes', ${now.toISOString()}::timestamptz - interval '5 minutes'
+      from generate_series(1, ${ORDERS}) g`.execute(main.db);
+  await sql`
+    insert into payment_status_history (payment_id, from_status, to_status, result_code, reason, changed_at)
+    select id, null, 'PROCESSING', 'PAYMENT_IN_PROCESS', 'ACCEPTED', created_at from payments`.execute(main.db);
+  await sql`analyze`.execute(main.db);
+  console.log(`inserted ${ORDERS} overdue orders in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  const sweepers = pools.map((p) => expirySweeper({ uow: paymentUnitOfWork(p.db), batchSize: BATCH }));
+  const backendPids = await Promise.all(pools.map(async (p) => (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(p.db)).rows[0]!.pid));
+  const backendCpu = () => backendPids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  const cpu0 = { backend: backendCpu(), node: process.cpuUsage() };
+  const started = performance.now();
+  const perSweeper = await Promise.all(
+    sweepers.map(async (s) => {
+      let closed = 0;
+      let batches = 0;
+      for (;;) {
+        const n = await s.runOnce(now);
+        if (n === 0) return { closed, batches };
+        closed += n;
+        batches += 1;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const closed = perSweeper.reduce((a, b) => a + b.closed, 0);
+  const nodeUsage = process.cpuUsage(cpu0.node);
+  const nodeCpuSeconds = (nodeUsage.user + nodeUsage.system) / 1e6;
+  const backendCpuSeconds = backendCpu() - cpu0.backend;
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+  const check = await sql<{ open: string; closed: string; closes: string; distinct_closes: string }>`
+    select (select count(*) from payments where status = 'PROCESSING')::text as open,
+           (select count(*) from payments where status = 'CLOSED')::text as closed,
+           (select count(*) from payment_status_history where to_status = 'CLOSED')::text as closes,
+           (select count(distinct payment_id) from payment_status_history where to_status = 'CLOSED')::text as distinct_closes`.execute(main.db);
+  const c = check.rows[0]!;
+  const exactlyOnce = Number(c.open) === 0 && Number(c.closed) === ORDERS && Number(c.closes) === ORDERS && Number(c.distinct_closes) === ORDERS;
+  console.log(
+    JSON.stringify({
+      orders: ORDERS,
+      batchSize: BATCH,
+      sweepers: SWEEPERS,
+      closed,
+      perSweeper,
+      seconds: Number(seconds.toFixed(3)),
+      closesPerSecond: Math.round(closed / seconds),
+      backendCpuSeconds: Number(backendCpuSeconds.toFixed(2)),
+      nodeCpuSeconds: Number(nodeCpuSeconds.toFixed(2)),
+      closesPerCpuSecond: backendCpuSeconds > 0 ? Math.round(closed / (backendCpuSeconds + nodeCpuSeconds)) : null,
+      loadAverage: load,
+      exactlyOnce,
+    }),
+  );
+  if (!exactlyOnce) process.exitCode = 1;
+} finally {
+  await sql`drop schema if exists ${sql.raw(quoteIdent(schema))} cascade`.execute(main.db).catch(() => undefined);
+  await Promise.all(pools.map((p) => p.close()));
+  await main.close();
+}

@@ -1,0 +1,256 @@
+/**
+ * §4 pay (merchant-presented mode): accept an order idempotently, or refuse it with a final F.
+ *
+ * Order of the checks:
+ *   A. Checks on the request alone (a function of its bytes and the configuration), before any
+ *      database work and NOT recorded under the idempotency key (Stripe's rule: a request that
+ *      failed validation never started executing, so it does not consume the key; a repeat of the
+ *      same bytes gets the same answer anyway):
+ *        shape, lengths, booleans, times (http layer)            -> F PARAM_ILLEGAL naming the field
+ *        amounts positive                                        -> F PARAM_ILLEGAL
+ *        every currency in ISO 4217                              -> F CURRENCY_NOT_SUPPORT
+ *        FX consistent (§2, fx.ts), surcharge convertible        -> F PARAM_ILLEGAL
+ *   B. In one transaction, after claiming (pspId, paymentRequestId) with INSERT ... ON CONFLICT
+ *      DO NOTHING; these depend on the account, the configuration and the time, so their answer is
+ *      recorded under the key and replayed (a final F is final, §1):
+ *        customer exists                                         -> F USER_NOT_EXIST
+ *        customer status NORMAL                                  -> F USER_STATUS_ABNORMAL
+ *        payToAmount in the customer's wallet currency           -> F CURRENCY_NOT_SUPPORT
+ *        single-payment limit of the wallet currency             -> F PAYMENT_AMOUNT_EXCEED_LIMIT
+ *        paymentExpiryTime not already past                      -> F ORDER_IS_CLOSED
+ *      otherwise the order is stored PROCESSING and the answer is U PAYMENT_IN_PROCESS with
+ *      paymentId, paymentUrl and customerId.
+ *
+ * A repeat (the claim was taken): a different key-field hash -> F REPEAT_REQ_INCONSISTENT; the
+ * same -> the first answer while the order is open (the same paymentId and paymentUrl), its final
+ * result once it is final. The claim and the order commit together, so a committed claim always
+ * has its answer: a concurrent repeat waits on the claim row's lock and then replays.
+ *
+ * The paymentUrl of an accepted order is stored with the answer (pay_requests.answer), because a
+ * replay must give the same link and only the token's SHA-256 is kept on the payment. Trade-off:
+ * someone who can read that table can open the cashier of an order still PROCESSING (a few
+ * minutes); the link was already handed to Alipay+ in the first answer, and the cashier refuses
+ * every order that is not PROCESSING. Deriving the token with an HMAC over the paymentId would
+ * avoid storing it, at the cost of a new long-lived secret whose rotation breaks open links.
+ */
+import { DateTime } from 'luxon';
+import { DomainError, ParamIllegal, result, type Result } from '../errors.ts';
+import { checkPayToAmount, convert, type Quote, type RoundingModeName } from '../fx.ts';
+import { addMoney, requireAmount, type Money } from '../money.ts';
+import type { Clock, UnitOfWork } from '../ports.ts';
+import { hashCashierToken, hashPaymentMethodId, newCashierToken, newPaymentId, payRequestHash } from './ids.ts';
+import { isOverdue, type Payment, type PayRequest, type StoredPayRequest } from './payment.ts';
+import type { PaymentRepos, PaymentRepository } from './ports.ts';
+import { paymentResultOf } from './state-machine.ts';
+
+export interface PaySettings {
+  readonly orderExpirySeconds: number;
+  /** Per wallet currency, in minor units; a currency without an entry has no limit. */
+  readonly singlePaymentLimits: Readonly<Record<string, bigint>>;
+  readonly fxRoundingMode: RoundingModeName;
+  readonly fxToleranceMinor: bigint;
+  /** Base of paymentUrl: `${publicBaseUrl}/cashier/<token>`. */
+  readonly publicBaseUrl: string;
+}
+
+export interface PayDeps {
+  readonly uow: UnitOfWork<PaymentRepos>;
+  readonly clock: Clock;
+  readonly settings: PaySettings;
+  /** Injectable for tests; default: newPaymentId / newCashierToken. */
+  readonly ids?: { paymentId(now: Date): string; cashierToken(): string };
+}
+
+export type PayAnswer =
+  /** Open order: U PAYMENT_IN_PROCESS with its paymentUrl (first answer or replay). */
+  | { readonly kind: 'ACCEPTED'; readonly result: Result; readonly payment: Payment; readonly paymentUrl: string }
+  /** Replay of an order that is final now: S SUCCESS or F with the reason. */
+  | { readonly kind: 'FINAL'; readonly result: Result; readonly payment: Payment }
+  /** Refused before an order existed: the final F (first answer or replay). */
+  | { readonly kind: 'REFUSED'; readonly result: Result };
+
+/** ISO 8601 with an offset (§1): `2019-06-06T12:12:12+08:00`, `...Z`, `...+0800`; undefined otherwise. */
+export function parseIsoInstant(value: string): Date | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$/.test(value)) return undefined;
+  const dt = DateTime.fromISO(value, { setZone: true });
+  return dt.isValid ? dt.toJSDate() : undefined;
+}
+
+/** What phase A derives from the request. */
+export interface PreparedPay {
+  readonly request: PayRequest;
+  readonly requestHash: string;
+  readonly paymentAmount: Money;
+  readonly payToAmount: Money;
+  readonly surchargeAmount: Money | undefined;
+  readonly debitAmount: Money;
+  readonly paymentExpiryTime: Date | undefined;
+}
+
+function positive(m: Money, field: string): Money {
+  if (m.valueMinor <= 0n) throw new ParamIllegal(field, 'must be positive');
+  return m;
+}
+
+/** Phase A: checks on the request alone. Throws ParamIllegal / AmountError / FxError. */
+export function preparePay(r: PayRequest, s: Pick<PaySettings, 'fxRoundingMode' | 'fxToleranceMinor'>): PreparedPay {
+  requireAmount(r.order.orderAmount, 'order.orderAmount');
+  const paymentAmount = positive(requireAmount(r.paymentAmount, 'paymentAmount'), 'paymentAmount.value');
+  const payToAmount = positive(requireAmount(r.payToAmount, 'payToAmount'), 'payToAmount.value');
+  r.paymentPromoInfo?.paymentPromoDetails.forEach((d, i) =>
+    requireAmount(d.savingsAmount, `paymentPromoInfo.paymentPromoDetails.${i}.savingsAmount`),
+  );
+
+  // §2 FX: payToAmount = paymentAmount x quotePrice (pair in either order), within the tolerance.
+  const fx = checkPayToAmount({
+    paymentAmount,
+    payToAmount,
+    quote: r.paymentQuote,
+    rounding: s.fxRoundingMode,
+    toleranceMinor: s.fxToleranceMinor,
+  });
+  if (!fx.ok) throw fx.error;
+
+  // §2 surcharge: paid by the user on top, in the wallet (pay-to) currency.
+  let surchargeAmount: Money | undefined;
+  let debitAmount = payToAmount;
+  if (r.surchargeInfo) {
+    surchargeAmount = requireAmount(r.surchargeInfo.surchargeAmount, 'surchargeInfo.surchargeAmount');
+    debitAmount = addMoney(payToAmount, surchargeInWalletCurrency(surchargeAmount, payToAmount, paymentAmount, r, s.fxRoundingMode));
+  }
+
+  let paymentExpiryTime: Date | undefined;
+  if (r.paymentExpiryTime !== undefined) {
+    paymentExpiryTime = parseIsoInstant(r.paymentExpiryTime);
+    if (!paymentExpiryTime) throw new ParamIllegal('paymentExpiryTime', 'must be ISO 8601 with an offset');
+  }
+  return { request: r, requestHash: payRequestHash(r), paymentAmount, payToAmount, surchargeAmount, debitAmount, paymentExpiryTime };
+}
+
+/**
+ * The surcharge in the pay-to currency (our choice, the contract is silent): as is when already in
+ * it; else with surchargeQuote when given; else, when it is in the order currency, at the
+ * payment's own paymentQuote; else PARAM_ILLEGAL naming surchargeInfo.surchargeQuote.
+ */
+function surchargeInWalletCurrency(
+  surcharge: Money,
+  payTo: Money,
+  payment: Money,
+  r: PayRequest,
+  rounding: RoundingModeName,
+): Money {
+  if (surcharge.currency === payTo.currency) return surcharge;
+  const quote: { q: Quote; field: string } | undefined = r.surchargeInfo?.surchargeQuote
+    ? { q: r.surchargeInfo.surchargeQuote, field: 'surchargeInfo.surchargeQuote' }
+    : surcharge.currency === payment.currency && r.paymentQuote
+      ? { q: r.paymentQuote, field: 'paymentQuote' }
+      : undefined;
+  if (!quote) throw new ParamIllegal('surchargeInfo.surchargeQuote', `required to convert ${surcharge.currency} to ${payTo.currency}`);
+  return convert(surcharge, quote.q, payTo.currency, rounding, quote.field);
+}
+
+function storedRequest(r: PayRequest): StoredPayRequest {
+  const { paymentMethodId, ...method } = r.paymentMethod;
+  return { ...r, paymentMethod: { ...method, paymentMethodIdSha256: hashPaymentMethodId(paymentMethodId) } };
+}
+
+/**
+ * §4 expiry, lazily: an order past its expiry that the sweeper has not reached yet is closed here
+ * with the same compare-and-set, so pay, inquiry, the cashier and the sweeper agree at every
+ * moment. When another transaction won the race, its committed state is read back.
+ */
+export async function settleExpiry(payments: PaymentRepository, p: Payment, now: Date): Promise<Payment> {
+  if (!isOverdue(p, now)) return p;
+  const closed = await payments.closePayment(p.paymentId, { now, reason: 'EXPIRED' });
+  if (closed) return closed;
+  const current = await payments.findById(p.paymentId);
+  if (!current) throw new Error(`payment ${p.paymentId} vanished`);
+  return current;
+}
+
+/** Phase B check: the first account/time rule the request breaks, as a final F, or undefined. */
+function refusalOf(
+  customer: { status: string; currency: string } | undefined,
+  prepared: PreparedPay,
+  expiresAt: Date,
+  now: Date,
+  limits: Readonly<Record<string, bigint>>,
+): Result | undefined {
+  if (!customer) return result('USER_NOT_EXIST');
+  if (customer.status !== 'NORMAL') return result('USER_STATUS_ABNORMAL');
+  const wallet = customer.currency;
+  if (prepared.payToAmount.currency !== wallet) {
+    return result('CURRENCY_NOT_SUPPORT', `payToAmount must be in the wallet currency ${wallet}`);
+  }
+  const limit = limits[wallet];
+  if (limit !== undefined && prepared.debitAmount.valueMinor > limit) {
+    return result('PAYMENT_AMOUNT_EXCEED_LIMIT', `single payment limit is ${limit} ${wallet} (minor units)`);
+  }
+  if (expiresAt.getTime() <= now.getTime()) return result('ORDER_IS_CLOSED', 'paymentExpiryTime has already passed');
+  return undefined;
+}
+
+export function payUseCase(deps: PayDeps) {
+  const ids = deps.ids ?? { paymentId: newPaymentId, cashierToken: newCashierToken };
+  const { settings } = deps;
+
+  async function replay(payments: PaymentRepository, prepared: PreparedPay, now: Date): Promise<PayAnswer> {
+    const { pspId, paymentRequestId } = prepared.request;
+    const claim = await payments.findClaim(pspId, paymentRequestId);
+    if (!claim) throw new Error('claim vanished'); // cannot happen: the conflicting row committed
+    if (claim.requestHash !== prepared.requestHash) throw new DomainError('REPEAT_REQ_INCONSISTENT');
+    if (!claim.paymentId) return { kind: 'REFUSED', result: claim.answer.result };
+    const found = await payments.findById(claim.paymentId);
+    if (!found) throw new Error(`payment ${claim.paymentId} of a claim is missing`);
+    const payment = await settleExpiry(payments, found, now);
+    if (payment.status === 'PROCESSING') {
+      if (!claim.answer.paymentUrl) throw new Error('accepted answer without paymentUrl');
+      return { kind: 'ACCEPTED', result: claim.answer.result, payment, paymentUrl: claim.answer.paymentUrl };
+    }
+    return { kind: 'FINAL', result: paymentResultOf(payment), payment };
+  }
+
+  return {
+    /** Phase A runs first (throws); phase B in one transaction. */
+    async pay(request: PayRequest): Promise<PayAnswer> {
+      const prepared = preparePay(request, settings);
+      const now = deps.clock.now();
+      const { pspId, paymentRequestId } = request;
+      return deps.uow.run(async ({ payments, customers }) => {
+        const claimed = await payments.claimRequest({ pspId, paymentRequestId, requestHash: prepared.requestHash, now });
+        if (!claimed) return replay(payments, prepared, now);
+
+        const customer = await customers.find(request.paymentMethod.customerId);
+        const expiresAt = prepared.paymentExpiryTime ?? new Date(now.getTime() + settings.orderExpirySeconds * 1000);
+        const refusal = refusalOf(customer, prepared, expiresAt, now, settings.singlePaymentLimits);
+        if (refusal) {
+          await payments.recordAnswer(pspId, paymentRequestId, undefined, { result: refusal });
+          return { kind: 'REFUSED', result: refusal };
+        }
+
+        const token = ids.cashierToken();
+        const paymentUrl = `${settings.publicBaseUrl}/cashier/${token}`;
+        const q = request.paymentQuote;
+        const accepted = result('PAYMENT_IN_PROCESS');
+        const payment = await payments.insertAccepted({
+          paymentId: ids.paymentId(now),
+          pspId,
+          paymentRequestId,
+          customerId: request.paymentMethod.customerId,
+          paymentAmount: prepared.paymentAmount,
+          payToAmount: prepared.payToAmount,
+          surchargeAmount: prepared.surchargeAmount,
+          debitAmount: prepared.debitAmount,
+          quote: q ? { quoteId: q.quoteId, quoteCurrencyPair: q.quoteCurrencyPair, quotePrice: q.quotePrice } : undefined,
+          expiresAt,
+          createdAt: now,
+          cashierTokenHash: hashCashierToken(token),
+          request: storedRequest(request),
+        }, { result: accepted, paymentUrl });
+        return { kind: 'ACCEPTED', result: accepted, payment, paymentUrl };
+      });
+    },
+  };
+}
+
+export type PayUseCase = ReturnType<typeof payUseCase>;

@@ -1,0 +1,169 @@
+/** §4 expiry: the sweeper closes overdue orders once, in bounded batches, safely from many instances. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { result } from '../../src/domain/errors.ts';
+import type { CurrencyCode } from '../../src/domain/money.ts';
+import { hashCashierToken, newCashierToken, newPaymentId } from '../../src/domain/payments/ids.ts';
+import type { FinalPayment, Payment } from '../../src/domain/payments/payment.ts';
+import { expirySweeper } from '../../src/jobs/expiry-sweeper.ts';
+import type { DatabaseHandle } from '../../src/persistence/database.ts';
+import { paymentUnitOfWork } from '../../src/persistence/payments-repository.ts';
+import { attachDatabase, realPostgres, type TestDatabase, testDatabase } from '../support/harness.ts';
+import { seedPay } from '../support/payments.ts';
+
+const CUSTOMER = 'C_SWEEP';
+const T0 = new Date('2030-01-01T00:00:00Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+let database: TestDatabase;
+let second: DatabaseHandle;
+let run = 0;
+
+beforeAll(async () => {
+  database = await testDatabase();
+  second = realPostgres ? attachDatabase(database.schema) : database;
+  await database.db.insertInto('customers').values({ id: CUSTOMER, status: 'NORMAL', currency: 'KRW' }).execute();
+});
+afterAll(async () => {
+  if (second !== database) await second.close();
+  await database.close();
+});
+
+/** Inserts open orders accepted at T0 expiring at each given time; returns their ids. */
+async function openOrders(expiries: Date[]): Promise<string[]> {
+  const uow = paymentUnitOfWork(database.db);
+  const tag = `S${++run}_`;
+  return uow.run(async ({ payments }) => {
+    const ids: string[] = [];
+    for (const [i, expiresAt] of expiries.entries()) {
+      const request = seedPay(CUSTOMER, `${tag}${i}`);
+      await payments.claimRequest({ pspId: request.pspId, paymentRequestId: request.paymentRequestId, requestHash: 'a'.repeat(64), now: T0 });
+      const { paymentMethodId: _, ...method } = request.paymentMethod;
+      const p = await payments.insertAccepted({
+        paymentId: newPaymentId(new Date()),
+        pspId: request.pspId,
+        paymentRequestId: request.paymentRequestId,
+        customerId: CUSTOMER,
+        paymentAmount: { currency: 'JPY' as CurrencyCode, valueMinor: 100n },
+        payToAmount: { currency: 'KRW' as CurrencyCode, valueMinor: 1000n },
+        surchargeAmount: undefined,
+        debitAmount: { currency: 'KRW' as CurrencyCode, valueMinor: 1000n },
+        quote: undefined,
+        expiresAt,
+        createdAt: T0,
+        cashierTokenHash: hashCashierToken(newCashierToken()),
+        request: { ...request, paymentMethod: { ...method, paymentMethodIdSha256: '0'.repeat(64) } },
+      }, { result: result('PAYMENT_IN_PROCESS'), paymentUrl: 'http://mpp.test/cashier/x' });
+      ids.push(p.paymentId);
+    }
+    return ids;
+  });
+}
+
+async function statusOf(ids: string[]) {
+  const rows = await database.db.selectFrom('payments').select(['id', 'status', 'result_code']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+async function closeHistory(ids: string[]) {
+  return database.db
+    .selectFrom('payment_status_history')
+    .selectAll()
+    .where('payment_id', 'in', ids)
+    .where('to_status', '!=', 'PROCESSING')
+    .execute();
+}
+
+async function drain(job: ReturnType<typeof expirySweeper>, now: Date): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await job.runOnce(now);
+    if (n === 0) return total;
+    total += n;
+  }
+}
+
+describe('the expiry sweeper', () => {
+  it('closes at a given now exactly the orders whose expiry is at or before it, as F ORDER_IS_CLOSED', async () => {
+    const ids = await openOrders([at(10), at(20), at(30)]);
+    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db) });
+    await drain(sweeper, at(19)); // closes older leftovers of other tests too; we look at ours
+    let s = await statusOf(ids);
+    expect([ids.map((id) => s.get(id)!.status)]).toEqual([['CLOSED', 'PROCESSING', 'PROCESSING']]);
+    await drain(sweeper, at(20));
+    s = await statusOf(ids);
+    expect(ids.map((id) => s.get(id)!.status)).toEqual(['CLOSED', 'CLOSED', 'PROCESSING']);
+    expect(s.get(ids[0]!)!.result_code).toBe('ORDER_IS_CLOSED');
+    const history = await closeHistory(ids);
+    expect(history).toHaveLength(2);
+    expect(history[0]).toMatchObject({ from_status: 'PROCESSING', to_status: 'CLOSED', result_code: 'ORDER_IS_CLOSED', reason: 'EXPIRED' });
+    await drain(sweeper, at(31));
+  });
+
+  it('works in bounded batches', async () => {
+    await openOrders(Array.from({ length: 25 }, () => at(100)));
+    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10 });
+    const runs = [await sweeper.runOnce(at(100)), await sweeper.runOnce(at(100)), await sweeper.runOnce(at(100)), await sweeper.runOnce(at(100))];
+    expect(runs).toEqual([10, 10, 5, 0]);
+  });
+
+  it('leaves paid orders alone', async () => {
+    const [paid, open] = await openOrders([at(200), at(200)]);
+    const uow = paymentUnitOfWork(database.db);
+    await uow.run(({ payments }) => payments.completePayment(paid!, { now: at(150) }));
+    expect(await drain(expirySweeper({ uow }), at(300))).toBe(1);
+    const s = await statusOf([paid!, open!]);
+    expect([s.get(paid!)!.status, s.get(open!)!.status]).toEqual(['SUCCESS', 'CLOSED']);
+  });
+
+  it('two sweepers in parallel close each order exactly once, with exactly one history row per close', async () => {
+    const ids = await openOrders(Array.from({ length: 300 }, (_, i) => at(400 + (i % 7))));
+    const a = expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 25 });
+    const b = expirySweeper({ uow: paymentUnitOfWork(second.db), batchSize: 25 });
+    const [byA, byB] = await Promise.all([drain(a, at(500)), drain(b, at(500))]);
+    expect(byA + byB).toBe(300);
+    if (realPostgres) expect(Math.min(byA, byB)).toBeGreaterThan(0); // both really worked
+    const s = await statusOf(ids);
+    expect(ids.every((id) => s.get(id)!.status === 'CLOSED')).toBe(true);
+    const history = await closeHistory(ids);
+    expect(history).toHaveLength(300);
+    expect(new Set(history.map((h) => h.payment_id)).size).toBe(300);
+  });
+
+  it('only one of confirm and expiry wins for every order, whatever the timing', async () => {
+    const ids = await openOrders(Array.from({ length: 60 }, () => at(600)));
+    const confirmUow = paymentUnitOfWork(second.db);
+    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 7 });
+    // confirm a moment before the expiry (allowed) races the sweeper a moment after it
+    const confirms = Promise.all(ids.map((id) => confirmUow.run(({ payments }) => payments.completePayment(id, { now: at(599) }))));
+    const [confirmed, swept] = await Promise.all([confirms, drain(sweeper, at(601))]);
+    const won = confirmed.filter((p): p is Payment => p !== undefined).length;
+    expect(won + swept).toBe(60);
+    const s = await statusOf(ids);
+    expect(ids.filter((id) => s.get(id)!.status === 'SUCCESS')).toHaveLength(won);
+    const history = await closeHistory(ids);
+    expect(history).toHaveLength(60);
+    expect(new Set(history.map((h) => h.payment_id)).size).toBe(60);
+  });
+
+  it('runs the final hook inside the batch transaction: a failing hook closes nothing', async () => {
+    const ids = await openOrders([at(700), at(700)]);
+    const seen: string[] = [];
+    const failing = expirySweeper({
+      uow: paymentUnitOfWork(database.db, {
+        onFinal: async (_trx, payments) => {
+          seen.push(...payments.map((p) => p.paymentId));
+          throw new Error('outbox down');
+        },
+      }),
+    });
+    await expect(failing.runOnce(at(701))).rejects.toThrow('outbox down');
+    expect(seen).toEqual(expect.arrayContaining(ids));
+    const s = await statusOf(ids);
+    expect(ids.map((id) => s.get(id)!.status)).toEqual(['PROCESSING', 'PROCESSING']);
+    expect(await closeHistory(ids)).toHaveLength(0);
+    const closedWith: FinalPayment[] = [];
+    const working = expirySweeper({ uow: paymentUnitOfWork(database.db, { onFinal: async (_trx, ps) => void closedWith.push(...ps) }) });
+    expect(await drain(working, at(701))).toBe(2);
+    expect(closedWith.map((p) => [p.status, p.resultCode])).toEqual([['CLOSED', 'ORDER_IS_CLOSED'], ['CLOSED', 'ORDER_IS_CLOSED']]);
+  });
+});
