@@ -30,6 +30,8 @@ export interface Answer {
   /** Alipay+ routes: the answer carried a valid MPP signature over its bytes. */
   readonly signed?: boolean;
   readonly ms: number;
+  /** When the answer (or the failure) came, epoch ms. */
+  readonly endedAt: number;
   readonly error?: string;
 }
 
@@ -129,11 +131,13 @@ export class Traffic {
   private async worker(n: number): Promise<void> {
     while (this.running) {
       const r = Math.random();
-      if (this.answeredPays.length === 0 || r < 0.5) await this.pay();
-      else if (r < 0.65) await this.pay(this.pick(this.answeredPays));
-      else if (r < 0.9) await this.inquiry(this.pick(this.answeredPays));
-      else if (this.o.topUps !== false) await this.topUp(n);
-      await new Promise((res) => setTimeout(res, this.o.pauseMs ?? 20));
+      let a: Answer | undefined;
+      if (this.answeredPays.length === 0 || r < 0.5) a = await this.pay();
+      else if (r < 0.65) a = await this.pay(this.pick(this.answeredPays));
+      else if (r < 0.9) a = await this.inquiry(this.pick(this.answeredPays));
+      else if (this.o.topUps !== false) a = await this.topUp(n);
+      // Back off while nothing answers (a dead instance), as a caller would.
+      await new Promise((res) => setTimeout(res, a?.httpStatus === 0 ? 250 : (this.o.pauseMs ?? 20)));
     }
   }
 
@@ -174,9 +178,10 @@ export class Traffic {
         paymentId: typeof res.body.paymentId === 'string' ? res.body.paymentId : undefined,
         signed: res.signed,
         ms: Date.now() - started,
+        endedAt: Date.now(),
       };
     } catch (err) {
-      a = { kind, key, phase, httpStatus: 0, ms: Date.now() - started, error: (err as Error).message };
+      a = { kind, key, phase, httpStatus: 0, ms: Date.now() - started, endedAt: Date.now(), error: (err as Error).message };
     }
     this.answers.push(a);
     return a;
@@ -199,9 +204,9 @@ export class Traffic {
         signal: AbortSignal.timeout(ALIPAYPLUS_TIMEOUT_MS + 2_000),
       });
       const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-      a = { kind: 'topup', key, phase, httpStatus: res.status, resultCode: resultOf(body).resultCode, ms: Date.now() - started };
+      a = { kind: 'topup', key, phase, httpStatus: res.status, resultCode: resultOf(body).resultCode, ms: Date.now() - started, endedAt: Date.now() };
     } catch (err) {
-      a = { kind: 'topup', key, phase, httpStatus: 0, ms: Date.now() - started, error: (err as Error).message };
+      a = { kind: 'topup', key, phase, httpStatus: 0, ms: Date.now() - started, endedAt: Date.now(), error: (err as Error).message };
     }
     this.answers.push(a);
     return a;
