@@ -63,6 +63,8 @@ export interface AppDeps {
   readonly codeRulesSource?: RemoteCodeRules | null;
   /** §6 preset code rules; default: src/adapters/code-rules-preset.json. */
   readonly presetCodeRules?: () => Promise<unknown>;
+  /** Runs in the transaction of every PROCESSING -> final change; default: none (see onPaymentFinal below). */
+  readonly onPaymentFinal?: PaymentFinalHook;
 }
 
 export interface BuiltApp {
@@ -151,7 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     alipayPlusPublicKeys: secrets.alipayPlusPublicKeys,
     now: () => clock.now(),
   });
-  jobs.push(notifyDispatcher({ db, client: alipayPlus, onAttempt: registerNotifyMetrics(metrics, db, clock), log: app.log }));
+  jobs.push(notifyDispatcher({ db, client: alipayPlus, leaseMs: config.notifyLeaseMs, onAttempt: registerNotifyMetrics(metrics, db, clock), log: app.log }));
 
   // §6 code identification: rules loaded before the server listens (start-up blocked when none
   // loads), lists compiled in process and kept in step with Postgres on every instance.
@@ -173,7 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   // Payments (§4, §5). onPaymentFinal runs inside the transaction of every PROCESSING -> final
   // change (sweeper batch, lazy close, cashier, cancel): the notify outbox is inserted there.
-  const onPaymentFinal: PaymentFinalHook = async () => undefined;
+  const onPaymentFinal: PaymentFinalHook = deps.onPaymentFinal ?? (async () => undefined);
   const paymentsUow = paymentUnitOfWork(db, { onFinal: onPaymentFinal });
   const pay = payUseCase({ uow: paymentsUow, clock, settings: config });
   const paymentReadUseCases = paymentReads({ queries: paymentQueries(db), uow: paymentsUow, clock });

@@ -84,6 +84,7 @@ const schema = z
     JOBS_ENABLED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('true')),
     RATE_LIMIT_APP_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(600)),
     RATE_LIMIT_OPS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(1200)),
+    NOTIFY_LEASE_MS: z.preprocess(emptyToUndefined, intFrom(6_000, 3_600_000).default(60_000)),
   });
 
 type Parsed = z.infer<typeof schema>;
@@ -123,6 +124,8 @@ export interface Config {
   /** Requests per client per minute on /app and /ops; 0 turns the limit off. */
   readonly rateLimitAppPerMinute: number;
   readonly rateLimitOpsPerMinute: number;
+  /** §5 how long a claimed notifyPayment row is hidden from other instances (must exceed a send's 5 s timeout). */
+  readonly notifyLeaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -174,5 +177,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobsEnabled: c.JOBS_ENABLED === 'true',
     rateLimitAppPerMinute: c.RATE_LIMIT_APP_PER_MINUTE,
     rateLimitOpsPerMinute: c.RATE_LIMIT_OPS_PER_MINUTE,
+    notifyLeaseMs: c.NOTIFY_LEASE_MS,
   });
 }

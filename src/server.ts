@@ -4,7 +4,7 @@
  * finish, jobs stop, pools close).
  */
 import { join } from 'node:path';
-import { buildApp } from './app.ts';
+import { type AppDeps, buildApp } from './app.ts';
 import { ConfigError, type Config, loadConfig } from './config.ts';
 import { systemClock, type KeyValueStore } from './domain/ports.ts';
 import { MemoryStore } from './adapters/memory-store.ts';
@@ -19,7 +19,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
+/** `extra`: dependencies a caller overrides (fault tests run the real process with a hook of theirs). */
+export async function startServer(config: Config, extra: Partial<AppDeps> = {}): Promise<RunningServer> {
   const secrets = resolveSecrets(config);
   const embedded = !config.databaseUrl;
   const database = createDatabase({
@@ -31,7 +32,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   if (embedded) await migrateToLatest(database.db);
   const kv: KeyValueStore = config.redisUrl ? new RedisStore(config.redisUrl) : new MemoryStore();
 
-  const { app, jobs } = await buildApp({ config, secrets, database, kv, clock: systemClock });
+  const { app, jobs } = await buildApp({ config, secrets, database, kv, clock: systemClock, ...extra });
   await app.listen({ host: config.host, port: config.port });
   const running = config.jobsEnabled ? jobs.map((job) => startJob(job, { clock: systemClock, idleMs: 1000, log: app.log })) : [];
   const address = app.server.address();

@@ -64,6 +64,11 @@ export function createDatabase(opts: DatabaseOptions): DatabaseHandle {
     });
     // An idle client losing its connection (database restart) must not crash the process.
     pool.on('error', () => undefined);
+    // A CHECKED-OUT client has no pool listener: losing its connection between two queries (a
+    // transaction awaiting app code while pg_terminate_backend or a restart hits) emits 'error'
+    // with nobody listening, an uncaught exception that kills the process (issue 9 fault (b)).
+    // The query in flight, or the next one, fails on its own (-> U); release drops the client.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', pool, close: () => db.destroy() };
   }

@@ -4,7 +4,8 @@
  * machine's (Debian's postgresql-15 and redis-server). Postgres refuses to run as root, so when
  * we are root it runs as the `postgres` user.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chmodSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,12 +34,20 @@ function runAsPostgres(cmd: string, args: string[]): void {
   if (asRoot) execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe' });
   else execFileSync(cmd, args, { stdio: 'pipe' });
 }
+/** The same without blocking the event loop (an in-process service keeps answering meanwhile). */
+async function runAsPostgresAsync(cmd: string, args: string[]): Promise<void> {
+  if (asRoot) await promisify(execFile)('runuser', ['-u', 'postgres', '--', cmd, ...args]);
+  else await promisify(execFile)(cmd, args);
+}
 
 export interface OwnPostgres {
   readonly url: string;
   readonly port: number;
   stop(mode?: 'fast' | 'immediate'): void;
   start(): void;
+  /** stop/start without blocking the event loop: use these while an in-process service runs. */
+  stopAsync(mode?: 'fast' | 'immediate'): Promise<void>;
+  startAsync(): Promise<void>;
 }
 
 /** A throw-away Postgres cluster on a spare port (trust auth, synchronous_commit on). */
@@ -50,14 +59,17 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   const port = await freePort();
   runAsPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const ctl = (args: string[]) => runAsPostgres(join(bin, 'pg_ctl'), ['-D', data, '-w', '-t', '30', ...args]);
-  const start = () =>
-    ctl(['-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on`, 'start']);
+  const ctlAsync = (args: string[]) => runAsPostgresAsync(join(bin, 'pg_ctl'), ['-D', data, '-w', '-t', '30', ...args]);
+  const startArgs = ['-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on`, 'start'];
+  const start = () => ctl(startArgs);
   start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     start,
     stop: (mode = 'fast') => ctl(['-m', mode, 'stop']),
+    startAsync: () => ctlAsync(startArgs),
+    stopAsync: (mode = 'fast') => ctlAsync(['-m', mode, 'stop']),
   };
 }
 
