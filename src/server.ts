@@ -19,7 +19,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** `extra`: dependencies a caller overrides (fault tests run the real process with a hook of theirs). */
+/** `extra`: dependencies a caller overrides (the demo and tests). */
 export async function startServer(config: Config, extra: Partial<AppDeps> = {}): Promise<RunningServer> {
   const secrets = resolveSecrets(config);
   const embedded = !config.databaseUrl;

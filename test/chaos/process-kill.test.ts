@@ -1,7 +1,7 @@
 /**
  * Issue 9 point 1 (c): a service instance is SIGKILLed between accepting payments and notifying
- * them. The service runs as a real process (test/chaos/notifying-server.ts = src/server.ts's
- * startServer with the §5 outbox hook) over its own Postgres and Redis, notifying a fake Alipay+
+ * them. The service runs as a real process (src/server.ts, whose
+ * §5 outbox queues every final payment) over its own Postgres and Redis, notifying a fake Alipay+
  * that verifies our signature and counts hits per paymentId. Orders expire 2 s after pay, so the
  * sweeper makes them final (F ORDER_IS_CLOSED) and queues their notifications; the receiver is
  * slow (3 s), so the first instance is killed with notifications in flight and others queued.
@@ -67,7 +67,7 @@ describe('a service process SIGKILLed between accepting payments and notifying t
   async function startInstance(): Promise<Instance> {
     const port = await freePort();
     let out = '';
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/chaos/notifying-server.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: repoDir,
       env: {
         PATH: process.env.PATH ?? '',
