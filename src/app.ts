@@ -30,7 +30,13 @@ import { customerRoutes } from './http/ops/customers.ts';
 import { httpStatusFor, mapError } from './http/result-mapper.ts';
 import { customerRepository } from './persistence/customers-repository.ts';
 import { type DatabaseHandle, pingDatabase } from './persistence/database.ts';
-import { type PaymentFinalHook, paymentQueries, paymentUnitOfWork } from './persistence/payments-repository.ts';
+import { type PaymentFinalHook, paymentQueries, paymentRepository, paymentUnitOfWork } from './persistence/payments-repository.ts';
+import { cashierUseCases } from './domain/payments/cashier.ts';
+import { cancelPaymentUseCase } from './domain/payments/cancel.ts';
+import { refundUseCase } from './domain/refunds/refund.ts';
+import { refundRepository } from './persistence/refunds-repository.ts';
+import { cancelRefundRoutes } from './http/alipayplus/cancel-refund.ts';
+import { cashierCsrfKey, cashierRoutes } from './http/cashier/routes.ts';
 import type { Secrets } from './secrets.ts';
 import { createAlipayPlusClient } from './adapters/alipayplus-client.ts';
 import { walletUseCases } from './domain/wallet/use-cases.ts';
@@ -38,6 +44,7 @@ import { walletRoutes } from './http/ops/wallet.ts';
 import { notifyDispatcher, registerNotifyMetrics } from './jobs/notify-dispatcher.ts';
 import { ledgerQueries, ledgerRepository } from './persistence/ledger-repository.ts';
 import { unitOfWork } from './persistence/unit-of-work.ts';
+import { enqueuePaymentNotifications } from './persistence/notify-outbox-repository.ts';
 import { alipayPlusCodeRules, readPresetCodeRules } from './adapters/code-rules-source.ts';
 import { CodeListCache } from './domain/codes/list-cache.ts';
 import type { RemoteCodeRules } from './domain/codes/ports.ts';
@@ -63,7 +70,7 @@ export interface AppDeps {
   readonly codeRulesSource?: RemoteCodeRules | null;
   /** §6 preset code rules; default: src/adapters/code-rules-preset.json. */
   readonly presetCodeRules?: () => Promise<unknown>;
-  /** Runs in the transaction of every PROCESSING -> final change; default: none (see onPaymentFinal below). */
+  /** Runs in the transaction of every PROCESSING -> final change; default: queue notifyPayment in the outbox. */
   readonly onPaymentFinal?: PaymentFinalHook;
 }
 
@@ -175,11 +182,23 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   // Payments (§4, §5). onPaymentFinal runs inside the transaction of every PROCESSING -> final
   // change (sweeper batch, lazy close, cashier, cancel): the notify outbox is inserted there.
-  const onPaymentFinal: PaymentFinalHook = deps.onPaymentFinal ?? (async () => undefined);
+  // Default: queue notifyPayment in the outbox (§5); deps.onPaymentFinal overrides it (chaos tests).
+  const onPaymentFinal: PaymentFinalHook = deps.onPaymentFinal ?? enqueuePaymentNotifications;
   const paymentsUow = paymentUnitOfWork(db, { onFinal: onPaymentFinal });
   const pay = payUseCase({ uow: paymentsUow, clock, settings: config });
   const paymentReadUseCases = paymentReads({ queries: paymentQueries(db), uow: paymentsUow, clock });
   jobs.push(expirySweeper({ uow: paymentsUow }));
+  // §5 after pay: the cashier, cancelPayment and refund bind payments + ledger (+ refunds) in one
+  // transaction; every final change queues notifyPayment through onPaymentFinal.
+  const afterPayUow = unitOfWork(db, (trx) => ({
+    payments: paymentRepository(trx, { onFinal: onPaymentFinal }),
+    ledger: ledgerRepository(trx),
+    customers: customerRepository(trx),
+    refunds: refundRepository(trx),
+  }));
+  const cashier = cashierUseCases({ queries: paymentQueries(db), uow: afterPayUow, clock, singlePaymentLimits: config.singlePaymentLimits });
+  const cancelPayment = cancelPaymentUseCase({ queries: paymentQueries(db), uow: afterPayUow, clock });
+  const refund = refundUseCase({ queries: paymentQueries(db), uow: afterPayUow, clock, settings: config });
 
   // GET /docs: openapi.yaml as interactive documentation.
   await registerDocs(app, { publicBaseUrl: config.publicBaseUrl });
@@ -220,10 +239,21 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
         now: () => clock.now(),
       });
       await alipayplus.register(paymentRoutes, { pay, reads: paymentReadUseCases });
+      await alipayplus.register(cancelRefundRoutes, { cancel: cancelPayment, refund });
       await alipayplus.register(authorizationRoutes, { tokens, acquirerId: config.alipayPlusAcquirerId });
     },
     { prefix: '/alipayplus/v1' },
   );
+
+  // Browser: the cashier page at paymentUrl (HTML, its own error pages and security headers).
+  await app.register(cashierRoutes, {
+    prefix: '/cashier',
+    cashier,
+    clock,
+    csrfKey: cashierCsrfKey(secrets),
+    mppHomeUrl: config.mppHomeUrl,
+    publicBaseUrl: config.publicBaseUrl,
+  });
 
   await app.register(
     async (ops) => {

@@ -5,7 +5,8 @@
  * outcome fenced by the attempt number, so a slow or crashed sender never overwrites a newer one.
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { NotifyOutbox, QueuedNotification } from '../domain/payments/notify.ts';
+import { buildNotifyPaymentBody, type NotifyOutbox, type QueuedNotification } from '../domain/payments/notify.ts';
+import type { FinalPayment } from '../domain/payments/payment.ts';
 import type { Database } from './schema.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -110,4 +111,38 @@ export async function outboxBacklog(db: Db): Promise<OutboxBacklog> {
     oldestPendingCreatedAt: row?.oldest ?? undefined,
     failed: Number(row?.failed ?? 0n),
   };
+}
+
+/**
+ * §5 notifyPayment "written in the same transaction" as the final state: the payments
+ * repository's final hook (PaymentFinalHook). Builds each body with the domain's
+ * buildNotifyPaymentBody and queues them in ONE multi-row INSERT ... ON CONFLICT DO NOTHING (the
+ * sweeper closes up to its batch size at once), due at `now`, to the payment's paymentNotifyUrl
+ * when it gave one.
+ */
+export async function enqueuePaymentNotifications(trx: Transaction<Database>, payments: readonly FinalPayment[], now: Date): Promise<void> {
+  if (payments.length === 0) return;
+  const rows = payments.map((p) => ({
+    payment_id: p.paymentId,
+    url: p.paymentNotifyUrl ?? null,
+    body: JSON.stringify(
+      buildNotifyPaymentBody({
+        paymentId: p.paymentId,
+        paymentRequestId: p.paymentRequestId,
+        customerId: p.customerId,
+        resultCode: p.resultCode,
+        paymentAmount: p.paymentAmount,
+        payToAmount: p.payToAmount,
+        paymentTime: p.paymentTime,
+        paymentPromoInfo: p.paymentPromoInfo,
+      }),
+    ),
+    next_attempt_at: now,
+    created_at: now,
+  }));
+  await trx
+    .insertInto('notify_outbox')
+    .values(rows)
+    .onConflict((oc) => oc.column('payment_id').doNothing())
+    .execute();
 }

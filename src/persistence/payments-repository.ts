@@ -41,7 +41,7 @@ type PaymentRow = Selectable<PaymentsTable>;
  * on read, the cashier, cancelPayment. The notify outbox (§5 notifyPayment, "written in the same
  * transaction") plugs in here; for a batch, one multi-row INSERT keeps the sweeper fast.
  */
-export type PaymentFinalHook = (trx: Transaction<Database>, payments: readonly FinalPayment[]) => Promise<void>;
+export type PaymentFinalHook = (trx: Transaction<Database>, payments: readonly FinalPayment[], now: Date) => Promise<void>;
 
 export interface PaymentHooks {
   readonly onFinal?: PaymentFinalHook;
@@ -201,7 +201,7 @@ export async function transitionPayment(
   const row = rows[0];
   if (!row) return undefined;
   const payment = toPayment(row);
-  if (change.from === 'PROCESSING' && isFinal(to)) await hooks.onFinal?.(trx, [finalPaymentOf(payment)]);
+  if (change.from === 'PROCESSING' && isFinal(to)) await hooks.onFinal?.(trx, [finalPaymentOf(payment)], change.now);
   return payment;
 }
 
@@ -242,7 +242,7 @@ export async function closeOverduePayments(
     )
     select * from closed`.execute(trx);
   const payments = rows.map(toFinalPayment);
-  if (payments.length > 0) await hooks.onFinal?.(trx, payments);
+  if (payments.length > 0) await hooks.onFinal?.(trx, payments, now);
   return payments;
 }
 
@@ -375,6 +375,10 @@ export function paymentRepository(trx: Transaction<Database>, hooks: PaymentHook
     closePayment: (paymentId, o) => transitionPayment(trx, paymentId, { ...status('PROCESSING', 'CLOSED'), now: o.now, reason: o.reason }, hooks),
     cancelPayment: (paymentId, o) => transitionPayment(trx, paymentId, { ...status('SUCCESS', 'CANCELLED'), now: o.now, reason: o.reason }, hooks),
     closeOverdue: (now, limit) => closeOverduePayments(trx, now, limit, hooks),
+    async lockPayment(paymentId) {
+      const row = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst();
+      return row ? toPayment(row) : undefined;
+    },
   };
 }
 

@@ -167,4 +167,18 @@ export interface Database {
   code_list_entries: CodeListEntriesTable;
   code_lists_version: CodeListsVersionTable;
   code_rule_sets: CodeRuleSetsTable;
+  refunds: RefundsTable;
+}
+
+/** §5 refund claims (migration 0007). */
+export interface RefundsTable {
+  id: string;
+  psp_id: string;
+  refund_request_id: string;
+  payment_id: string;
+  refund_minor: bigint;
+  refund_from_minor: bigint;
+  request_hash: string;
+  answer: JSONColumnType<Record<string, unknown>>;
+  created_at: Date;
 }

@@ -87,6 +87,11 @@ export interface PaymentRepository extends PaymentQueries {
    * the final hook got.
    */
   closeOverdue(now: Date, limit: number): Promise<FinalPayment[]>;
+  /**
+   * The payment, its row locked (FOR UPDATE) until the transaction ends: refund takes it before
+   * the ledger (lock order: payment row, then ledger transfer, then accounts).
+   */
+  lockPayment(paymentId: string): Promise<Payment | undefined>;
 }
 
 /** The repositories a pay transaction works with. */
