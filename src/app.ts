@@ -219,8 +219,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   await app.register(
     async (ops) => {
+      // Limit first: every attempt counts per address, wrong tokens included (token guessing).
+      installRateLimit(ops, { kv, limit: config.rateLimitOpsPerMinute, windowMs: 60_000, scope: 'ops', now: () => clock.now().getTime() });
       requireOpsToken(ops, secrets.opsApiToken);
-      installRateLimit(ops, { kv, limit: config.rateLimitOpsPerMinute, windowMs: 60_000, scope: 'ops' });
       installHostileInputGuard(ops);
       await ops.register(customerRoutes, { customers, balanceOf: wallet.balanceOf });
       await ops.register(walletRoutes, { wallet });
@@ -237,6 +238,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
         windowMs: 60_000,
         scope: 'app',
         clientOf: (req) => req.customerId ?? req.ip,
+        now: () => clock.now().getTime(),
       });
       installHostileInputGuard(appRoutes);
       await appRoutes.register(authCodeRoutes, { tokens });
