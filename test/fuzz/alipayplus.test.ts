@@ -194,6 +194,21 @@ describe.each(present)('$path under hostile input', (route: AlipayPlusRouteEntry
     );
   });
 
+  it('treats __proto__ and constructor keys as plain unknown fields: the sample answer, and no prototype polluted', async () => {
+    const keys = fc.constantFrom('__proto__', 'constructor', 'prototype');
+    const at = fc.constantFrom<Path>([], ...paths.filter((p) => typeof getAt(sample, p) === 'object'));
+    await fc.assert(
+      fc.asyncProperty(keys, at, async (key, p) => {
+        const payload = { polluted: 'yes', prototype: { polluted: 'yes' } };
+        const raw = p.length === 0 ? `{${JSON.stringify(key)}:${JSON.stringify(payload)},${sampleText.slice(1)}` : withRawAt(sample, p, `{${JSON.stringify(key)}:${JSON.stringify(payload)},${JSON.stringify(getAt(sample, p)).slice(1)}`);
+        expect((await refused(raw)).resultCode).toBe(route.sampleResultCode);
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
+      }),
+      runs(Math.max(10, FUZZ_RUNS / 4)),
+    );
+  });
+
   const amounts = amountPaths(sample);
   if (amounts.length > 0) {
     it('answers absurd amounts ("1e30", "-1", "00", "0x10", 30 digits, bad currencies) with F naming the field', async () => {

@@ -220,6 +220,14 @@ describe.each(present)('$method $url under hostile input', (route: AppRouteEntry
       );
     });
 
+    it('refuses __proto__ and constructor keys with 400 (secure-json-parse), and no prototype is polluted', async () => {
+      for (const key of ['__proto__', 'constructor']) {
+        const payload = `{${JSON.stringify(key)}:{"polluted":"yes","prototype":{"polluted":"yes"}},${sampleText.slice(1)}`;
+        expect(await answered({ payload })).toMatchObject({ status: 400, resultCode: 'PARAM_ILLEGAL' });
+      }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
     it('answers any Content-Type with a 4xx or the route answer', async () => {
       const ct = fc.oneof(
         fc.string({ maxLength: 60 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')),

@@ -115,19 +115,21 @@ describe('on a real socket', () => {
   });
 });
 
-/** Delays every query result while `slow` is set: a dependency that answers too late. */
+/** Delays every query result while `slow` is set (a dependency that answers too late), or fails it while `broken` is. */
 class SlowDatabase implements KyselyPlugin {
   slow = false;
+  broken = false;
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     return args.node;
   }
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    if (this.broken) throw new Error('Connection terminated unexpectedly');
     if (this.slow) await new Promise((r) => setTimeout(r, 1500));
     return args.result;
   }
 }
 
-describe('a dependency slower than HANDLER_TIMEOUT_MS', () => {
+describe('a database slower than HANDLER_TIMEOUT_MS, or failing', () => {
   const plugin = new SlowDatabase();
   let slowApp: TestApp;
   let database: TestDatabase;
@@ -154,6 +156,22 @@ describe('a dependency slower than HANDLER_TIMEOUT_MS', () => {
     expect(await responseSignatureValid(path, res)).toBe(true);
     plugin.slow = false;
     expect((await signedPost(slowApp.app, path, body)).json().result.resultCode).toBe('ORDER_NOT_EXIST');
+  });
+
+  it('answers U UNKNOWN_EXCEPTION (503 on the app routes), never F or S, while the database fails outright', async () => {
+    const path = '/alipayplus/v1/payments/inquiryPayment';
+    const body = ALIPAYPLUS_ROUTES.find((r) => r.path === path)!.sample;
+    plugin.broken = true;
+    try {
+      const res = await signedPost(slowApp.app, path, body);
+      expect(res.json().result).toMatchObject({ resultCode: 'UNKNOWN_EXCEPTION', resultStatus: 'U', resultMessage: 'Unknown exception; retry later' });
+      expect(await responseSignatureValid(path, res)).toBe(true);
+      const app = await slowApp.app.inject({ method: 'POST', url: '/app/v1/authCodes', headers: { authorization: `Bearer ${await appJwt('broken-nobody')}` }, payload: {} });
+      expect(app.statusCode).toBe(503);
+      expect(app.body).not.toContain('Connection terminated'); // no internal message leaks
+    } finally {
+      plugin.broken = false;
+    }
   });
 
   it('answers an app route with 503 and a JSON reason in time', async () => {

@@ -55,4 +55,21 @@ describe('rate limits per client', () => {
     clock.set(new Date('2032-02-02T12:01:00.000Z'));
     expect((await attempt(opsHeaders().authorization!)).statusCode).toBe(200);
   });
+
+  it('lets requests through when the store holding the counters is unreachable (losing Redis must not stop payments)', async () => {
+    const unreachable = Object.assign(Object.create(Object.getPrototypeOf(t.kv)), t.kv, {
+      incrementWindow: async () => {
+        throw new Error('Connection is closed.');
+      },
+    });
+    const offline = await testApp({ clock, kv: unreachable, database: t.database, env: { RATE_LIMIT_APP_PER_MINUTE: '1' } });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await offline.app.inject({ method: 'POST', url: '/app/v1/authCodes', headers: { authorization: `Bearer ${await appJwt('rl-a', { now: clock.now() })}` }, payload: {} });
+        expect(res.statusCode).toBe(200);
+      }
+    } finally {
+      await offline.app.close();
+    }
+  });
 });
