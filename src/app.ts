@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import sensible from '@fastify/sensible';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from './config.ts';
 import { customerUseCases } from './domain/customers/use-cases.ts';
 import { result } from './domain/errors.ts';
@@ -25,6 +25,7 @@ import { createMetrics, installMetrics, type Metrics } from './http/metrics.ts';
 import { requireAppUser } from './http/app/auth.ts';
 import { requireOpsToken } from './http/ops/auth.ts';
 import { installRateLimit } from './http/rate-limit.ts';
+import { installHostileInputGuard } from './http/hostile-input.ts';
 import type { Job } from './jobs/loop.ts';
 import { customerRoutes } from './http/ops/customers.ts';
 import { httpStatusFor, mapError } from './http/result-mapper.ts';
@@ -92,6 +93,9 @@ export const REDACT_PATHS = [
   '*.paymentUrl',
 ];
 
+/** On every answer (see the onSend hook in buildApp). */
+export const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const;
+
 export function loggerOptions(config: Config): Record<string, unknown> {
   return {
     level: config.logLevel,
@@ -111,8 +115,38 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const { config, secrets, database, kv, clock } = deps;
   const app = Fastify({
     logger: deps.logger ?? loggerOptions(config),
+    // Limits and timeouts, each on purpose (issue 9; tested in test/fuzz/limits.test.ts):
+    // a body is at most BODY_LIMIT_BYTES (Alipay+ routes answer F PARAM_ILLEGAL, the others 413);
     bodyLimit: config.bodyLimitBytes,
+    // a client has REQUEST_TIMEOUT_MS to send headers and body (slow senders get 408 and are cut);
     requestTimeout: config.requestTimeoutMs,
+    // the answer comes within HANDLER_TIMEOUT_MS, else U UNKNOWN_EXCEPTION / 503 (§1: answer U rather
+    // than let Alipay+ time out at 5 s);
+    handlerTimeout: config.handlerTimeoutMs,
+    // an idle keep-alive connection stays 72 s, longer than the usual load balancer's 60 s idle
+    // timeout (so the balancer, not us, closes it: no reset on a reused connection);
+    keepAliveTimeout: 72_000,
+    // no socket inactivity timeout on top: the three above bound every phase of a request.
+    connectionTimeout: 0,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.requestTimeoutMs,
+      // Node checks the two timeouts above on this interval (its default, 30 s, would let a slow
+      // sender hold a connection 30 s past REQUEST_TIMEOUT_MS).
+      connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
+      // Node's default, stated: larger headers get 431 before any of our code runs.
+      maxHeaderSize: 16_384,
+    },
+    // A path that is not valid percent-encoding, or a path parameter over 100 characters: a
+    // `{result}` like every other refusal, never echoing the path (a cashier path holds a token).
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      // Answered before any hook runs: the security headers are set here too.
+      void reply
+        .code(tooLong ? 414 : 400)
+        .headers(SECURITY_HEADERS)
+        .send({ result: result('PARAM_ILLEGAL', tooLong ? 'A path parameter is too long' : 'The URL is malformed') });
+    },
     // A request id from the caller (bounded) or our own, on every log line.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -122,6 +156,15 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     forceCloseConnections: 'idle',
   });
   await app.register(sensible);
+
+  // Every answer (Alipay+, app, ops, errors): no MIME sniffing, and never cached, since bodies carry
+  // tokens, auth codes and payment data. A route that wants caching (none today) sets its own
+  // Cache-Control; the cashier page sets its own CSP and framing headers.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', SECURITY_HEADERS['x-content-type-options']);
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', SECURITY_HEADERS['cache-control']);
+    return payload;
+  });
 
   const metrics = createMetrics();
   installMetrics(app, metrics);
@@ -254,8 +297,10 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   await app.register(
     async (ops) => {
+      // Limit first: every attempt counts per address, wrong tokens included (token guessing).
+      installRateLimit(ops, { kv, limit: config.rateLimitOpsPerMinute, windowMs: 60_000, scope: 'ops', now: () => clock.now().getTime() });
       requireOpsToken(ops, secrets.opsApiToken);
-      installRateLimit(ops, { kv, limit: config.rateLimitOpsPerMinute, windowMs: 60_000, scope: 'ops' });
+      installHostileInputGuard(ops);
       await ops.register(customerRoutes, { customers, balanceOf: wallet.balanceOf });
       await ops.register(walletRoutes, { wallet });
       await ops.register(codeListRoutes, { codeLists });
@@ -272,7 +317,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
         windowMs: 60_000,
         scope: 'app',
         clientOf: (req) => req.customerId ?? req.ip,
+        now: () => clock.now().getTime(),
       });
+      installHostileInputGuard(appRoutes);
       await appRoutes.register(authCodeRoutes, { tokens });
       await appRoutes.register(codeRoutes, { codes });
       await appRoutes.register(appPaymentRoutes, { reads: paymentReadUseCases });

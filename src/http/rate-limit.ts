@@ -2,6 +2,11 @@
  * Per-client rate limits on the app and ops routes: a fixed window counter in the KeyValueStore
  * (Redis when configured, in-process when embedded), answering 429 with Retry-After. A limiter
  * that cannot reach Redis lets the request through (logged): losing Redis must not stop payments.
+ *
+ * Counted in `onRequest`, before the body is read: a client over its limit costs no parsing. Hooks
+ * run in the order they are added, so where it is installed decides what is counted: before the
+ * ops token check it counts every attempt per address (token guessing included); after the app's
+ * JWT check it counts per customer.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { result } from '../domain/errors.ts';
@@ -16,13 +21,17 @@ export interface RateLimitOptions {
   readonly scope: string;
   /** The client a request counts against: the app's customer when known, else the peer address. */
   readonly clientOf?: (req: FastifyRequest) => string;
+  /** Milliseconds since the epoch: the injected Clock's, so windows follow test time too. */
+  readonly now?: () => number;
 }
 
 export function installRateLimit(app: FastifyInstance, o: RateLimitOptions): void {
   if (o.limit <= 0) return;
   const clientOf = o.clientOf ?? ((req: FastifyRequest) => req.ip);
-  app.addHook('preHandler', async (req, reply) => {
-    const window = Math.floor(Date.now() / o.windowMs);
+  const now = o.now ?? Date.now;
+  app.addHook('onRequest', async (req, reply) => {
+    const t = now();
+    const window = Math.floor(t / o.windowMs);
     const key = `rl:${o.scope}:${clientOf(req)}:${window}`;
     let count: number;
     try {
@@ -34,7 +43,7 @@ export function installRateLimit(app: FastifyInstance, o: RateLimitOptions): voi
     reply.header('x-ratelimit-limit', String(o.limit));
     reply.header('x-ratelimit-remaining', String(Math.max(0, o.limit - count)));
     if (count > o.limit) {
-      const retryAfterSeconds = Math.ceil(((window + 1) * o.windowMs - Date.now()) / 1000);
+      const retryAfterSeconds = Math.ceil(((window + 1) * o.windowMs - t) / 1000);
       req.log.warn({ scope: o.scope }, 'rate limit exceeded');
       return reply
         .code(429)

@@ -27,6 +27,10 @@ export function mapError(err: unknown): MappedError {
   if (f.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || f.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || f.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return { result: result('PARAM_ILLEGAL', 'Request body is not valid JSON'), unexpected: false };
   }
+  // A handler past HANDLER_TIMEOUT_MS (a slow dependency): the outcome is unknown, the caller retries (§1).
+  if (f.code === 'FST_ERR_HANDLER_TIMEOUT') {
+    return { result: result('UNKNOWN_EXCEPTION', 'The request took too long; retry later'), unexpected: false };
+  }
   if (f.validation) return { result: result('PARAM_ILLEGAL'), unexpected: false };
   return { result: result('UNKNOWN_EXCEPTION'), unexpected: true };
 }

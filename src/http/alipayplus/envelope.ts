@@ -8,7 +8,8 @@
  *   keyVersion unknown             -> F KEY_NOT_FOUND
  *   Request-Time outside window    -> F INVALID_SIGNATURE (our choice, §1)
  *   signature does not verify      -> F INVALID_SIGNATURE
- *   body not a JSON object         -> F PARAM_ILLEGAL
+ *   body not UTF-8 JSON object     -> F PARAM_ILLEGAL
+ *   NUL, lone surrogate, too deep  -> F PARAM_ILLEGAL naming the field (../hostile-input.ts)
  *   pspId not ours                 -> F ACCESS_DENIED (our choice, §1)
  */
 import type { KeyObject } from 'node:crypto';
@@ -16,6 +17,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DateTime } from 'luxon';
 import { DomainError, type Result } from '../../domain/errors.ts';
 import { isoWithOffset } from '../../domain/time.ts';
+import { rejectHostileInput } from '../hostile-input.ts';
 import { mapError } from '../result-mapper.ts';
 import { parseSignatureHeader, sign, signatureHeader, verify } from '../signature.ts';
 
@@ -42,8 +44,12 @@ declare module 'fastify' {
 /** ISO 8601 with an offset, as §1 wants every time (in the domain: notify bodies need it too). */
 export { isoWithOffset };
 
+/** Longer than any ISO 8601 time with fractions and an offset: refused before it is parsed. */
+const MAX_REQUEST_TIME_LENGTH = 64;
+
 /** `Request-Time` as ISO 8601 (any offset form) or epoch milliseconds; undefined when neither. */
 export function parseRequestTime(value: string): number | undefined {
+  if (value.length > MAX_REQUEST_TIME_LENGTH) return undefined;
   if (/^\d{10,16}$/.test(value)) return Number(value);
   const dt = DateTime.fromISO(value, { setZone: true });
   return dt.isValid ? dt.toMillis() : undefined;
@@ -67,7 +73,7 @@ export async function checkEnvelope(
   const parsed = parseSignatureHeader(header(req, 'signature'));
   if (!parsed) throw new DomainError('INVALID_SIGNATURE', 'Signature header is missing or malformed');
   const key = o.alipayPlusPublicKeys.get(parsed.keyVersion ?? [...o.alipayPlusPublicKeys.keys()][0] ?? '');
-  if (!key) throw new DomainError('KEY_NOT_FOUND', `keyVersion ${parsed.keyVersion} is unknown`);
+  if (!key) throw new DomainError('KEY_NOT_FOUND', 'keyVersion is unknown'); // never echo the header back
   const requestTime = header(req, 'request-time');
   const at = requestTime === undefined ? undefined : parseRequestTime(requestTime);
   if (at === undefined) throw new DomainError('INVALID_SIGNATURE', 'Request-Time is missing or malformed');
@@ -82,10 +88,25 @@ export async function checkEnvelope(
   if (!ok) throw new DomainError('INVALID_SIGNATURE');
 }
 
+// §1: the body is UTF-8. Invalid bytes are refused rather than silently replaced by U+FFFD (which
+// would make us act on a value Alipay+ never sent). A leading BOM is ignored (RFC 8259 allows it).
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as a JSON object. Duplicated keys: JSON.parse keeps the last one. The signature covers
+ * the raw bytes, so whoever signed them signed the duplicate too; there is no second parser in the
+ * path that could read the first one (documented in docs/threat-model.md).
+ */
 function parseJsonObject(raw: Buffer | undefined): Record<string, unknown> {
+  let text: string;
+  try {
+    text = utf8.decode(raw ?? Buffer.alloc(0));
+  } catch {
+    throw new DomainError('PARAM_ILLEGAL', 'Request body is not valid UTF-8');
+  }
   let body: unknown;
   try {
-    body = JSON.parse((raw ?? Buffer.alloc(0)).toString('utf8'));
+    body = JSON.parse(text);
   } catch {
     throw new DomainError('PARAM_ILLEGAL', 'Request body is not valid JSON');
   }
@@ -108,6 +129,7 @@ export function installEnvelope(app: FastifyInstance, o: EnvelopeOptions): void 
     req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     await checkEnvelope(req, o);
     const body = parseJsonObject(req.rawBody);
+    rejectHostileInput(body);
     // Only a well-formed pspId can be "another MPP's"; a malformed one is the route's F PARAM_ILLEGAL.
     if (typeof body.pspId === 'string' && body.pspId.length >= 1 && body.pspId.length <= 64 && body.pspId !== o.pspId) {
       throw new DomainError('ACCESS_DENIED', 'pspId is not this MPP');

@@ -1,0 +1,77 @@
+/**
+ * Issue 9 point 3: tokens and auth codes are unguessable (128 bits or more, from the CSPRNG) and
+ * stored only hashed (§3). After issuing them through the real routes, every row of every table
+ * is dumped as JSON and searched for the plaintext values, in any letter case.
+ */
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quoteIdent } from '../../src/persistence/database.ts';
+import { createCustomer, type TestApp, testApp, TEST_APP_JWT_SECRET, TEST_OPS_TOKEN } from '../support/harness.ts';
+import { applyWithRefresh, authCodeFor, tokensFor } from '../support/tokens.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await testApp();
+  await createCustomer(t.app, 'at-rest-1', 'KRW');
+});
+afterAll(async () => t.close());
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Every row of every table of the schema, as one JSON text per table. */
+async function dumpAllTables(): Promise<Record<string, string>> {
+  const db = t.database.db;
+  const tables = await sql<{ name: string }>`
+    select table_name as name from information_schema.tables
+    where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(db);
+  const dump: Record<string, string> = {};
+  for (const { name } of tables.rows) {
+    const rows = await sql<{ row: unknown }>`select row_to_json(x) as row from ${sql.raw(quoteIdent(name))} x`.execute(db);
+    dump[name] = JSON.stringify(rows.rows.map((r) => r.row));
+  }
+  return dump;
+}
+
+describe('secrets at rest', () => {
+  it('stores no auth code, access token or refresh token in plaintext in any column of any table, only their SHA-256', async () => {
+    const unused = await authCodeFor(t, 'at-rest-1');
+    const used = await authCodeFor(t, 'at-rest-1');
+    const { applyWithCode } = await import('../support/tokens.ts');
+    const issued = (await applyWithCode(t, used)).json();
+    const refreshed = (await applyWithRefresh(t, issued.refreshToken)).json();
+    expect(refreshed.result.resultStatus).toBe('S');
+    const secrets = { unused, used, accessToken: issued.accessToken, refreshToken: issued.refreshToken, refreshedAccessToken: refreshed.accessToken };
+
+    const dump = await dumpAllTables();
+    expect(Object.keys(dump)).toEqual(expect.arrayContaining(['auth_codes', 'grants', 'access_tokens']));
+    const everything = Object.values(dump).join('\n').toLowerCase();
+    for (const [name, value] of Object.entries(secrets)) {
+      expect(value, name).toMatch(/^[0-9A-F]{32,64}$/);
+      expect(everything.includes(value.toLowerCase()), `${name} found in plaintext`).toBe(false);
+      expect(everything.includes(sha256(value)), `${name} not stored as its SHA-256`).toBe(true);
+    }
+    // nor the configured secrets
+    expect(everything).not.toContain(TEST_OPS_TOKEN.toLowerCase());
+    expect(everything).not.toContain(TEST_APP_JWT_SECRET.toLowerCase());
+  });
+
+  it('issues auth codes of 128 random bits and tokens of 256, all different, with every hex digit in use', async () => {
+    const codes: string[] = [];
+    const tokens: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const issued = await tokensFor(t, 'at-rest-1');
+      tokens.push(issued.accessToken, issued.refreshToken);
+      codes.push(await authCodeFor(t, 'at-rest-1'));
+    }
+    for (const c of codes) expect(c).toMatch(/^[0-9A-F]{32}$/); // 32 hex digits = 128 bits, the §3 maximum of 32 characters
+    for (const k of tokens) expect(k).toMatch(/^[0-9A-F]{64}$/); // 64 hex digits = 256 bits, within the §3 128 characters
+    expect(new Set(codes).size).toBe(codes.length);
+    expect(new Set(tokens).size).toBe(tokens.length);
+    // A crude check that the digits are not patterned (a counter or a timestamp would fail it):
+    // no two values share their first 8 digits, and all 16 digits appear in the codes alone.
+    const all = [...codes, ...tokens];
+    expect(new Set(all.map((v) => v.slice(0, 8))).size).toBe(all.length);
+    expect(new Set(codes.join('')).size).toBe(16);
+  });
+});
