@@ -1,7 +1,7 @@
 /** §5 cashier page at paymentUrl: what it shows, Pay, Cancel, refusals, replays, security headers, redirects. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCustomer, FakeClock, signedPost, type TestApp, testApp, TEST_PSP_ID, TEST_ACQUIRER_ID } from '../support/harness.ts';
-import { INQUIRY_PATH } from '../support/payments.ts';
+import { INQUIRY_PATH, seedPay } from '../support/payments.ts';
 import { balanceOf, csrfOf, openPayment, press, topUp } from '../support/cashier.ts';
 
 let t: TestApp;
@@ -64,6 +64,44 @@ describe('cashier page', () => {
     expect(page.body).not.toContain('<script>alert');
     expect(page.body).not.toContain('<img src=x');
     expect(page.body).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
+  });
+
+  it('a cashier link works only for its own payment', async () => {
+    const a = await openPayment(t.app, RICH, { order: { ...seedPay(RICH).order, orderDescription: 'Order A of two' } });
+    const b = await openPayment(t.app, RICH, { order: { ...seedPay(RICH).order, orderDescription: 'Order B of two' } });
+    expect(a.paymentId).not.toBe(b.paymentId);
+    expect(a.path).not.toBe(b.path);
+    const statusOf = async (paymentId: string) =>
+      (await t.database.db.selectFrom('payments').select('status').where('id', '=', paymentId).executeTakeFirstOrThrow()).status;
+
+    // Pay through A's link, with A's page's csrf field.
+    const res = await press(t.app, a.path, 'pay');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('data-status="SUCCESS"');
+    expect(res.body).toContain('Order A of two');
+    expect(await statusOf(a.paymentId)).toBe('SUCCESS');
+    expect((await inquire(a.paymentRequestId)).paymentResult).toMatchObject({ resultCode: 'SUCCESS', resultStatus: 'S' });
+    expect(await statusOf(b.paymentId)).toBe('PROCESSING');
+    expect((await inquire(b.paymentRequestId)).paymentResult.resultCode).toBe('PAYMENT_IN_PROCESS');
+
+    // B's link still shows B's own open page (the Pay form, B's order), not A's result.
+    const pageB = await t.app.inject({ method: 'GET', url: b.path });
+    expect(pageB.statusCode).toBe(200);
+    expect(pageB.body).toContain('Order B of two');
+    expect(pageB.body).not.toContain('Order A of two');
+    expect(pageB.body).toContain('id="pay"');
+    expect(pageB.body).not.toContain('data-status=');
+
+    // A's token with one character changed (first, middle, last) is no link at all.
+    const token = a.path.slice('/cashier/'.length);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    for (const i of [0, 21, token.length - 1]) {
+      const altered = `${token.slice(0, i)}${token[i] === 'A' ? 'B' : 'A'}${token.slice(i + 1)}`;
+      const r = await t.app.inject({ method: 'GET', url: `/cashier/${altered}` });
+      expect(r.statusCode, `altered at ${i}`).toBe(404);
+      expect(r.body).not.toContain('Order A of two');
+    }
+    expect(await statusOf(b.paymentId)).toBe('PROCESSING');
   });
 
   it('answers an unknown link with a 404 page and no detail', async () => {
