@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { opsHeaders, type TestApp, testApp } from '../support/harness.ts';
+import { FakeClock, opsHeaders, type TestApp, testApp } from '../support/harness.ts';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await testApp({ env: { RATE_LIMIT_OPS_PER_MINUTE: '3', RATE_LIMIT_APP_PER_MINUTE: '2' } });
+  // The limiter's fixed windows follow the injected clock: stand still a second into a window,
+  // so the five calls can never straddle a window boundary (they did once in CI, by the wall clock).
+  const clock = new FakeClock(new Date(Math.floor(Date.now() / 60_000) * 60_000 + 1000));
+  t = await testApp({ clock, env: { RATE_LIMIT_OPS_PER_MINUTE: '3', RATE_LIMIT_APP_PER_MINUTE: '2' } });
 });
 afterAll(async () => t.close());
 
