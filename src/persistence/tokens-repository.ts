@@ -10,6 +10,7 @@ import type { AccessTokenRecord, AuthCodeRecord, GrantRecord, TokenRepos } from 
 import type { AuthScope } from '../domain/tokens/token.ts';
 import { findCustomer } from './customers-repository.ts';
 import type { AuthCodesTable, Database, GrantsTable } from './schema.ts';
+import { unitOfWork } from './unit-of-work.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -122,7 +123,5 @@ export function tokenRepos(db: Db): TokenRepos {
 
 /** Runs §3 work in one transaction with the repositories bound to it. */
 export function tokenUnitOfWork(db: Kysely<Database>): UnitOfWork<TokenRepos> {
-  return {
-    run: (work) => db.transaction().execute((trx) => work(tokenRepos(trx))),
-  };
+  return unitOfWork(db, tokenRepos);
 }
