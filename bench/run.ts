@@ -156,9 +156,13 @@ async function main(): Promise<number> {
     log(`database ${db.name} migrated; synchronous_commit=${synchronousCommit}`);
 
     const p = await startProcesses(options, runId, db, logDir);
-    const customerId = `bench-${runId}`;
-    const created = await opsPost(p.service.url, '/ops/v1/customers', { customerId, currency: 'KRW', status: 'NORMAL' });
-    if (created.status !== 201) throw new Error(`customer not created: ${created.status} ${created.text}`);
+    // A wallet's pays come from many users: the pay scenarios spread over these customers.
+    const customerIds = Array.from({ length: BENCH_CUSTOMERS }, (_v, i) => `bench-${runId}-c${i}`);
+    for (const customerId of customerIds) {
+      const created = await opsPost(p.service.url, '/ops/v1/customers', { customerId, currency: 'KRW', status: 'NORMAL' });
+      if (created.status !== 201) throw new Error(`customer not created: ${created.status} ${created.text}`);
+    }
+    const customerId = customerIds[0]!;
 
     const rows: Row[] = [];
     const windows: (readonly [number, number])[] = [];
@@ -172,6 +176,7 @@ async function main(): Promise<number> {
       fake: p.fake,
       service: p.service,
       customerId,
+      customerIds,
       rows,
       facts: new Map(),
       startService: p.startAnother,
@@ -216,10 +221,13 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await cleanup();
-    if (failed) log(`logs kept in ${logDir}`);
+    if (failed || process.env.BENCH_KEEP_LOGS) log(`logs kept in ${logDir}`);
     else rmSync(logDir, { recursive: true, force: true });
   }
 }
+
+/** How many customers the bench creates (a wallet's pays come from many users, not one). */
+const BENCH_CUSTOMERS = 200;
 
 /** Runs a load job and measures `processes` (and the machine) over its timed window. */
 async function measure(

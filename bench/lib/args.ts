@@ -11,7 +11,8 @@ export const USAGE = `npm run bench [-- options]
   --no-record          do not append to bench/results
 env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), REDIS_URL (default
 redis://127.0.0.1:6379), BENCH_PRESIGN_CAP (default 60000), BENCH_AUTH_CODE_CAP (default 40000),
-UV_THREADPOOL_SIZE (passed to the service and the floor server; Node's default is 4)`;
+UV_THREADPOOL_SIZE (passed to the service and the floor server; Node's default is 4), BENCH_KEEP_LOGS
+(keep the processes' logs even when the run passes)`;
 
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const value = (flag: string): string | undefined => {

@@ -66,8 +66,10 @@ export interface BenchContext {
   readonly floor: HelperProcess;
   readonly fake: HelperProcess;
   readonly service: RunningService;
-  /** A customer with a KRW wallet, created through the ops API: every pay is for it. */
+  /** A customer with a KRW wallet, created through the ops API: the single-request scenarios use it. */
   readonly customerId: string;
+  /** Customers with KRW wallets (customerId first): the pay loads spread over them, as real traffic does. */
+  readonly customerIds: readonly string[];
   /** Rows so far (the floors come first, for the ratios and for sizing the pre-signed pools). */
   readonly rows: readonly Row[];
   /** Facts a scenario leaves for later ones (e.g. an accepted paymentRequestId for inquiryPayment). */

@@ -82,7 +82,13 @@ export function payJob(ctx: BenchContext, o: { name: string; prefix: string; con
     warmupSeconds: warmup,
     method: 'POST',
     path: PAY_PATH,
-    body: { template: payBody('x', ctx.customerId), vary: [{ path: ['paymentRequestId'], prefix: o.prefix }] },
+    body: {
+      template: payBody('x', ctx.customerId),
+      vary: [
+        { path: ['paymentRequestId'], prefix: o.prefix },
+        { path: ['paymentMethod', 'customerId'], values: ctx.customerIds },
+      ],
+    },
     signing: signedAsAlipayPlus,
     presign: presignCount(ctx, seconds, warmup),
     refill: o.refill ?? false,

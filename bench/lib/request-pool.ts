@@ -34,7 +34,8 @@ export function bodyMaker(spec: BodySpec): { readonly count: number; make(i: num
   });
   const text = JSON.stringify(template);
   const values = vary.map((v) => ('values' in v ? v.values.map((x) => JSON.stringify(x).slice(1, -1)) : undefined));
-  const count = vary.reduce((n, _v, k) => Math.min(n, values[k]?.length ?? Infinity), vary.length ? Infinity : 1);
+  // A prefix makes every body new (values cycle beside it); values alone give that many bodies.
+  const count = vary.some((v) => 'prefix' in v) ? Infinity : vary.reduce((n, _v, k) => Math.min(n, values[k]?.length ?? Infinity), vary.length ? Infinity : 1);
   return {
     count,
     make(i) {
