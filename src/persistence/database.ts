@@ -12,6 +12,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import { preparingPool } from './prepared-statements.ts';
 import type { Database } from './schema.ts';
 
 export type Engine = 'postgres' | 'pglite';
@@ -69,7 +70,7 @@ export function createDatabase(opts: DatabaseOptions): DatabaseHandle {
     // with nobody listening, an uncaught exception that kills the process (issue 9 fault (b)).
     // The query in flight, or the next one, fails on its own (-> U); release drops the client.
     pool.on('connect', (client) => client.on('error', () => undefined));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
     return { db, engine: 'postgres', pool, close: () => db.destroy() };
   }
   const dataDir = opts.dataDir ?? 'memory://';
