@@ -31,7 +31,7 @@ import { customerRoutes } from './http/ops/customers.ts';
 import { httpStatusFor, mapError } from './http/result-mapper.ts';
 import { customerRepository } from './persistence/customers-repository.ts';
 import { type DatabaseHandle, pingDatabase } from './persistence/database.ts';
-import { type PaymentFinalHook, paymentQueries, paymentRepository, paymentUnitOfWork } from './persistence/payments-repository.ts';
+import { type PaymentFinalHook, paymentQueries, paymentRepository, paymentUnitOfWork, payStore } from './persistence/payments-repository.ts';
 import { cashierUseCases } from './domain/payments/cashier.ts';
 import { cancelPaymentUseCase } from './domain/payments/cancel.ts';
 import { refundUseCase } from './domain/refunds/refund.ts';
@@ -225,7 +225,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   // change (sweeper batch, lazy close, cashier, cancel): the notify outbox is inserted there.
   const onPaymentFinal: PaymentFinalHook = enqueuePaymentNotifications;
   const paymentsUow = paymentUnitOfWork(db, { onFinal: onPaymentFinal });
-  const pay = payUseCase({ uow: paymentsUow, clock, settings: config });
+  const pay = payUseCase({ store: payStore(db), uow: paymentsUow, clock, settings: config });
   const paymentReadUseCases = paymentReads({ queries: paymentQueries(db), uow: paymentsUow, clock });
   jobs.push(expirySweeper({ uow: paymentsUow }));
   // §5 after pay: the cashier, cancelPayment and refund bind payments + ledger (+ refunds) in one

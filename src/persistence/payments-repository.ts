@@ -19,16 +19,18 @@ import {
 } from '../domain/payments/payment.ts';
 import type {
   NewPayment,
-  PayClaim,
+  PayKey,
+  PayLookup,
   PaymentQueries,
   PaymentRepos,
   PaymentRepository,
+  PayStore,
   StatusChange,
   StoredAnswer,
 } from '../domain/payments/ports.ts';
 import { isFinal, resultCodeFor, transition } from '../domain/payments/state-machine.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
-import { customerRepository } from './customers-repository.ts';
+import { customerRepository, toCustomer } from './customers-repository.ts';
 import type { Database, PaymentsTable } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 
@@ -246,106 +248,103 @@ export async function closeOverduePayments(
   return payments;
 }
 
-async function claimRequest(
-  trx: Transaction<Database>,
-  key: { pspId: string; paymentRequestId: string; requestHash: string; now: Date },
-): Promise<boolean> {
-  const claimed = await trx
-    .insertInto('pay_requests')
-    .values({
-      psp_id: key.pspId,
-      payment_request_id: key.paymentRequestId,
-      request_hash: key.requestHash,
-      payment_id: null,
-      answer: null,
-      created_at: key.now,
-    })
-    .onConflict((oc) => oc.columns(['psp_id', 'payment_request_id']).doNothing())
-    .returning('psp_id')
-    .executeTakeFirst();
-  return claimed !== undefined;
-}
-
-async function findClaim(db: Db, pspId: string, paymentRequestId: string): Promise<PayClaim | undefined> {
-  const row = await db
-    .selectFrom('pay_requests')
-    .selectAll()
-    .where('psp_id', '=', pspId)
-    .where('payment_request_id', '=', paymentRequestId)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  return { requestHash: row.request_hash, paymentId: row.payment_id ?? undefined, answer: toStoredAnswer(row.answer) };
-}
-
 function answerJson(answer: StoredAnswer): string {
   return JSON.stringify({ ...answer.result, ...(answer.paymentUrl ? { paymentUrl: answer.paymentUrl } : {}) });
 }
 
+/** A payments row (null columns when there is no order) with the claim's and the customer's columns. */
+interface PayLookupRow extends Omit<PaymentRow, 'id'> {
+  id: string | null;
+  claim_request_hash: string | null;
+  claim_payment_id: string | null;
+  claim_answer: Record<string, unknown> | null;
+  customer_row_id: string | null;
+  customer_status: Selectable<Database['customers']>['status'] | null;
+  customer_currency: string | null;
+  customer_created_at: Date | null;
+}
+
+/** §4 lookup: the claim with its order, and the customer, in one round trip. */
+async function lookupPay(db: Db, pspId: string, paymentRequestId: string, customerId: string): Promise<PayLookup> {
+  const { rows } = await sql<PayLookupRow>`
+    select p.*,
+           pr.request_hash as claim_request_hash, pr.payment_id as claim_payment_id, pr.answer as claim_answer,
+           c.id as customer_row_id, c.status as customer_status, c.currency as customer_currency,
+           c.created_at as customer_created_at
+      from (select 1) as one
+      left join pay_requests pr on pr.psp_id = ${pspId} and pr.payment_request_id = ${paymentRequestId}
+      left join payments p on p.id = pr.payment_id
+      left join customers c on c.id = ${customerId}`.execute(db);
+  const row = rows[0]!;
+  const customer =
+    row.customer_row_id !== null
+      ? toCustomer({ id: row.customer_row_id, status: row.customer_status!, currency: row.customer_currency!, created_at: row.customer_created_at! } as Selectable<Database['customers']>)
+      : undefined;
+  if (row.claim_request_hash === null) return { claim: undefined, customer };
+  return {
+    claim: {
+      requestHash: row.claim_request_hash,
+      paymentId: row.claim_payment_id ?? undefined,
+      answer: toStoredAnswer(row.claim_answer),
+      payment: row.id !== null ? toPayment(row as PaymentRow) : undefined,
+    },
+    customer,
+  };
+}
+
 /**
- * The accepted order in one statement (one round trip inside the pay transaction): the PROCESSING
- * payment, its creation history row, and its answer recorded under the claimed idempotency key.
+ * §4 the accepted order in one statement, which is its own transaction: the idempotency claim
+ * (INSERT ... ON CONFLICT DO NOTHING) with the answer, and only if the claim was won the
+ * PROCESSING payment and its creation history row. A concurrent identical request waits on the
+ * claim row and then inserts nothing. The foreign key from the claim to the payment is checked at
+ * the end of the statement, when both rows exist.
  */
-async function insertAccepted(trx: Transaction<Database>, p: NewPayment, answer: StoredAnswer): Promise<Payment> {
-  const row = await trx
-    .with('created', (db) =>
-      db
-        .insertInto('payments')
-        .values({
-          id: p.paymentId,
-          psp_id: p.pspId,
-          payment_request_id: p.paymentRequestId,
-          customer_id: p.customerId,
-          status: 'PROCESSING',
-          result_code: resultCodeFor('PROCESSING'),
-          payment_currency: p.paymentAmount.currency,
-          payment_minor: p.paymentAmount.valueMinor,
-          pay_to_currency: p.payToAmount.currency,
-          pay_to_minor: p.payToAmount.valueMinor,
-          surcharge_currency: p.surchargeAmount?.currency ?? null,
-          surcharge_minor: p.surchargeAmount?.valueMinor ?? null,
-          debit_minor: p.debitAmount.valueMinor,
-          quote_id: p.quote?.quoteId ?? null,
-          quote_pair: p.quote?.quoteCurrencyPair ?? null,
-          quote_price: p.quote?.quotePrice ?? null,
-          expires_at: p.expiresAt,
-          payment_time: null,
-          cashier_token_hash: p.cashierTokenHash,
-          request: JSON.stringify(p.request),
-          created_at: p.createdAt,
-          updated_at: p.createdAt,
-        })
-        .returningAll(),
+async function acceptPay(db: Db, p: NewPayment, requestHash: string, answer: StoredAnswer): Promise<Payment | undefined> {
+  const created = asDate(p.createdAt);
+  const { rows } = await sql<PaymentRow>`
+    with claim as (
+      insert into pay_requests (psp_id, payment_request_id, request_hash, payment_id, answer, created_at)
+      values (${p.pspId}, ${p.paymentRequestId}, ${requestHash}, ${p.paymentId}, ${answerJson(answer)}::jsonb, ${created}::timestamptz)
+      on conflict (psp_id, payment_request_id) do nothing
+      returning payment_id
+    ), created as (
+      insert into payments (id, psp_id, payment_request_id, customer_id, status, result_code,
+                            payment_currency, payment_minor, pay_to_currency, pay_to_minor,
+                            surcharge_currency, surcharge_minor, debit_minor, quote_id, quote_pair, quote_price,
+                            expires_at, payment_time, cashier_token_hash, request, created_at, updated_at)
+      select payment_id, ${p.pspId}, ${p.paymentRequestId}, ${p.customerId}, 'PROCESSING', ${resultCodeFor('PROCESSING')},
+             ${p.paymentAmount.currency}, ${p.paymentAmount.valueMinor}, ${p.payToAmount.currency}, ${p.payToAmount.valueMinor},
+             ${p.surchargeAmount?.currency ?? null}, ${p.surchargeAmount?.valueMinor ?? null}, ${p.debitAmount.valueMinor},
+             ${p.quote?.quoteId ?? null}, ${p.quote?.quoteCurrencyPair ?? null}, ${p.quote?.quotePrice ?? null}::numeric,
+             ${asDate(p.expiresAt)}::timestamptz, null, ${p.cashierTokenHash}, ${JSON.stringify(p.request)}::jsonb,
+             ${created}::timestamptz, ${created}::timestamptz
+        from claim
+      returning *
+    ), history as (
+      insert into payment_status_history (payment_id, from_status, to_status, result_code, reason, changed_at)
+      select id, null, status, result_code, 'ACCEPTED', created_at from created
     )
-    .with('history', (db) =>
-      db
-        .insertInto('payment_status_history')
-        .columns(['payment_id', 'from_status', 'to_status', 'result_code', 'reason', 'changed_at'])
-        .expression((eb) =>
-          eb
-            .selectFrom('created')
-            .select([
-              'created.id',
-              sql<null>`null::text`.as('from_status'),
-              'created.status',
-              'created.result_code',
-              sql<string>`'ACCEPTED'`.as('reason'),
-              'created.created_at',
-            ]),
-        ),
-    )
-    .with('answered', (db) =>
-      db
-        .updateTable('pay_requests')
-        .set({ payment_id: p.paymentId, answer: answerJson(answer) })
-        .where('psp_id', '=', p.pspId)
-        .where('payment_request_id', '=', p.paymentRequestId)
-        .returning('payment_id'),
-    )
-    .selectFrom('created')
-    .selectAll('created')
-    .where(({ exists, selectFrom }) => exists(selectFrom('answered').select('answered.payment_id')))
-    .executeTakeFirstOrThrow();
-  return toPayment(row);
+    select * from created`.execute(db);
+  return rows[0] ? toPayment(rows[0]) : undefined;
+}
+
+/** §4 a final refusal recorded under the key (no order); false when the key was already claimed. */
+async function refusePay(db: Db, key: PayKey, answer: StoredAnswer): Promise<boolean> {
+  const { rows } = await sql<{ psp_id: string }>`
+    insert into pay_requests (psp_id, payment_request_id, request_hash, payment_id, answer, created_at)
+    values (${key.pspId}, ${key.paymentRequestId}, ${key.requestHash}, null, ${answerJson(answer)}::jsonb, ${asDate(key.now)}::timestamptz)
+    on conflict (psp_id, payment_request_id) do nothing
+    returning psp_id`.execute(db);
+  return rows.length === 1;
+}
+
+/** The PayStore port on the pool: every write is one statement, so it needs no transaction. */
+export function payStore(db: Kysely<Database>): PayStore {
+  return {
+    lookup: (pspId, paymentRequestId, customerId) => lookupPay(db, pspId, paymentRequestId, customerId),
+    accept: (p, requestHash, answer) => acceptPay(db, p, requestHash, answer),
+    refuse: (key, answer) => refusePay(db, key, answer),
+  };
 }
 
 /** The PaymentRepository port bound to one transaction. */
@@ -353,17 +352,6 @@ export function paymentRepository(trx: Transaction<Database>, hooks: PaymentHook
   const status = (from: PaymentStatus, to: PaymentStatus) => ({ from, to });
   return {
     ...paymentQueries(trx),
-    claimRequest: (key) => claimRequest(trx, key),
-    findClaim: (pspId, paymentRequestId) => findClaim(trx, pspId, paymentRequestId),
-    async recordAnswer(pspId, paymentRequestId, paymentId, answer) {
-      await trx
-        .updateTable('pay_requests')
-        .set({ payment_id: paymentId ?? null, answer: answerJson(answer) })
-        .where('psp_id', '=', pspId)
-        .where('payment_request_id', '=', paymentRequestId)
-        .executeTakeFirstOrThrow();
-    },
-    insertAccepted: (p, answer) => insertAccepted(trx, p, answer),
     transition: (paymentId, change) => transitionPayment(trx, paymentId, change, hooks),
     completePayment: (paymentId, o) =>
       transitionPayment(

@@ -6,7 +6,7 @@ import { hashCashierToken, newCashierToken, newPaymentId } from '../../src/domai
 import type { FinalPayment, Payment } from '../../src/domain/payments/payment.ts';
 import { expirySweeper } from '../../src/jobs/expiry-sweeper.ts';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
-import { paymentUnitOfWork } from '../../src/persistence/payments-repository.ts';
+import { paymentUnitOfWork, payStore } from '../../src/persistence/payments-repository.ts';
 import { attachDatabase, realPostgres, type TestDatabase, testDatabase } from '../support/harness.ts';
 import { seedPay } from '../support/payments.ts';
 
@@ -30,15 +30,13 @@ afterAll(async () => {
 
 /** Inserts open orders accepted at T0 expiring at each given time; returns their ids. */
 async function openOrders(expiries: Date[]): Promise<string[]> {
-  const uow = paymentUnitOfWork(database.db);
+  const store = payStore(database.db);
   const tag = `S${++run}_`;
-  return uow.run(async ({ payments }) => {
-    const ids: string[] = [];
-    for (const [i, expiresAt] of expiries.entries()) {
+  const ids: string[] = [];
+  for (const [i, expiresAt] of expiries.entries()) {
       const request = seedPay(CUSTOMER, `${tag}${i}`);
-      await payments.claimRequest({ pspId: request.pspId, paymentRequestId: request.paymentRequestId, requestHash: 'a'.repeat(64), now: T0 });
       const { paymentMethodId: _, ...method } = request.paymentMethod;
-      const p = await payments.insertAccepted({
+      const p = await store.accept({
         paymentId: newPaymentId(new Date()),
         pspId: request.pspId,
         paymentRequestId: request.paymentRequestId,
@@ -52,11 +50,11 @@ async function openOrders(expiries: Date[]): Promise<string[]> {
         createdAt: T0,
         cashierTokenHash: hashCashierToken(newCashierToken()),
         request: { ...request, paymentMethod: { ...method, paymentMethodIdSha256: '0'.repeat(64) } },
-      }, { result: result('PAYMENT_IN_PROCESS'), paymentUrl: 'http://mpp.test/cashier/x' });
+      }, 'a'.repeat(64), { result: result('PAYMENT_IN_PROCESS'), paymentUrl: 'http://mpp.test/cashier/x' });
+      if (!p) throw new Error(`${request.paymentRequestId} was claimed already`);
       ids.push(p.paymentId);
-    }
-    return ids;
-  });
+  }
+  return ids;
 }
 
 async function statusOf(ids: string[]) {

@@ -23,8 +23,11 @@
  *
  * A repeat (the claim was taken): a different key-field hash -> F REPEAT_REQ_INCONSISTENT; the
  * same -> the first answer while the order is open (the same paymentId and paymentUrl), its final
- * result once it is final. The claim and the order commit together, so a committed claim always
- * has its answer: a concurrent repeat waits on the claim row's lock and then replays.
+ * result once it is final. The claim, its answer and the order are written by one statement, so a
+ * committed claim always has its answer: a concurrent repeat waits on the claim row, writes
+ * nothing, and replays what won. No explicit transaction is needed, which keeps a new order to two
+ * round trips (read, write) and a replay to one: the read happens without a lock under READ
+ * COMMITTED, exactly as the customer read did inside the old transaction.
  *
  * The paymentUrl of an accepted order is stored with the answer (pay_requests.answer), because a
  * replay must give the same link and only the token's SHA-256 is kept on the payment. Trade-off:
@@ -40,7 +43,8 @@ import { addMoney, requireAmount, type Money } from '../money.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import { hashCashierToken, hashPaymentMethodId, newCashierToken, newPaymentId, payRequestHash } from './ids.ts';
 import { isOverdue, type Payment, type PayRequest, type StoredPayRequest } from './payment.ts';
-import type { PaymentRepos, PaymentRepository } from './ports.ts';
+import type { Customer } from '../customers/customer.ts';
+import type { PayClaim, PaymentRepos, PaymentRepository, PayStore } from './ports.ts';
 import { paymentResultOf } from './state-machine.ts';
 
 export interface PaySettings {
@@ -54,6 +58,8 @@ export interface PaySettings {
 }
 
 export interface PayDeps {
+  readonly store: PayStore;
+  /** For the lazy close of an overdue order on replay (settleExpiry). */
   readonly uow: UnitOfWork<PaymentRepos>;
   readonly clock: Clock;
   readonly settings: PaySettings;
@@ -194,15 +200,13 @@ export function payUseCase(deps: PayDeps) {
   const ids = deps.ids ?? { paymentId: newPaymentId, cashierToken: newCashierToken };
   const { settings } = deps;
 
-  async function replay(payments: PaymentRepository, prepared: PreparedPay, now: Date): Promise<PayAnswer> {
-    const { pspId, paymentRequestId } = prepared.request;
-    const claim = await payments.findClaim(pspId, paymentRequestId);
-    if (!claim) throw new Error('claim vanished'); // cannot happen: the conflicting row committed
+  /** The answer to a request whose key was claimed before (by an earlier or a concurrent request). */
+  async function replay(claim: PayClaim, prepared: PreparedPay, now: Date): Promise<PayAnswer> {
     if (claim.requestHash !== prepared.requestHash) throw new DomainError('REPEAT_REQ_INCONSISTENT');
     if (!claim.paymentId) return { kind: 'REFUSED', result: claim.answer.result };
-    const found = await payments.findById(claim.paymentId);
+    const found = claim.payment;
     if (!found) throw new Error(`payment ${claim.paymentId} of a claim is missing`);
-    const payment = await settleExpiry(payments, found, now);
+    const payment = isOverdue(found, now) ? await deps.uow.run(({ payments }) => settleExpiry(payments, found, now)) : found;
     if (payment.status === 'PROCESSING') {
       if (!claim.answer.paymentUrl) throw new Error('accepted answer without paymentUrl');
       return { kind: 'ACCEPTED', result: claim.answer.result, payment, paymentUrl: claim.answer.paymentUrl };
@@ -210,45 +214,61 @@ export function payUseCase(deps: PayDeps) {
     return { kind: 'FINAL', result: paymentResultOf(payment), payment };
   }
 
+  /** Phase B for a key nobody has claimed yet; undefined when a concurrent request claimed it first. */
+  async function decide(prepared: PreparedPay, customer: Customer | undefined, now: Date): Promise<PayAnswer | undefined> {
+    const request = prepared.request;
+    const { pspId, paymentRequestId } = request;
+    const expiresAt = prepared.paymentExpiryTime ?? new Date(now.getTime() + settings.orderExpirySeconds * 1000);
+    const refusal = refusalOf(customer, prepared, expiresAt, now, settings.singlePaymentLimits);
+    if (refusal) {
+      const claimed = await deps.store.refuse({ pspId, paymentRequestId, requestHash: prepared.requestHash, now }, { result: refusal });
+      return claimed ? { kind: 'REFUSED', result: refusal } : undefined;
+    }
+
+    const token = ids.cashierToken();
+    const paymentUrl = `${settings.publicBaseUrl}/cashier/${token}`;
+    const q = request.paymentQuote;
+    const accepted = result('PAYMENT_IN_PROCESS');
+    const payment = await deps.store.accept(
+      {
+        paymentId: ids.paymentId(now),
+        pspId,
+        paymentRequestId,
+        customerId: request.paymentMethod.customerId,
+        paymentAmount: prepared.paymentAmount,
+        payToAmount: prepared.payToAmount,
+        surchargeAmount: prepared.surchargeAmount,
+        debitAmount: prepared.debitAmount,
+        quote: q ? { quoteId: q.quoteId, quoteCurrencyPair: q.quoteCurrencyPair, quotePrice: q.quotePrice } : undefined,
+        expiresAt,
+        createdAt: now,
+        cashierTokenHash: hashCashierToken(token),
+        request: storedRequest(request),
+      },
+      prepared.requestHash,
+      { result: accepted, paymentUrl },
+    );
+    return payment ? { kind: 'ACCEPTED', result: accepted, payment, paymentUrl } : undefined;
+  }
+
   return {
-    /** Phase A runs first (throws); phase B in one transaction. */
+    /**
+     * Phase A runs first (throws). Phase B: one read (the key's claim and the customer); a
+     * claimed key replays; otherwise the answer is written under the key in one statement. When
+     * a concurrent identical request won that write, its committed answer is read and replayed.
+     */
     async pay(request: PayRequest): Promise<PayAnswer> {
       const prepared = preparePay(request, settings);
       const now = deps.clock.now();
       const { pspId, paymentRequestId } = request;
-      return deps.uow.run(async ({ payments, customers }) => {
-        const claimed = await payments.claimRequest({ pspId, paymentRequestId, requestHash: prepared.requestHash, now });
-        if (!claimed) return replay(payments, prepared, now);
-
-        const customer = await customers.find(request.paymentMethod.customerId);
-        const expiresAt = prepared.paymentExpiryTime ?? new Date(now.getTime() + settings.orderExpirySeconds * 1000);
-        const refusal = refusalOf(customer, prepared, expiresAt, now, settings.singlePaymentLimits);
-        if (refusal) {
-          await payments.recordAnswer(pspId, paymentRequestId, undefined, { result: refusal });
-          return { kind: 'REFUSED', result: refusal };
-        }
-
-        const token = ids.cashierToken();
-        const paymentUrl = `${settings.publicBaseUrl}/cashier/${token}`;
-        const q = request.paymentQuote;
-        const accepted = result('PAYMENT_IN_PROCESS');
-        const payment = await payments.insertAccepted({
-          paymentId: ids.paymentId(now),
-          pspId,
-          paymentRequestId,
-          customerId: request.paymentMethod.customerId,
-          paymentAmount: prepared.paymentAmount,
-          payToAmount: prepared.payToAmount,
-          surchargeAmount: prepared.surchargeAmount,
-          debitAmount: prepared.debitAmount,
-          quote: q ? { quoteId: q.quoteId, quoteCurrencyPair: q.quoteCurrencyPair, quotePrice: q.quotePrice } : undefined,
-          expiresAt,
-          createdAt: now,
-          cashierTokenHash: hashCashierToken(token),
-          request: storedRequest(request),
-        }, { result: accepted, paymentUrl });
-        return { kind: 'ACCEPTED', result: accepted, payment, paymentUrl };
-      });
+      const customerId = request.paymentMethod.customerId;
+      const seen = await deps.store.lookup(pspId, paymentRequestId, customerId);
+      if (seen.claim) return replay(seen.claim, prepared, now);
+      const answer = await decide(prepared, seen.customer, now);
+      if (answer) return answer;
+      const winner = await deps.store.lookup(pspId, paymentRequestId, customerId);
+      if (!winner.claim) throw new Error('claim vanished'); // cannot happen: the conflicting claim committed
+      return replay(winner.claim, prepared, now);
     },
   };
 }

@@ -1,4 +1,5 @@
 /** What the payment use cases need from storage. Implemented in src/persistence/payments-repository.ts. */
+import type { Customer } from '../customers/customer.ts';
 import type { CustomerRepository } from '../customers/ports.ts';
 import type { Result } from '../errors.ts';
 import type { Money } from '../money.ts';
@@ -22,10 +23,42 @@ export interface StoredAnswer {
   readonly paymentUrl?: string | undefined;
 }
 
+/** The idempotency key of a pay request and what is claimed under it (§4). */
+export interface PayKey {
+  readonly pspId: string;
+  readonly paymentRequestId: string;
+  /** SHA-256 of the request's key fields: a repeat with another hash is REPEAT_REQ_INCONSISTENT. */
+  readonly requestHash: string;
+  readonly now: Date;
+}
+
+/** A committed claim: its first answer, and its order unless the request was refused. */
 export interface PayClaim {
   readonly requestHash: string;
   readonly paymentId: string | undefined;
   readonly answer: StoredAnswer;
+  readonly payment: Payment | undefined;
+}
+
+export interface PayLookup {
+  readonly claim: PayClaim | undefined;
+  readonly customer: Customer | undefined;
+}
+
+/**
+ * pay's storage (§4), outside any transaction: one read, and writes that are each a single
+ * statement, so a new order costs two round trips and a replay one.
+ */
+export interface PayStore {
+  /** The claim of (pspId, paymentRequestId) with its order, and the customer, in one read. */
+  lookup(pspId: string, paymentRequestId: string, customerId: string): Promise<PayLookup>;
+  /**
+   * Claims the key and stores the PROCESSING order, its creation history row and `answer` under
+   * the key, atomically; undefined when the key was claimed already (nothing is written).
+   */
+  accept(p: NewPayment, requestHash: string, answer: StoredAnswer): Promise<Payment | undefined>;
+  /** Claims the key with a final refusal (no order); false when the key was claimed already. */
+  refuse(key: PayKey, answer: StoredAnswer): Promise<boolean>;
 }
 
 export interface NewPayment {
@@ -63,16 +96,6 @@ export interface StatusChange {
  * its history row in the same transaction; a change that lost the race returns undefined.
  */
 export interface PaymentRepository extends PaymentQueries {
-  /** §4: claims (pspId, paymentRequestId) with one INSERT ... ON CONFLICT DO NOTHING; false when taken. */
-  claimRequest(key: { pspId: string; paymentRequestId: string; requestHash: string; now: Date }): Promise<boolean>;
-  /** The claim of a request (committed by whoever won it). */
-  findClaim(pspId: string, paymentRequestId: string): Promise<PayClaim | undefined>;
-  recordAnswer(pspId: string, paymentRequestId: string, paymentId: string | undefined, answer: StoredAnswer): Promise<void>;
-  /**
-   * Inserts a PROCESSING order with its creation history row, and records `answer` under the
-   * order's claimed idempotency key (one statement).
-   */
-  insertAccepted(p: NewPayment, answer: StoredAnswer): Promise<Payment>;
   /** The compare-and-set: applies `change` only while the payment is in `change.from`. */
   transition(paymentId: string, change: StatusChange): Promise<Payment | undefined>;
   /** PROCESSING -> SUCCESS while not expired at `now` (the cashier's Pay). */
