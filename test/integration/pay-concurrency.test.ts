@@ -90,6 +90,18 @@ describe('concurrent identical pay requests', () => {
     expect(orders[0]!.payment_minor).toBe(BigInt(100 + winner));
   });
 
+  it('records one refusal for concurrent identical requests of an unknown customer, all answering the same F', async () => {
+    const body = seedPay('C_CONC_NOBODY');
+    const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => signedPost(apps[i % apps.length]!.app, PAY_PATH, body)));
+    const answers = responses.map((r) => r.json());
+    expect(answers[0].result).toMatchObject({ resultCode: 'USER_NOT_EXIST', resultStatus: 'F' });
+    for (const a of answers) expect(a).toEqual(answers[0]);
+    const claims = await database.db.selectFrom('pay_requests').selectAll().where('payment_request_id', '=', body.paymentRequestId).execute();
+    expect(claims).toHaveLength(1);
+    expect(claims[0]!.payment_id).toBeNull();
+    expect(await ordersFor(body.paymentRequestId)).toHaveLength(0);
+  });
+
   it('keeps many different requests apart under concurrency: one order each', async () => {
     const bodies = Array.from({ length: 60 }, () => seedPay(CUSTOMER));
     const responses = await Promise.all(bodies.flatMap((b, i) => [signedPost(apps[i % 3 % apps.length]!.app, PAY_PATH, b), signedPost(apps[(i + 1) % apps.length]!.app, PAY_PATH, b)]));
