@@ -5,7 +5,7 @@ import type { CustomersTable, Database } from './schema.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export function toCustomer(row: Selectable<CustomersTable>): Customer {
+export function toCustomer(row: Pick<Selectable<CustomersTable>, 'id' | 'status' | 'currency' | 'created_at'>): Customer {
   return { id: row.id, status: row.status, currency: row.currency.trim(), createdAt: row.created_at };
 }
 

@@ -278,7 +278,7 @@ async function lookupPay(db: Db, pspId: string, paymentRequestId: string, custom
   const row = rows[0]!;
   const customer =
     row.customer_row_id !== null
-      ? toCustomer({ id: row.customer_row_id, status: row.customer_status!, currency: row.customer_currency!, created_at: row.customer_created_at! } as Selectable<Database['customers']>)
+      ? toCustomer({ id: row.customer_row_id, status: row.customer_status!, currency: row.customer_currency!, created_at: row.customer_created_at! })
       : undefined;
   if (row.claim_request_hash === null) return { claim: undefined, customer };
   return {

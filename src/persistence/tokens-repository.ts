@@ -1,14 +1,15 @@
 /**
  * §3 storage: auth codes, grants and access tokens, by their SHA-256 digests only. The
  * single-use and revocation rules are enforced here, in Postgres: a compare-and-set UPDATE claims
- * a code, a unique key allows one grant per code, a row lock orders refresh against revocation.
+ * a code (in the same statement as the grant and its first access token), a unique key allows one
+ * grant per code, a row lock orders refresh against revocation.
  */
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Customer } from '../domain/customers/customer.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
 import type { AccessTokenRecord, AuthCodeRecord, GrantRecord, TokenRepos } from '../domain/tokens/ports.ts';
 import type { AuthScope } from '../domain/tokens/token.ts';
-import { findCustomer } from './customers-repository.ts';
+import { findCustomer, toCustomer } from './customers-repository.ts';
 import type { AuthCodesTable, Database, GrantsTable } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 
@@ -46,25 +47,39 @@ export function tokenRepos(db: Db): TokenRepos {
         .execute();
     },
 
-    async claimAuthCode(codeHash, now) {
-      const row = await db
-        .updateTable('auth_codes')
-        .set({ used_at: now })
-        .where('code_hash', '=', codeHash)
-        .where('used_at', 'is', null)
-        .where('expires_at', '>', now)
-        .returning(['customer_id', 'scopes', 'expires_at', 'used_at'])
-        .executeTakeFirst();
-      return row ? toAuthCode(row) : undefined;
-    },
-
     async findAuthCode(codeHash) {
       const row = await db
-        .selectFrom('auth_codes')
-        .select(['customer_id', 'scopes', 'expires_at', 'used_at'])
-        .where('code_hash', '=', codeHash)
+        .selectFrom('auth_codes as a')
+        .leftJoin('customers as c', 'c.id', 'a.customer_id')
+        .select(['a.customer_id', 'a.scopes', 'a.expires_at', 'a.used_at', 'c.status', 'c.currency', 'c.created_at'])
+        .where('a.code_hash', '=', codeHash)
         .executeTakeFirst();
-      return row ? toAuthCode(row) : undefined;
+      if (!row) return undefined;
+      const customer =
+        row.status !== null && row.currency !== null && row.created_at !== null
+          ? toCustomer({ id: row.customer_id, status: row.status, currency: row.currency, created_at: row.created_at })
+          : undefined;
+      return { ...toAuthCode(row), customer };
+    },
+
+    async redeemAuthCode(codeHash, now, issue) {
+      const at = now.toISOString();
+      const { rows } = await sql<{ grant_id: string }>`
+        with code as (
+          update auth_codes set used_at = ${at}::timestamptz
+           where code_hash = ${codeHash} and used_at is null and expires_at > ${at}::timestamptz
+          returning customer_id, scopes
+        ), granted as (
+          insert into grants (id, customer_id, auth_code_hash, scopes, refresh_token_hash, refresh_expires_at, created_at)
+          select ${issue.grantId}, customer_id, ${codeHash}, scopes, ${issue.refreshTokenHash},
+                 ${issue.refreshExpiresAt.toISOString()}::timestamptz, ${at}::timestamptz
+            from code
+          returning id
+        )
+        insert into access_tokens (token_hash, grant_id, expires_at, created_at)
+        select ${issue.accessTokenHash}, id, ${issue.accessExpiresAt.toISOString()}::timestamptz, ${at}::timestamptz from granted
+        returning grant_id`.execute(db);
+      return rows.length === 1;
     },
 
     async insertGrant(g) {

@@ -33,17 +33,27 @@ export interface NewGrant {
   readonly createdAt: Date;
 }
 
+/** What redeeming a code issues: the grant (customer and scopes come from the code) and its first access token. */
+export interface RedeemedCode {
+  readonly grantId: string;
+  readonly refreshTokenHash: string;
+  readonly refreshExpiresAt: Date;
+  readonly accessTokenHash: string;
+  readonly accessExpiresAt: Date;
+}
+
 export interface TokenRepos {
   findCustomer(id: string): Promise<Customer | undefined>;
 
   insertAuthCode(code: { codeHash: string; customerId: string; scopes: readonly AuthScope[]; expiresAt: Date; createdAt: Date }): Promise<void>;
+  /** A code as it is, with its customer (undefined when that row is gone), in one read. */
+  findAuthCode(codeHash: string): Promise<(AuthCodeRecord & { readonly customer: Customer | undefined }) | undefined>;
   /**
-   * Compare-and-set: marks the code used at `now` when it is unused and unexpired, and returns it.
-   * Exactly one of any number of concurrent callers gets the code; the others get undefined.
+   * §3 single use, in one statement: marks the code used at `now` when it is unused and
+   * unexpired (compare-and-set), and issues the grant and its first access token from it.
+   * Exactly one of any number of concurrent callers gets true; the others change nothing.
    */
-  claimAuthCode(codeHash: string, now: Date): Promise<AuthCodeRecord | undefined>;
-  /** Reads a code as it is (after a failed claim, to say why). */
-  findAuthCode(codeHash: string): Promise<AuthCodeRecord | undefined>;
+  redeemAuthCode(codeHash: string, now: Date, issue: RedeemedCode): Promise<boolean>;
 
   insertGrant(grant: NewGrant): Promise<void>;
   /**

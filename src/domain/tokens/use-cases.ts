@@ -16,7 +16,7 @@
 import { requireUsable } from '../customers/customer.ts';
 import { DomainError } from '../errors.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
-import type { TokenRepos } from './ports.ts';
+import type { AuthCodeRecord, TokenRepos } from './ports.ts';
 import { type AuthScope, expiryAfter, newAuthCode, newGrantId, newToken, normaliseScopes, secretHash } from './token.ts';
 
 export interface TokenLifetimes {
@@ -61,37 +61,44 @@ export interface UserInfo {
 export function tokenUseCases(deps: TokenDeps) {
   const { uow, repos, clock, lifetimes } = deps;
 
+  /** Why a code cannot be exchanged now, as the §3 F to answer; undefined when it can. */
+  function codeRefusal(code: AuthCodeRecord | undefined, now: Date): DomainError | undefined {
+    if (!code) return new DomainError('INVALID_CODE');
+    if (code.usedAt) return new DomainError('USED_CODE');
+    if (code.expiresAt.getTime() <= now.getTime()) return new DomainError('EXPIRED_CODE');
+    return undefined;
+  }
+
+  /**
+   * One read (the code and its customer), the checks, then one statement that uses the code and
+   * issues the grant with its first access token: two round trips and no open transaction. A
+   * refused exchange writes nothing, so the code stays usable until it expires.
+   */
   async function exchangeAuthCode(authCode: string): Promise<IssuedTokens> {
     const now = clock.now();
     const codeHash = secretHash(authCode);
-    return uow.run(async (r) => {
-      // §3 an authCode works once: one compare-and-set, exactly one winner among concurrent callers.
-      const code = await r.claimAuthCode(codeHash, now);
-      if (!code) {
-        const seen = await r.findAuthCode(codeHash);
-        if (!seen) throw new DomainError('INVALID_CODE');
-        if (seen.usedAt) throw new DomainError('USED_CODE');
-        throw new DomainError('EXPIRED_CODE');
-      }
-      // Throwing here rolls the claim back: a refused exchange changes nothing.
-      const customer = requireUsable(await r.findCustomer(code.customerId));
-      const grantId = newGrantId();
-      const refreshToken = newToken();
-      const accessToken = newToken();
-      const refreshTokenExpiresAt = expiryAfter(now, lifetimes.refreshTokenTtlSeconds);
-      const accessTokenExpiresAt = expiryAfter(now, lifetimes.accessTokenTtlSeconds);
-      await r.insertGrant({
-        id: grantId,
-        customerId: customer.id,
-        scopes: code.scopes,
-        authCodeHash: codeHash,
-        refreshTokenHash: secretHash(refreshToken),
-        refreshExpiresAt: refreshTokenExpiresAt,
-        createdAt: now,
-      });
-      await r.insertAccessToken({ tokenHash: secretHash(accessToken), grantId, expiresAt: accessTokenExpiresAt, createdAt: now });
-      return { grantId, customerId: customer.id, accessToken, accessTokenExpiresAt, refreshToken, refreshTokenExpiresAt };
+    const code = await repos.findAuthCode(codeHash);
+    const refusal = codeRefusal(code, now);
+    if (refusal) throw refusal;
+    const customer = requireUsable(code!.customer);
+    const grantId = newGrantId();
+    const refreshToken = newToken();
+    const accessToken = newToken();
+    const refreshTokenExpiresAt = expiryAfter(now, lifetimes.refreshTokenTtlSeconds);
+    const accessTokenExpiresAt = expiryAfter(now, lifetimes.accessTokenTtlSeconds);
+    // §3 an authCode works once: exactly one winner among concurrent callers.
+    const redeemed = await repos.redeemAuthCode(codeHash, now, {
+      grantId,
+      refreshTokenHash: secretHash(refreshToken),
+      refreshExpiresAt: refreshTokenExpiresAt,
+      accessTokenHash: secretHash(accessToken),
+      accessExpiresAt: accessTokenExpiresAt,
     });
+    if (!redeemed) {
+      // Another caller used it first (or it expired in between): say which.
+      throw codeRefusal(await repos.findAuthCode(codeHash), now) ?? new Error('auth code neither redeemed nor refused');
+    }
+    return { grantId, customerId: customer.id, accessToken, accessTokenExpiresAt, refreshToken, refreshTokenExpiresAt };
   }
 
   async function refresh(refreshToken: string): Promise<IssuedTokens> {
