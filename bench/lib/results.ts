@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { repoDir } from '../../test/support/shared.ts';
 import type { BenchOptions, Row } from './context.ts';
+import { SERVICE_THREADPOOL_SIZE } from './service.ts';
 import { markdownTable, notesText } from './table.ts';
 import type { TargetCheck } from './targets.ts';
 
@@ -22,7 +23,7 @@ export interface Machine {
   readonly node: string;
   readonly commit: string;
   readonly postgres: string;
-  /** UV_THREADPOOL_SIZE given to the service and floor server (asynchronous signing runs there). */
+  /** UV_THREADPOOL_SIZE of the service and of the floor server (asynchronous signing runs there). */
   readonly threadPoolSize: string;
 }
 
@@ -46,7 +47,7 @@ export function machine(postgres: string): Machine {
     node: process.version,
     commit: `${run('git', ['rev-parse', '--short', 'HEAD'])}${dirty}`,
     postgres,
-    threadPoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
+    threadPoolSize: process.env.UV_THREADPOOL_SIZE ?? `service ${SERVICE_THREADPOOL_SIZE} (npm start's default), floors 4 (Node's default)`,
   };
 }
 

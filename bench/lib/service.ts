@@ -26,6 +26,9 @@ export const benchKeys = {
 };
 const pem = (path: string) => readFileSync(path, 'utf8');
 
+/** The service's default thread pool size, the one package.json's start script gives it. */
+export const SERVICE_THREADPOOL_SIZE = '1';
+
 export interface ServiceEnvOptions {
   readonly databaseUrl: string;
   readonly redisUrl: string;
@@ -55,6 +58,8 @@ export function serviceEnv(o: ServiceEnvOptions): Record<string, string> {
     RATE_LIMIT_APP_PER_MINUTE: '0',
     RATE_LIMIT_OPS_PER_MINUTE: '0',
     JOBS_ENABLED: o.jobsEnabled ? 'true' : 'false',
+    // As `npm start` runs it (see README, "Signing threads"); the floors keep Node's default.
+    UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? SERVICE_THREADPOOL_SIZE,
   };
 }
 
