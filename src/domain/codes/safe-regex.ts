@@ -56,7 +56,7 @@ export function compileWholeMatchRegex(source: string): SafeRegexResult {
       reason: `regex too large (RE2 program of ${size} instructions, at most ${MAX_REGEX_PROGRAM_SIZE}): use smaller repetition counts`,
     };
   }
-  const prefix = literalPrefix(compiled);
+  const prefix = literalPrefix(compiled, source);
   const matches = prefix
     ? (input: string) => input.startsWith(prefix) && compiled.testExact(input)
     : (input: string) => compiled.testExact(input);
@@ -67,8 +67,22 @@ export function compileWholeMatchRegex(source: string): SafeRegexResult {
  * The literal text every match starts with, as RE2 computes it (`P5-` for `P5-[0-9]{4,12}`, none
  * for `(?i)...`). A whole-input match must start with it, so one startsWith turns most codes away
  * before the automaton runs: with hundreds of REGEX rules this is most of identify's cost.
+ *
+ * RE2 computes no prefix after a leading `^` (`^https://qr\.example/...`, the usual way rules
+ * are written). For a whole-input match that `^` always holds at position 0, multi-line or not,
+ * so the prefix is taken from the pattern without it; the pattern matched is still the original.
  */
-function literalPrefix(compiled: RE2JS): string {
+function literalPrefix(compiled: RE2JS, source: string): string {
+  const prefix = prefixOf(compiled);
+  if (prefix || !source.startsWith('^')) return prefix;
+  try {
+    return prefixOf(RE2JS.compile(source.slice(1)));
+  } catch {
+    return '';
+  }
+}
+
+function prefixOf(compiled: RE2JS): string {
   const prefix: unknown = compiled.re2().prefix;
   return typeof prefix === 'string' ? prefix : '';
 }

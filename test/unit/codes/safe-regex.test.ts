@@ -76,7 +76,9 @@ describe('compileWholeMatchRegex', () => {
   });
 
   it('answers as RE2 itself does on any input (the literal-prefix shortcut changes nothing)', () => {
-    const sources = ['P5-[0-9]{2,4}', 'ab|abd', 'ab(?i)c', '(?i)ab', 'a*b', 'https://x\\.y/.*', '(ab)+|b', 'é[a-b]?'];
+    const sources = ['P5-[0-9]{2,4}', 'ab|abd', 'ab(?i)c', '(?i)ab', 'a*b', 'https://x\\.y/.*', '(ab)+|b', 'é[a-b]?',
+      // a leading ^ (the prefix is then taken from the rest of the pattern)
+      '^P5-[0-9]{2,4}$', '^ab|c', '^^ab', '^(?m)ab', '^(?i)ab', '^a*b', '^(ab|ac)d', '^*ab'];
     const input = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'A', 'B', 'C', 'd', 'P', '5', '-', '1', 'é', '/', 'x'), maxLength: 8 });
     for (const source of sources) {
       const ours = compiled(source);
