@@ -18,7 +18,9 @@ import {
   type StoredPayRequest,
 } from '../domain/payments/payment.ts';
 import type {
+  CustomerPrecondition,
   NewPayment,
+  PayAttempt,
   PayKey,
   PayLookup,
   PaymentQueries,
@@ -264,18 +266,8 @@ interface PayLookupRow extends Omit<PaymentRow, 'id'> {
   customer_created_at: Date | null;
 }
 
-/** §4 lookup: the claim with its order, and the customer, in one round trip. */
-async function lookupPay(db: Db, pspId: string, paymentRequestId: string, customerId: string): Promise<PayLookup> {
-  const { rows } = await sql<PayLookupRow>`
-    select p.*,
-           pr.request_hash as claim_request_hash, pr.payment_id as claim_payment_id, pr.answer as claim_answer,
-           c.id as customer_row_id, c.status as customer_status, c.currency as customer_currency,
-           c.created_at as customer_created_at
-      from (select 1) as one
-      left join pay_requests pr on pr.psp_id = ${pspId} and pr.payment_request_id = ${paymentRequestId}
-      left join payments p on p.id = pr.payment_id
-      left join customers c on c.id = ${customerId}`.execute(db);
-  const row = rows[0]!;
+/** What the lookup columns say: the key's claim with its order, and the customer. */
+function toPayLookup(row: PayLookupRow): PayLookup {
   const customer =
     row.customer_row_id !== null
       ? toCustomer({ id: row.customer_row_id, status: row.customer_status!, currency: row.customer_currency!, created_at: row.customer_created_at! })
@@ -292,19 +284,62 @@ async function lookupPay(db: Db, pspId: string, paymentRequestId: string, custom
   };
 }
 
+/** The lookup's columns, for the claim of (psp, request) and the customer (used by both statements below). */
+const lookupFrom = (pspId: string, paymentRequestId: string, customerId: string) => sql`
+  p.*,
+  pr.request_hash as claim_request_hash, pr.payment_id as claim_payment_id, pr.answer as claim_answer,
+  c.id as customer_row_id, c.status as customer_status, c.currency as customer_currency, c.created_at as customer_created_at
+  from (select 1) as one
+  left join pay_requests pr on pr.psp_id = ${pspId} and pr.payment_request_id = ${paymentRequestId}
+  left join payments p on p.id = pr.payment_id
+  left join customers c on c.id = ${customerId}`;
+
+/** §4 lookup: the claim with its order, and the customer, in one round trip. */
+async function lookupPay(db: Db, pspId: string, paymentRequestId: string, customerId: string): Promise<PayLookup> {
+  const { rows } = await sql<PayLookupRow>`select ${lookupFrom(pspId, paymentRequestId, customerId)}`.execute(db);
+  return toPayLookup(rows[0]!);
+}
+
+/** The order `acceptPay` stored, as the payments row reads back (no second read needed). */
+function acceptedPayment(p: NewPayment): Payment {
+  return {
+    paymentId: p.paymentId,
+    pspId: p.pspId,
+    paymentRequestId: p.paymentRequestId,
+    customerId: p.customerId,
+    status: 'PROCESSING',
+    resultCode: resultCodeFor('PROCESSING'),
+    paymentAmount: p.paymentAmount,
+    payToAmount: p.payToAmount,
+    surchargeAmount: p.surchargeAmount,
+    debitAmount: p.debitAmount,
+    quote: p.quote,
+    paymentTime: undefined,
+    expiresAt: p.expiresAt,
+    createdAt: p.createdAt,
+    request: p.request,
+  };
+}
+
 /**
- * §4 the accepted order in one statement, which is its own transaction: the idempotency claim
- * (INSERT ... ON CONFLICT DO NOTHING) with the answer, and only if the claim was won the
- * PROCESSING payment and its creation history row. A concurrent identical request waits on the
- * claim row and then inserts nothing. The foreign key from the claim to the payment is checked at
- * the end of the statement, when both rows exist.
+ * §4 the accepted order in one statement, which is its own transaction, when the key is new and
+ * the customer row is as `customer` says: the idempotency claim (INSERT ... ON CONFLICT DO
+ * NOTHING) with the answer, the PROCESSING payment and its creation history row. Otherwise it
+ * writes nothing and returns what it saw (the same columns as the lookup, from the statement's
+ * snapshot): an earlier claim to replay, or the customer to say why not. A concurrent identical
+ * request that claimed first makes the insert wait and then do nothing; it is not in the
+ * snapshot, so the caller sees neither and reads again. The foreign key from the claim to the
+ * payment is checked at the end of the statement, when both rows exist.
  */
-async function acceptPay(db: Db, p: NewPayment, requestHash: string, answer: StoredAnswer): Promise<Payment | undefined> {
+async function acceptPay(db: Db, p: NewPayment, requestHash: string, answer: StoredAnswer, customer: CustomerPrecondition): Promise<PayAttempt> {
   const created = asDate(p.createdAt);
-  const { rows } = await sql<PaymentRow>`
+  const { rows } = await sql<PayLookupRow & { created_id: string | null }>`
     with claim as (
       insert into pay_requests (psp_id, payment_request_id, request_hash, payment_id, answer, created_at)
-      values (${p.pspId}, ${p.paymentRequestId}, ${requestHash}, ${p.paymentId}, ${answerJson(answer)}::jsonb, ${created}::timestamptz)
+      select ${p.pspId}, ${p.paymentRequestId}, ${requestHash}, ${p.paymentId}, ${answerJson(answer)}::jsonb, ${created}::timestamptz
+       where not exists (select 1 from pay_requests where psp_id = ${p.pspId} and payment_request_id = ${p.paymentRequestId})
+         and exists (select 1 from customers
+                      where id = ${p.customerId} and status = ${customer.status} and currency = ${customer.currency}::char(3))
       on conflict (psp_id, payment_request_id) do nothing
       returning payment_id
     ), created as (
@@ -319,13 +354,15 @@ async function acceptPay(db: Db, p: NewPayment, requestHash: string, answer: Sto
              ${asDate(p.expiresAt)}::timestamptz, null, ${p.cashierTokenHash}, ${JSON.stringify(p.request)}::jsonb,
              ${created}::timestamptz, ${created}::timestamptz
         from claim
-      returning *
+      returning id, status, result_code, created_at
     ), history as (
       insert into payment_status_history (payment_id, from_status, to_status, result_code, reason, changed_at)
       select id, null, status, result_code, 'ACCEPTED', created_at from created
     )
-    select * from created`.execute(db);
-  return rows[0] ? toPayment(rows[0]) : undefined;
+    select (select id from created) as created_id, ${lookupFrom(p.pspId, p.paymentRequestId, p.customerId)}`.execute(db);
+  const row = rows[0]!;
+  if (row.created_id !== null) return { payment: acceptedPayment(p) };
+  return { payment: undefined, seen: toPayLookup(row) };
 }
 
 /** §4 a final refusal recorded under the key (no order); false when the key was already claimed. */
@@ -342,7 +379,7 @@ async function refusePay(db: Db, key: PayKey, answer: StoredAnswer): Promise<boo
 export function payStore(db: Kysely<Database>): PayStore {
   return {
     lookup: (pspId, paymentRequestId, customerId) => lookupPay(db, pspId, paymentRequestId, customerId),
-    accept: (p, requestHash, answer) => acceptPay(db, p, requestHash, answer),
+    accept: (p, requestHash, answer, customer) => acceptPay(db, p, requestHash, answer, customer),
     refuse: (key, answer) => refusePay(db, key, answer),
   };
 }

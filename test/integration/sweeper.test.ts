@@ -50,9 +50,9 @@ async function openOrders(expiries: Date[]): Promise<string[]> {
         createdAt: T0,
         cashierTokenHash: hashCashierToken(newCashierToken()),
         request: { ...request, paymentMethod: { ...method, paymentMethodIdSha256: '0'.repeat(64) } },
-      }, 'a'.repeat(64), { result: result('PAYMENT_IN_PROCESS'), paymentUrl: 'http://mpp.test/cashier/x' });
-      if (!p) throw new Error(`${request.paymentRequestId} was claimed already`);
-      ids.push(p.paymentId);
+      }, 'a'.repeat(64), { result: result('PAYMENT_IN_PROCESS'), paymentUrl: 'http://mpp.test/cashier/x' }, { status: 'NORMAL', currency: 'KRW' });
+      if (!p.payment) throw new Error(`${request.paymentRequestId} was not accepted`);
+      ids.push(p.payment.paymentId);
   }
   return ids;
 }

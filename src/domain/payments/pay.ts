@@ -10,9 +10,9 @@
  *        amounts positive                                        -> F PARAM_ILLEGAL
  *        every currency in ISO 4217                              -> F CURRENCY_NOT_SUPPORT
  *        FX consistent (§2, fx.ts), surcharge convertible        -> F PARAM_ILLEGAL
- *   B. In one transaction, after claiming (pspId, paymentRequestId) with INSERT ... ON CONFLICT
- *      DO NOTHING; these depend on the account, the configuration and the time, so their answer is
- *      recorded under the key and replayed (a final F is final, §1):
+ *   B. Against the customer row and the key (pspId, paymentRequestId), claimed with INSERT ...
+ *      ON CONFLICT DO NOTHING; these depend on the account, the configuration and the time, so
+ *      their answer is recorded under the key and replayed (a final F is final, §1):
  *        customer exists                                         -> F USER_NOT_EXIST
  *        customer status NORMAL                                  -> F USER_STATUS_ABNORMAL
  *        payToAmount in the customer's wallet currency           -> F CURRENCY_NOT_SUPPORT
@@ -25,9 +25,8 @@
  * same -> the first answer while the order is open (the same paymentId and paymentUrl), its final
  * result once it is final. The claim, its answer and the order are written by one statement, so a
  * committed claim always has its answer: a concurrent repeat waits on the claim row, writes
- * nothing, and replays what won. No explicit transaction is needed, which keeps a new order to two
- * round trips (read, write) and a replay to one: the read happens without a lock under READ
- * COMMITTED, exactly as the customer read did inside the old transaction.
+ * nothing, and replays what won. No explicit transaction is needed: a new order and a replay are
+ * one round trip each (the same statement), a refusal two.
  *
  * The paymentUrl of an accepted order is stored with the answer (pay_requests.answer), because a
  * replay must give the same link and only the token's SHA-256 is kept on the payment. Trade-off:
@@ -43,8 +42,7 @@ import { addMoney, requireAmount, type Money } from '../money.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import { hashCashierToken, hashPaymentMethodId, newCashierToken, newPaymentId, payRequestHash } from './ids.ts';
 import { isOverdue, type Payment, type PayRequest, type StoredPayRequest } from './payment.ts';
-import type { Customer } from '../customers/customer.ts';
-import type { PayClaim, PaymentRepos, PaymentRepository, PayStore } from './ports.ts';
+import type { CustomerPrecondition, NewPayment, PayClaim, PayLookup, PaymentRepos, PaymentRepository, PayStore } from './ports.ts';
 import { paymentResultOf } from './state-machine.ts';
 
 export interface PaySettings {
@@ -174,6 +172,16 @@ export async function settleExpiry(payments: PaymentRepository, p: Payment, now:
   return current;
 }
 
+/**
+ * The customer row an order needs: refusalOf's account rules, as the precondition the store
+ * checks in the statement that stores the order (so an order is accepted only against the row as
+ * it is at that moment). refusalOf stays the one place those rules are written: pay asks it
+ * whether a customer like this would be accepted before it tries.
+ */
+export function customerAccepting(prepared: PreparedPay): CustomerPrecondition {
+  return { status: 'NORMAL', currency: prepared.payToAmount.currency };
+}
+
 /** Phase B check: the first account/time rule the request breaks, as a final F, or undefined. */
 function refusalOf(
   customer: { status: string; currency: string } | undefined,
@@ -214,26 +222,17 @@ export function payUseCase(deps: PayDeps) {
     return { kind: 'FINAL', result: paymentResultOf(payment), payment };
   }
 
-  /** Phase B for a key nobody has claimed yet; undefined when a concurrent request claimed it first. */
-  async function decide(prepared: PreparedPay, customer: Customer | undefined, now: Date): Promise<PayAnswer | undefined> {
+  /** The order this request makes, with its cashier link. */
+  function newOrder(prepared: PreparedPay, expiresAt: Date, now: Date): { order: NewPayment; paymentUrl: string } {
     const request = prepared.request;
-    const { pspId, paymentRequestId } = request;
-    const expiresAt = prepared.paymentExpiryTime ?? new Date(now.getTime() + settings.orderExpirySeconds * 1000);
-    const refusal = refusalOf(customer, prepared, expiresAt, now, settings.singlePaymentLimits);
-    if (refusal) {
-      const claimed = await deps.store.refuse({ pspId, paymentRequestId, requestHash: prepared.requestHash, now }, { result: refusal });
-      return claimed ? { kind: 'REFUSED', result: refusal } : undefined;
-    }
-
     const token = ids.cashierToken();
-    const paymentUrl = `${settings.publicBaseUrl}/cashier/${token}`;
     const q = request.paymentQuote;
-    const accepted = result('PAYMENT_IN_PROCESS');
-    const payment = await deps.store.accept(
-      {
+    return {
+      paymentUrl: `${settings.publicBaseUrl}/cashier/${token}`,
+      order: {
         paymentId: ids.paymentId(now),
-        pspId,
-        paymentRequestId,
+        pspId: request.pspId,
+        paymentRequestId: request.paymentRequestId,
         customerId: request.paymentMethod.customerId,
         paymentAmount: prepared.paymentAmount,
         payToAmount: prepared.payToAmount,
@@ -245,27 +244,43 @@ export function payUseCase(deps: PayDeps) {
         cashierTokenHash: hashCashierToken(token),
         request: storedRequest(request),
       },
-      prepared.requestHash,
-      { result: accepted, paymentUrl },
-    );
-    return payment ? { kind: 'ACCEPTED', result: accepted, payment, paymentUrl } : undefined;
+    };
   }
 
   return {
     /**
-     * Phase A runs first (throws). Phase B: one read (the key's claim and the customer); a
-     * claimed key replays; otherwise the answer is written under the key in one statement. When
-     * a concurrent identical request won that write, its committed answer is read and replayed.
+     * Phase A runs first (throws). Phase B, usually one statement: when the request itself passes
+     * refusalOf's rules for a customer row as an order needs (customerAccepting), the store claims
+     * the key and stores the order in one statement, provided the key is new and the customer row
+     * really is so. Otherwise, or when it was not, what the store saw decides: an earlier claim is
+     * replayed; a customer that fails refusalOf gets its final F recorded under the key. When a
+     * concurrent identical request claimed the key first, its committed answer is read and replayed.
      */
     async pay(request: PayRequest): Promise<PayAnswer> {
       const prepared = preparePay(request, settings);
       const now = deps.clock.now();
       const { pspId, paymentRequestId } = request;
       const customerId = request.paymentMethod.customerId;
-      const seen = await deps.store.lookup(pspId, paymentRequestId, customerId);
+      const expiresAt = prepared.paymentExpiryTime ?? new Date(now.getTime() + settings.orderExpirySeconds * 1000);
+      const required = customerAccepting(prepared);
+      const accepted = result('PAYMENT_IN_PROCESS');
+
+      let seen: PayLookup;
+      if (refusalOf(required, prepared, expiresAt, now, settings.singlePaymentLimits) === undefined) {
+        const { order, paymentUrl } = newOrder(prepared, expiresAt, now);
+        const attempt = await deps.store.accept(order, prepared.requestHash, { result: accepted, paymentUrl }, required);
+        if (attempt.payment) return { kind: 'ACCEPTED', result: accepted, payment: attempt.payment, paymentUrl };
+        seen = attempt.seen;
+      } else {
+        seen = await deps.store.lookup(pspId, paymentRequestId, customerId);
+      }
       if (seen.claim) return replay(seen.claim, prepared, now);
-      const answer = await decide(prepared, seen.customer, now);
-      if (answer) return answer;
+
+      const refusal = refusalOf(seen.customer, prepared, expiresAt, now, settings.singlePaymentLimits);
+      // No refusal here means the customer row met `required` but the key was taken meanwhile.
+      if (refusal && (await deps.store.refuse({ pspId, paymentRequestId, requestHash: prepared.requestHash, now }, { result: refusal }))) {
+        return { kind: 'REFUSED', result: refusal };
+      }
       const winner = await deps.store.lookup(pspId, paymentRequestId, customerId);
       if (!winner.claim) throw new Error('claim vanished'); // cannot happen: the conflicting claim committed
       return replay(winner.claim, prepared, now);

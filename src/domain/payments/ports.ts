@@ -45,18 +45,28 @@ export interface PayLookup {
   readonly customer: Customer | undefined;
 }
 
+/** The customer row an order needs (pay.ts, customerAccepting): checked in the statement that stores it. */
+export interface CustomerPrecondition {
+  readonly status: 'NORMAL';
+  readonly currency: string;
+}
+
+/** The order stored, or what the statement saw instead: an earlier claim, or the customer. */
+export type PayAttempt = { readonly payment: Payment } | { readonly payment: undefined; readonly seen: PayLookup };
+
 /**
- * pay's storage (§4), outside any transaction: one read, and writes that are each a single
- * statement, so a new order costs two round trips and a replay one.
+ * pay's storage (§4), outside any transaction: each call is one statement, so a new order or a
+ * replay costs one round trip.
  */
 export interface PayStore {
   /** The claim of (pspId, paymentRequestId) with its order, and the customer, in one read. */
   lookup(pspId: string, paymentRequestId: string, customerId: string): Promise<PayLookup>;
   /**
-   * Claims the key and stores the PROCESSING order, its creation history row and `answer` under
-   * the key, atomically; undefined when the key was claimed already (nothing is written).
+   * When the key is unclaimed and the customer row meets `customer`: claims the key and stores
+   * the PROCESSING order, its creation history row and `answer` under the key, atomically.
+   * Otherwise writes nothing and returns what it saw, as `lookup` would have.
    */
-  accept(p: NewPayment, requestHash: string, answer: StoredAnswer): Promise<Payment | undefined>;
+  accept(p: NewPayment, requestHash: string, answer: StoredAnswer, customer: CustomerPrecondition): Promise<PayAttempt>;
   /** Claims the key with a final refusal (no order); false when the key was claimed already. */
   refuse(key: PayKey, answer: StoredAnswer): Promise<boolean>;
 }
