@@ -1,5 +1,6 @@
 import { codeValueProblem } from './code-value.ts';
 import {
+  EMV_PREFIX,
   findObject,
   isMerchantAccountTemplateTag,
   looksLikeEmvco,
@@ -45,20 +46,72 @@ export interface RuleIdentification {
 
 const NOT_AN_AC_CODE: RuleIdentification = Object.freeze({ isAcCode: false });
 
+/**
+ * `scan`: 'indexed' (the default) tries only the rules whose required first character fits the
+ * code (RuleIndex); 'all' tries every rule, the plain reading of §6, which tests compare it with.
+ */
 export function identifyWithRules(
   ruleSet: CodeRuleSet,
   codeValue: string,
   options: IdentifyOptions,
+  scan: 'indexed' | 'all' = 'indexed',
 ): RuleIdentification {
   if (codeValueProblem(codeValue)) return NOT_AN_AC_CODE;
   const code = new CodeUnderTest(codeValue);
-  for (const rule of ruleSet.rules) {
+  const rules = scan === 'all' ? ruleSet.rules : candidateRules(ruleSet, code.lower);
+  for (const rule of rules) {
     const match = matchPattern(rule.pattern, code);
     if (!match) continue;
     const answer = answerFor(rule, match, code, options);
     if (answer) return answer;
   }
   return NOT_AN_AC_CODE;
+}
+
+// ---- which rules can match at all: by the first character a match must start with ----
+
+/**
+ * A rule can only match a code that starts with its required text: a PREFIX rule's prefix
+ * (case-insensitive), a REGEX rule's literal prefix (case-sensitive, so keyed lower-cased: a
+ * superset), an EMVCO rule's `000201`. Rules are grouped by that text's first character, lower-cased;
+ * a rule without one (a regex like `(?i)...` or `[a-z]+`) is in every group. Each group keeps the
+ * precedence order, so the first rule of a group that matches is the first rule of the set that
+ * matches. With a thousand rules this turns a thousand checks per code into a few dozen.
+ */
+interface RuleIndex {
+  readonly byFirst: ReadonlyMap<string, readonly CompiledRule[]>;
+  readonly unkeyed: readonly CompiledRule[];
+}
+
+const indexes = new WeakMap<CodeRuleSet, RuleIndex>();
+
+function firstCharKey(pattern: CodePattern): string | undefined {
+  switch (pattern.method) {
+    case 'PREFIX':
+      return pattern.prefixLower[0];
+    case 'REGEX':
+      return pattern.regex.literalPrefix ? pattern.regex.literalPrefix.toLowerCase()[0] : undefined;
+    case 'EMVCO':
+      return EMV_PREFIX[0];
+  }
+}
+
+function indexOf(ruleSet: CodeRuleSet): RuleIndex {
+  let index = indexes.get(ruleSet);
+  if (index) return index;
+  const keys = ruleSet.rules.map((r) => firstCharKey(r.pattern));
+  const byFirst = new Map<string, CompiledRule[]>();
+  for (const key of new Set(keys)) {
+    if (key !== undefined) byFirst.set(key, ruleSet.rules.filter((_r, i) => keys[i] === key || keys[i] === undefined));
+  }
+  index = { byFirst, unkeyed: ruleSet.rules.filter((_r, i) => keys[i] === undefined) };
+  indexes.set(ruleSet, index);
+  return index;
+}
+
+function candidateRules(ruleSet: CodeRuleSet, lowerCode: string): readonly CompiledRule[] {
+  const index = indexOf(ruleSet);
+  return index.byFirst.get(lowerCode[0] ?? '') ?? index.unkeyed;
 }
 
 // ---- the code, with what rules need of it computed once ----

@@ -29,6 +29,8 @@ export const MAX_REGEX_PROGRAM_SIZE = 1000;
 /** A regex compiled for linear-time, whole-input matching. */
 export interface WholeMatchRegex {
   readonly source: string;
+  /** Literal text every matching input starts with ('' when there is none). */
+  readonly literalPrefix: string;
   /** True when the whole input matches. Linear in the input length. */
   matches(input: string): boolean;
 }
@@ -60,7 +62,7 @@ export function compileWholeMatchRegex(source: string): SafeRegexResult {
   const matches = prefix
     ? (input: string) => input.startsWith(prefix) && compiled.testExact(input)
     : (input: string) => compiled.testExact(input);
-  return { ok: true, regex: { source, matches } };
+  return { ok: true, regex: { source, literalPrefix: prefix, matches } };
 }
 
 /**
