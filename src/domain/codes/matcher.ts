@@ -68,50 +68,67 @@ export function identifyWithRules(
   return NOT_AN_AC_CODE;
 }
 
-// ---- which rules can match at all: by the first character a match must start with ----
+// ---- which rules can match at all: by the text a match must start with ----
 
 /**
  * A rule can only match a code that starts with its required text: a PREFIX rule's prefix
- * (case-insensitive), a REGEX rule's literal prefix (case-sensitive, so keyed lower-cased: a
- * superset), an EMVCO rule's `000201`. Rules are grouped by that text's first character, lower-cased;
- * a rule without one (a regex like `(?i)...` or `[a-z]+`) is in every group. Each group keeps the
- * precedence order, so the first rule of a group that matches is the first rule of the set that
- * matches. With a thousand rules this turns a thousand checks per code into a few dozen.
+ * (lower-cased, as it is compared), a REGEX rule's literal prefix (its leading ASCII, lower-cased:
+ * a superset, since ASCII lower-cases the same alone as inside a longer text), an EMVCO rule's
+ * `000201`. Rules are grouped by the first KEY_LENGTH characters of that text; a rule without one
+ * (a regex like `(?i)...` or `[a-z]+`) is a candidate for every code. For a code, the candidates
+ * are the groups of its own first 1..KEY_LENGTH characters, in precedence order, so the first
+ * candidate that matches is the first rule of the set that matches. Rule sets where every prefix
+ * starts with `https://` are why a first character alone is not enough.
  */
+const KEY_LENGTH = 32;
+
 interface RuleIndex {
-  readonly byFirst: ReadonlyMap<string, readonly CompiledRule[]>;
-  readonly unkeyed: readonly CompiledRule[];
+  /** Required-text key -> the precedence positions of its rules. */
+  readonly byKey: ReadonlyMap<string, readonly number[]>;
+  readonly keyLengths: readonly number[];
+  readonly unkeyed: readonly number[];
 }
 
 const indexes = new WeakMap<CodeRuleSet, RuleIndex>();
 
-function firstCharKey(pattern: CodePattern): string | undefined {
+function requiredText(pattern: CodePattern): string {
   switch (pattern.method) {
     case 'PREFIX':
-      return pattern.prefixLower[0];
+      return pattern.prefixLower;
     case 'REGEX':
-      return pattern.regex.literalPrefix ? pattern.regex.literalPrefix.toLowerCase()[0] : undefined;
+      return /^[\x00-\x7f]*/.exec(pattern.regex.literalPrefix)![0].toLowerCase();
     case 'EMVCO':
-      return EMV_PREFIX[0];
+      return EMV_PREFIX;
   }
 }
 
 function indexOf(ruleSet: CodeRuleSet): RuleIndex {
   let index = indexes.get(ruleSet);
   if (index) return index;
-  const keys = ruleSet.rules.map((r) => firstCharKey(r.pattern));
-  const byFirst = new Map<string, CompiledRule[]>();
-  for (const key of new Set(keys)) {
-    if (key !== undefined) byFirst.set(key, ruleSet.rules.filter((_r, i) => keys[i] === key || keys[i] === undefined));
-  }
-  index = { byFirst, unkeyed: ruleSet.rules.filter((_r, i) => keys[i] === undefined) };
+  const byKey = new Map<string, number[]>();
+  const unkeyed: number[] = [];
+  ruleSet.rules.forEach((rule, position) => {
+    const key = requiredText(rule.pattern).slice(0, KEY_LENGTH);
+    if (!key) return void unkeyed.push(position);
+    const group = byKey.get(key);
+    if (group) group.push(position);
+    else byKey.set(key, [position]);
+  });
+  const keyLengths = [...new Set([...byKey.keys()].map((k) => k.length))].sort((a, b) => a - b);
+  index = { byKey, keyLengths, unkeyed };
   indexes.set(ruleSet, index);
   return index;
 }
 
 function candidateRules(ruleSet: CodeRuleSet, lowerCode: string): readonly CompiledRule[] {
   const index = indexOf(ruleSet);
-  return index.byFirst.get(lowerCode[0] ?? '') ?? index.unkeyed;
+  let positions: number[] = [...index.unkeyed];
+  for (const length of index.keyLengths) {
+    if (length > lowerCode.length) break;
+    const group = index.byKey.get(lowerCode.slice(0, length));
+    if (group) positions = positions.concat(group);
+  }
+  return positions.sort((a, b) => a - b).map((p) => ruleSet.rules[p]!);
 }
 
 // ---- the code, with what rules need of it computed once ----
