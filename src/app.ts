@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { customerUseCases } from './domain/customers/use-cases.ts';
 import { result } from './domain/errors.ts';
 import type { Clock, KeyValueStore } from './domain/ports.ts';
+import { installHandlerTimeout } from './http/handler-timeout.ts';
 import { installEnvelope } from './http/alipayplus/envelope.ts';
 import { registerDocs } from './http/docs.ts';
 import { paymentRoutes } from './http/alipayplus/payments.ts';
@@ -121,8 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     // a client has REQUEST_TIMEOUT_MS to send headers and body (slow senders get 408 and are cut);
     requestTimeout: config.requestTimeoutMs,
     // the answer comes within HANDLER_TIMEOUT_MS, else U UNKNOWN_EXCEPTION / 503 (§1: answer U rather
-    // than let Alipay+ time out at 5 s);
-    handlerTimeout: config.handlerTimeoutMs,
+    // than let Alipay+ time out at 5 s): installHandlerTimeout below, not Fastify's handlerTimeout;
     // an idle keep-alive connection stays 72 s, longer than the usual load balancer's 60 s idle
     // timeout (so the balancer, not us, closes it: no reset on a reused connection);
     keepAliveTimeout: 72_000,
@@ -155,6 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
+  installHandlerTimeout(app, config.handlerTimeoutMs);
   await app.register(sensible);
 
   // Every answer (Alipay+, app, ops, errors): no MIME sniffing, and never cached, since bodies carry

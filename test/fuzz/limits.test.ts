@@ -7,7 +7,20 @@ import { connect } from 'node:net';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { appJwt, opsHeaders, responseSignatureValid, signedPost, testApp, testDatabase, type TestApp, type TestDatabase } from '../support/harness.ts';
+import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
+import { sign, signatureHeader } from '../../src/http/signature.ts';
+import {
+  appJwt,
+  opsHeaders,
+  responseSignatureValid,
+  signedPost,
+  TEST_CLIENT_ID,
+  testApp,
+  testDatabase,
+  testKeys,
+  type TestApp,
+  type TestDatabase,
+} from '../support/harness.ts';
 import { ALIPAYPLUS_ROUTES, APP_ROUTES } from './routes.ts';
 import { expectAlipayPlusRefusal, expectAppAnswer } from './support.ts';
 
@@ -46,7 +59,8 @@ describe('limits and timeouts, configured on purpose', () => {
       keepAliveTimeout: 72_000,
       connectionTimeout: 0,
     });
-    expect((t.app.initialConfig as { handlerTimeout?: number }).handlerTimeout).toBe(t.config.handlerTimeoutMs);
+    // HANDLER_TIMEOUT_MS is ours (src/http/handler-timeout.ts), not Fastify's handlerTimeout, which a body cancels.
+    expect((t.app.initialConfig as { handlerTimeout?: number }).handlerTimeout ?? 0).toBe(0);
     expect(t.app.server.requestTimeout).toBe(300);
     expect(t.app.server.headersTimeout).toBe(300);
     expect(t.app.server.keepAliveTimeout).toBe(72_000);
@@ -171,6 +185,28 @@ describe('a database slower than HANDLER_TIMEOUT_MS, or failing', () => {
       expect(app.body).not.toContain('Connection terminated'); // no internal message leaks
     } finally {
       plugin.broken = false;
+    }
+  });
+
+  it('answers in time on a real socket too, where a request with a body used to cancel the timeout', async () => {
+    const path = '/alipayplus/v1/payments/inquiryPayment';
+    const raw = JSON.stringify(ALIPAYPLUS_ROUTES.find((r) => r.path === path)!.sample);
+    const address = await slowApp.app.listen({ host: '127.0.0.1', port: 0 });
+    const requestTime = isoWithOffset(new Date());
+    const signature = await sign({ method: 'POST', uri: path, clientId: TEST_CLIENT_ID, time: requestTime, body: raw }, testKeys.aplusPrivate);
+    plugin.slow = true;
+    try {
+      const started = Date.now();
+      const res = await fetch(`${address}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=UTF-8', 'client-id': TEST_CLIENT_ID, 'request-time': requestTime, signature: signatureHeader('1', signature) },
+        body: raw,
+      });
+      expect(Date.now() - started).toBeLessThan(1200);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { result: unknown }).result).toMatchObject({ resultCode: 'UNKNOWN_EXCEPTION', resultStatus: 'U' });
+    } finally {
+      plugin.slow = false;
     }
   });
 
