@@ -51,8 +51,32 @@ const MAX_REQUEST_TIME_LENGTH = 64;
 export function parseRequestTime(value: string): number | undefined {
   if (value.length > MAX_REQUEST_TIME_LENGTH) return undefined;
   if (/^\d{10,16}$/.test(value)) return Number(value);
+  const common = commonIsoMillis(value);
+  if (common !== undefined) return common;
   const dt = DateTime.fromISO(value, { setZone: true });
   return dt.isValid ? dt.toMillis() : undefined;
+}
+
+const COMMON_ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?(?:(Z)|([+-])(\d{2}):?(\d{2}))$/;
+
+/**
+ * The form Alipay+ sends (`2019-06-06T12:12:12+08:00`, `...Z`, `...+0800`, up to milliseconds),
+ * read without luxon, which cost a few percent of every Alipay+ request. Anything else, or any
+ * field out of its everyday range, is left to luxon (undefined here), so the answer is always
+ * luxon's; a property test compares the two.
+ */
+export function commonIsoMillis(value: string): number | undefined {
+  const m = COMMON_ISO.exec(value);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
+  const ms = m[7] ? Number(m[7].padEnd(3, '0')) : 0;
+  const offsetMinutes = m[8] ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 || Number(m[10] ?? 0) > 23 || Number(m[11] ?? 0) > 59) return undefined;
+  if (d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return undefined;
+  const local = Date.UTC(y, mo - 1, d, h, mi, sec, ms);
+  // Date.UTC reads years 0-99 as 1900-1999; leave those to luxon too.
+  if (y < 100) return undefined;
+  return local - offsetMinutes * 60_000;
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {
