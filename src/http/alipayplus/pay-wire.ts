@@ -119,11 +119,25 @@ export const payBody = z.object({
  * set it to null"): null members of objects are treated as absent. Not "" (§1: an error).
  */
 export function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
+  // Most bodies have no null at all: then the body itself, not a copy (a copy per request showed
+  // in the pay profile).
+  return containsNull(value) ? copyWithoutNulls(value) : value;
+}
+
+function containsNull(value: unknown): boolean {
+  if (value === null) return true;
+  if (typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(containsNull);
+  for (const key in value as Record<string, unknown>) if (containsNull((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
+function copyWithoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyWithoutNulls);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
     Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, withoutNulls(v)]),
+      .map(([k, v]) => [k, copyWithoutNulls(v)]),
   );
 }

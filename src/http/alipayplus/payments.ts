@@ -43,10 +43,10 @@ export function payResponse(a: PayAnswer): Record<string, unknown> {
 export async function paymentRoutes(app: FastifyInstance, deps: PaymentRoutesDeps): Promise<void> {
   app.post('/payments/pay', async (req) => {
     const body = parseWire(payBody, withoutNulls(req.body));
-    const log = req.log.child({ paymentRequestId: body.paymentRequestId });
     const answer = await deps.pay.pay(body);
-    if (answer.kind === 'REFUSED') log.info({ resultCode: answer.result.resultCode }, 'pay refused');
-    else log.info({ paymentId: answer.payment.paymentId, status: answer.payment.status, resultCode: answer.result.resultCode }, 'pay answered');
+    const { paymentRequestId } = body;
+    if (answer.kind === 'REFUSED') req.log.info({ paymentRequestId, resultCode: answer.result.resultCode }, 'pay refused');
+    else req.log.info({ paymentRequestId, paymentId: answer.payment.paymentId, status: answer.payment.status, resultCode: answer.result.resultCode }, 'pay answered');
     return payResponse(answer);
   });
 
