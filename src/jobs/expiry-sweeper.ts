@@ -10,7 +10,7 @@ import type { PaymentRepos } from '../domain/payments/ports.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
 import type { Job } from './loop.ts';
 
-export const DEFAULT_SWEEP_BATCH = 1000;
+export const DEFAULT_SWEEP_BATCH = 500;
 
 export function expirySweeper(deps: { uow: UnitOfWork<Pick<PaymentRepos, 'payments'>>; batchSize?: number }): Job {
   const batchSize = deps.batchSize ?? DEFAULT_SWEEP_BATCH;
