@@ -62,24 +62,26 @@ export function tokenRepos(db: Db): TokenRepos {
       return { ...toAuthCode(row), customer };
     },
 
-    async redeemAuthCode(codeHash, now, issue) {
+    async redeemAuthCode(codeHash, now, issue, customerStatus) {
       const at = now.toISOString();
-      const { rows } = await sql<{ grant_id: string }>`
+      const { rows } = await sql<{ customer_id: string }>`
         with code as (
           update auth_codes set used_at = ${at}::timestamptz
            where code_hash = ${codeHash} and used_at is null and expires_at > ${at}::timestamptz
+             and exists (select 1 from customers c where c.id = auth_codes.customer_id and c.status = ${customerStatus})
           returning customer_id, scopes
         ), granted as (
           insert into grants (id, customer_id, auth_code_hash, scopes, refresh_token_hash, refresh_expires_at, created_at)
           select ${issue.grantId}, customer_id, ${codeHash}, scopes, ${issue.refreshTokenHash},
                  ${issue.refreshExpiresAt.toISOString()}::timestamptz, ${at}::timestamptz
             from code
-          returning id
+          returning id, customer_id
+        ), issued as (
+          insert into access_tokens (token_hash, grant_id, expires_at, created_at)
+          select ${issue.accessTokenHash}, id, ${issue.accessExpiresAt.toISOString()}::timestamptz, ${at}::timestamptz from granted
         )
-        insert into access_tokens (token_hash, grant_id, expires_at, created_at)
-        select ${issue.accessTokenHash}, id, ${issue.accessExpiresAt.toISOString()}::timestamptz, ${at}::timestamptz from granted
-        returning grant_id`.execute(db);
-      return rows.length === 1;
+        select customer_id from granted`.execute(db);
+      return rows[0]?.customer_id;
     },
 
     async insertGrant(g) {

@@ -21,8 +21,14 @@ export function validateNewCustomer(input: { id: string; currency: string; statu
 }
 
 /** Raised by use cases that need an existing, normal customer. */
+/**
+ * The status requireUsable lets through, for a store that checks it in the same statement as the
+ * work it guards (applyToken's redemption of a code).
+ */
+export const USABLE_STATUS = 'NORMAL' satisfies CustomerStatus;
+
 export function requireUsable(c: Customer | undefined): Customer {
   if (!c) throw new DomainError('USER_NOT_EXIST');
-  if (c.status !== 'NORMAL') throw new DomainError('USER_STATUS_ABNORMAL');
+  if (c.status !== USABLE_STATUS) throw new DomainError('USER_STATUS_ABNORMAL');
   return c;
 }

@@ -49,11 +49,12 @@ export interface TokenRepos {
   /** A code as it is, with its customer (undefined when that row is gone), in one read. */
   findAuthCode(codeHash: string): Promise<(AuthCodeRecord & { readonly customer: Customer | undefined }) | undefined>;
   /**
-   * §3 single use, in one statement: marks the code used at `now` when it is unused and
-   * unexpired (compare-and-set), and issues the grant and its first access token from it.
-   * Exactly one of any number of concurrent callers gets true; the others change nothing.
+   * §3 single use, in one statement: marks the code used at `now` when it is unused, unexpired
+   * and its customer's status is `customerStatus` (compare-and-set), and issues the grant and its
+   * first access token from it. Returns the customer id; exactly one of any number of concurrent
+   * callers gets it. Otherwise nothing changes and the answer is undefined.
    */
-  redeemAuthCode(codeHash: string, now: Date, issue: RedeemedCode): Promise<boolean>;
+  redeemAuthCode(codeHash: string, now: Date, issue: RedeemedCode, customerStatus: string): Promise<string | undefined>;
 
   insertGrant(grant: NewGrant): Promise<void>;
   /**

@@ -13,7 +13,7 @@
  * - A refresh returns the same refresh token with its original expiry (no rotation, §3); the new
  *   access token's lifetime is the configured one, not capped by the refresh token's expiry.
  */
-import { requireUsable } from '../customers/customer.ts';
+import { requireUsable, USABLE_STATUS } from '../customers/customer.ts';
 import { DomainError } from '../errors.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import type { AuthCodeRecord, TokenRepos } from './ports.ts';
@@ -70,35 +70,40 @@ export function tokenUseCases(deps: TokenDeps) {
   }
 
   /**
-   * One read (the code and its customer), the checks, then one statement that uses the code and
-   * issues the grant with its first access token: two round trips and no open transaction. A
-   * refused exchange writes nothing, so the code stays usable until it expires.
+   * Usually one statement: it uses the code, provided it is unused, unexpired and its customer
+   * usable (requireUsable's status), and issues the grant with its first access token. When it
+   * does not, one read of the code and its customer says why, in §3's order: the code first,
+   * then the customer. A refused exchange writes nothing, so the code stays usable until it expires.
    */
   async function exchangeAuthCode(authCode: string): Promise<IssuedTokens> {
     const now = clock.now();
     const codeHash = secretHash(authCode);
-    const code = await repos.findAuthCode(codeHash);
-    const refusal = codeRefusal(code, now);
-    if (refusal) throw refusal;
-    const customer = requireUsable(code!.customer);
-    const grantId = newGrantId();
     const refreshToken = newToken();
     const accessToken = newToken();
+    const grantId = newGrantId();
     const refreshTokenExpiresAt = expiryAfter(now, lifetimes.refreshTokenTtlSeconds);
     const accessTokenExpiresAt = expiryAfter(now, lifetimes.accessTokenTtlSeconds);
     // §3 an authCode works once: exactly one winner among concurrent callers.
-    const redeemed = await repos.redeemAuthCode(codeHash, now, {
-      grantId,
-      refreshTokenHash: secretHash(refreshToken),
-      refreshExpiresAt: refreshTokenExpiresAt,
-      accessTokenHash: secretHash(accessToken),
-      accessExpiresAt: accessTokenExpiresAt,
-    });
-    if (!redeemed) {
-      // Another caller used it first (or it expired in between): say which.
-      throw codeRefusal(await repos.findAuthCode(codeHash), now) ?? new Error('auth code neither redeemed nor refused');
-    }
-    return { grantId, customerId: customer.id, accessToken, accessTokenExpiresAt, refreshToken, refreshTokenExpiresAt };
+    const customerId = await repos.redeemAuthCode(
+      codeHash,
+      now,
+      {
+        grantId,
+        refreshTokenHash: secretHash(refreshToken),
+        refreshExpiresAt: refreshTokenExpiresAt,
+        accessTokenHash: secretHash(accessToken),
+        accessExpiresAt: accessTokenExpiresAt,
+      },
+      USABLE_STATUS,
+    );
+    if (customerId) return { grantId, customerId, accessToken, accessTokenExpiresAt, refreshToken, refreshTokenExpiresAt };
+
+    const code = await repos.findAuthCode(codeHash);
+    const refusal = codeRefusal(code, now);
+    if (refusal) throw refusal;
+    requireUsable(code!.customer);
+    // Usable a moment ago and not redeemed: another caller used it in between (or it expired).
+    throw codeRefusal(await repos.findAuthCode(codeHash), now) ?? new Error('auth code neither redeemed nor refused');
   }
 
   async function refresh(refreshToken: string): Promise<IssuedTokens> {
