@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appJwt } from '../support/app-jwt.ts';
-import { opsHeaders, type TestApp, testApp } from '../support/harness.ts';
+import { appJwt, opsHeaders, type TestApp, testApp } from '../support/harness.ts';
 import { merchantQr } from '../unit/codes/fixtures.ts';
 
 const IDENTIFY = '/app/v1/codes/identify';

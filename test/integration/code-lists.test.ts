@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POLL_INTERVAL_MS } from '../../src/domain/codes/list-cache.ts';
 import { CODE_LISTS_POLLER } from '../../src/jobs/code-identification.ts';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
-import { appJwt } from '../support/app-jwt.ts';
 import {
+  appJwt,
   attachDatabase,
   FakeClock,
   opsHeaders,
