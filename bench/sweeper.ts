@@ -21,6 +21,8 @@ import { expirySweeper } from '../src/jobs/expiry-sweeper.ts';
 import { createDatabase, quoteIdent } from '../src/persistence/database.ts';
 import { migrateToLatest } from '../src/persistence/migrate.ts';
 import { paymentUnitOfWork } from '../src/persistence/payments-repository.ts';
+import { seedPayRequest } from '../src/simulator/seed-sample.ts';
+import { BENCH_ACQUIRER_ID, BENCH_PSP_ID } from './lib/service.ts';
 
 const url = process.env.DATABASE_URL;
 if (!url) {
@@ -36,27 +38,10 @@ const now = new Date('2030-01-01T00:10:00Z');
 const main = createDatabase({ url, schema, poolSize: 2 });
 const pools = Array.from({ length: SWEEPERS }, () => createDatabase({ url, schema, poolSize: 1 }));
 
-const request = {
-  order: {
-    referenceOrderId: 'OrderID_0101010001',
-    orderDescription: 'SHOES',
-    orderAmount: { value: '100', currency: 'JPY' },
-    merchant: {
-      referenceMerchantId: 'M00000000001',
-      merchantMCC: '1405',
-      merchantName: 'UGG',
-      merchantAddress: { region: 'JP', city: 'Tokyo' },
-      store: { referenceStoreId: 'S0000000001', storeName: 'UGG-2', storeMCC: '1405' },
-    },
-  },
-  acquirerId: '2052666000000000',
-  pspId: '1022088000000000001',
-  paymentAmount: { value: '100', currency: 'JPY' },
-  payToAmount: { value: '1000', currency: 'KRW' },
-  paymentMethod: { paymentMethodType: 'CONNECT_WALLET', paymentMethodIdSha256: '0'.repeat(64), customerId: 'C_BENCH' },
-  paymentQuote: { quoteId: '1234567', quoteCurrencyPair: 'JPY/KRW', quotePrice: '10.0000' },
-  paymentFactor: { isInStorePayment: 'true', isCashierPayment: 'true' },
-};
+// The stored form of the seed's pay (the method id kept as its SHA-256); paymentRequestId is set per row.
+const seed = seedPayRequest({ pspId: BENCH_PSP_ID, acquirerId: BENCH_ACQUIRER_ID, paymentRequestId: 'R', customerId: 'C_BENCH', paymentMethodId: '' });
+const { paymentMethodId: _unused, ...method } = seed.paymentMethod;
+const request = { ...seed, paymentMethod: { ...method, paymentMethodIdSha256: '0'.repeat(64) } };
 
 /** utime + stime of a local process in seconds (0 when Postgres is not on this host). */
 function cpuSecondsOf(pid: number): number {

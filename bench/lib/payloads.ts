@@ -2,34 +2,22 @@
  * The bodies the bench sends (the contract's sample values, §7) and how many signed ones to
  * prepare for a timed run.
  */
+import { seedPayRequest } from '../../src/simulator/seed-sample.ts';
 import type { BenchContext } from './context.ts';
 import type { LoadJob } from './load-job.ts';
 import { BENCH_ACQUIRER_ID, BENCH_CLIENT_ID, BENCH_PSP_ID, benchKeys } from './service.ts';
 
 /** The seed's sample pay (§4, §7): JPY 100 -> KRW 1000 at JPY/KRW 10.0000, merchant-presented. */
 export function payBody(paymentRequestId: string, customerId: string): Record<string, unknown> {
-  return {
-    order: {
-      referenceOrderId: `order-${paymentRequestId}`,
-      orderDescription: 'SHOES',
-      orderAmount: { value: '100', currency: 'JPY' },
-      merchant: {
-        referenceMerchantId: 'M0000000001',
-        merchantMCC: '1405',
-        merchantName: 'UGG',
-        merchantAddress: { region: 'JP', city: 'Tokyo' },
-        store: { referenceStoreId: 'S0000000001', storeName: 'UGG-2', storeMCC: '1405' },
-      },
-    },
-    acquirerId: BENCH_ACQUIRER_ID,
+  return seedPayRequest({
     pspId: BENCH_PSP_ID,
+    acquirerId: BENCH_ACQUIRER_ID,
     paymentRequestId,
-    paymentAmount: { value: '100', currency: 'JPY' },
-    paymentMethod: { paymentMethodType: 'CONNECT_WALLET', paymentMethodId: 'bench-method-0001', customerId },
-    payToAmount: { value: '1000', currency: 'KRW' },
-    paymentQuote: { quoteId: 'bench-quote-1', quoteCurrencyPair: 'JPY/KRW', quotePrice: '10.0000' },
-    paymentFactor: { isInStorePayment: 'true', isCashierPayment: 'true' },
-  };
+    customerId,
+    paymentMethodId: 'bench-method-0001',
+    referenceOrderId: `order-${paymentRequestId}`,
+    quoteId: 'bench-quote-1',
+  });
 }
 
 export const PAY_PATH = '/alipayplus/v1/payments/pay';

@@ -9,6 +9,7 @@ import { DateTime } from 'luxon';
 import { convert, type Quote } from '../domain/fx.ts';
 import { currencyExponent, requireAmount } from '../domain/money.ts';
 import type { CallResult, PayRequest, RefundRequest, SimulatorClient } from './client.ts';
+import { seedOrder } from './seed-sample.ts';
 
 export const PAY_SCENARIOS = ['fx', 'same-currency', 'reverse-pair', 'surcharge', 'promo', 'expiry'] as const;
 export type PayScenario = (typeof PAY_SCENARIOS)[number];
@@ -44,21 +45,8 @@ export interface PayScenarioOptions {
 
 const amount = (currency: string, value: string) => ({ currency, value });
 
-/** The seed's merchant-presented order (§7), with the order amount given. */
-function order(orderAmount: { currency: string; value: string }) {
-  return {
-    referenceOrderId: `OrderID_${randomBytes(6).toString('hex')}`,
-    orderDescription: 'SHOES',
-    orderAmount,
-    merchant: {
-      referenceMerchantId: 'M00000000001',
-      merchantMCC: '1405',
-      merchantName: 'UGG',
-      merchantAddress: { region: 'JP', city: 'Tokyo' },
-      store: { referenceStoreId: 'S0000000001', storeName: 'UGG-2', storeMCC: '1405' },
-    },
-  };
-}
+/** The seed's merchant-presented order (§7), with a fresh reference and the order amount given. */
+const order = (orderAmount: { currency: string; value: string }) => seedOrder(`OrderID_${randomBytes(6).toString('hex')}`, orderAmount);
 
 /** Builds the pay request of a scenario. Pure apart from fresh ids. */
 export function payRequest(scenario: PayScenario, o: PayScenarioOptions): PayRequest {

@@ -15,6 +15,7 @@
  * entry checked), and another fails if the app has an /alipayplus or /app route with no entry.
  */
 import { TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
+import { seedPayRequest } from '../../src/simulator/seed-sample.ts';
 
 export interface AlipayPlusRouteEntry {
   readonly path: string;
@@ -96,27 +97,12 @@ export const ALIPAYPLUS_ROUTES: readonly AlipayPlusRouteEntry[] = [
       'payments', 'payment_status_history', 'customers', 'ledger_accounts', 'ledger_transfers', 'ledger_entries',
       'notify_outbox', 'refunds', 'grants', 'access_tokens', 'auth_codes',
     ],
-    sample: {
+    sample: seedPayRequest({
       ...ids,
-      order: {
-        referenceOrderId: 'OrderID_0101010001',
-        orderDescription: 'SHOES',
-        orderAmount: { value: '100', currency: 'JPY' },
-        merchant: {
-          referenceMerchantId: 'M0000000001',
-          merchantMCC: '1405',
-          merchantName: 'UGG',
-          merchantAddress: { region: 'JP', city: 'Tokyo' },
-          store: { referenceStoreId: 'S0000000001', storeName: 'UGG-2', storeMCC: '1405' },
-        },
-      },
       paymentRequestId: 'fuzz-pay-no-such-customer',
-      paymentAmount: { value: '100', currency: 'JPY' },
-      payToAmount: { value: '1000', currency: 'KRW' },
-      paymentMethod: { paymentMethodType: 'CONNECT_WALLET', paymentMethodId: '281006050000000000125733DAHJ0001', customerId: 'fuzz-no-such-customer' },
-      paymentQuote: { quoteId: '1234567', quoteCurrencyPair: 'JPY/KRW', quotePrice: '10.0000' },
-      paymentFactor: { isInStorePayment: 'true', isCashierPayment: 'true' },
-    },
+      paymentMethodId: '281006050000000000125733DAHJ0001',
+      customerId: 'fuzz-no-such-customer',
+    }),
     sampleResultCode: 'USER_NOT_EXIST',
   },
 ];

@@ -3,8 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashCashierToken } from '../../src/domain/payments/ids.ts';
 import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
 import { findByCashierToken, paymentUnitOfWork } from '../../src/persistence/payments-repository.ts';
-import { createCustomer, FakeClock, responseSignatureValid, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
-import { appJwt, INQUIRY_PATH, newRequestId, PAY_PATH, type PayBody, seedPay, tokenOf, withField } from '../support/payments.ts';
+import { appJwt, createCustomer, FakeClock, responseSignatureValid, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
+import { INQUIRY_PATH, newRequestId, PAY_PATH, type PayBody, seedPay, tokenOf, withField } from '../support/payments.ts';
 
 const KRW = 'C_KRW_1';
 const FROZEN = 'C_KRW_FROZEN';
