@@ -10,6 +10,7 @@ import { result, type Result, type ResultCode } from '../domain/errors.ts';
 import type { CurrencyCode, Money } from '../domain/money.ts';
 import { CASHIER_TOKEN_PATTERN, hashCashierToken } from '../domain/payments/ids.ts';
 import {
+  type CorePayment,
   type FinalPayment,
   finalPaymentOf,
   type Payment,
@@ -51,19 +52,15 @@ export interface PaymentHooks {
   readonly onFinal?: PaymentFinalHook;
 }
 
+/** The columns every payment answer starts from (toPayment and toFinalPayment map them alike). */
+type CoreRow = Pick<
+  PaymentRow,
+  | 'id' | 'psp_id' | 'payment_request_id' | 'customer_id' | 'status' | 'result_code'
+  | 'payment_currency' | 'payment_minor' | 'pay_to_currency' | 'pay_to_minor' | 'payment_time'
+>;
+
 /** The columns of a FinalPayment: the two request fields notify needs, not the whole document. */
-interface FinalRow {
-  id: string;
-  psp_id: string;
-  payment_request_id: string;
-  customer_id: string;
-  status: PaymentStatus;
-  result_code: string;
-  payment_currency: string;
-  payment_minor: bigint;
-  pay_to_currency: string;
-  pay_to_minor: bigint;
-  payment_time: Date | null;
+interface FinalRow extends CoreRow {
   payment_notify_url: string | null;
   payment_promo_info: PaymentPromoInfo | null;
 }
@@ -75,7 +72,7 @@ const FINAL_COLUMNS = sql.raw(
 
 const money = (currency: string, valueMinor: bigint): Money => ({ currency: currency.trim() as CurrencyCode, valueMinor });
 
-export function toPayment(row: PaymentRow): Payment {
+function toCore(row: CoreRow): CorePayment {
   return {
     paymentId: row.id,
     pspId: row.psp_id,
@@ -85,6 +82,13 @@ export function toPayment(row: PaymentRow): Payment {
     resultCode: row.result_code as ResultCode,
     paymentAmount: money(row.payment_currency, BigInt(row.payment_minor)),
     payToAmount: money(row.pay_to_currency, BigInt(row.pay_to_minor)),
+    paymentTime: row.payment_time ?? undefined,
+  };
+}
+
+export function toPayment(row: PaymentRow): Payment {
+  return {
+    ...toCore(row),
     surchargeAmount:
       row.surcharge_currency !== null && row.surcharge_minor !== null
         ? money(row.surcharge_currency, BigInt(row.surcharge_minor))
@@ -94,7 +98,6 @@ export function toPayment(row: PaymentRow): Payment {
       row.quote_pair !== null && row.quote_price !== null
         ? { quoteId: row.quote_id ?? undefined, quoteCurrencyPair: row.quote_pair, quotePrice: row.quote_price }
         : undefined,
-    paymentTime: row.payment_time ?? undefined,
     expiresAt: row.expires_at,
     createdAt: row.created_at,
     request: row.request as unknown as StoredPayRequest,
@@ -103,15 +106,7 @@ export function toPayment(row: PaymentRow): Payment {
 
 function toFinalPayment(row: FinalRow): FinalPayment {
   return {
-    paymentId: row.id,
-    pspId: row.psp_id,
-    paymentRequestId: row.payment_request_id,
-    customerId: row.customer_id,
-    status: row.status,
-    resultCode: row.result_code as ResultCode,
-    paymentAmount: money(row.payment_currency, BigInt(row.payment_minor)),
-    payToAmount: money(row.pay_to_currency, BigInt(row.pay_to_minor)),
-    paymentTime: row.payment_time ?? undefined,
+    ...toCore(row),
     paymentNotifyUrl: row.payment_notify_url ?? undefined,
     paymentPromoInfo: row.payment_promo_info ?? undefined,
   };

@@ -97,21 +97,18 @@ export interface Payment {
   readonly request: StoredPayRequest;
 }
 
+/** What identifies a payment and its amounts and status: shared by Payment and FinalPayment. */
+export type CorePayment = Pick<
+  Payment,
+  'paymentId' | 'pspId' | 'paymentRequestId' | 'customerId' | 'status' | 'resultCode' | 'paymentAmount' | 'payToAmount' | 'paymentTime'
+>;
+
 /**
  * What a payment that has just become final tells the final hook (the notify outbox, §5): exactly
  * what notifyPayment needs, and not the whole stored request (the sweeper closes thousands at a
  * time; shipping every request document back costs more than the close itself).
  */
-export interface FinalPayment {
-  readonly paymentId: string;
-  readonly pspId: string;
-  readonly paymentRequestId: string;
-  readonly customerId: string;
-  readonly status: PaymentStatus;
-  readonly resultCode: ResultCode;
-  readonly paymentAmount: Money;
-  readonly payToAmount: Money;
-  readonly paymentTime: Date | undefined;
+export interface FinalPayment extends CorePayment {
   readonly paymentNotifyUrl: string | undefined;
   readonly paymentPromoInfo: PaymentPromoInfo | undefined;
 }
