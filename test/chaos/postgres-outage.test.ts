@@ -5,50 +5,26 @@
  * 8 s; the pg pool reconnects by itself; every pay acknowledged before the crash is still there
  * (synchronous_commit on) and replaying its paymentRequestId gives the same paymentId.
  */
-import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../../src/adapters/redis-store.ts';
-import { createDatabase, type DatabaseHandle } from '../../src/persistence/database.ts';
-import { migrateToLatest } from '../../src/persistence/migrate.ts';
-import { createCustomer, type TestApp, testApp } from '../support/harness.ts';
+import { CHAOS_CUSTOMERS as customers, type ChaosService, startChaosService } from './chaos-service.ts';
 import { checkInvariants, NO_VIOLATIONS } from './invariants.ts';
-import { type OwnPostgres, type OwnRedis, startOwnPostgres, startOwnRedis } from './own-services.ts';
 import { ALIPAYPLUS_TIMEOUT_MS, summarize, Traffic } from './traffic.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Postgres connections killed and the database crashed under traffic', () => {
-  let own: OwnPostgres;
-  let redis: OwnRedis;
-  let database: DatabaseHandle;
-  let kv: RedisStore;
-  let svc: TestApp;
-  let baseUrl: string;
-  const customers = ['CH_A', 'CH_B', 'CH_C'];
+  let chaos: ChaosService;
 
   beforeAll(async () => {
-    [own, redis] = await Promise.all([startOwnPostgres(), startOwnRedis()]);
-    database = createDatabase({ url: own.url, poolSize: 6 });
-    await migrateToLatest(database.db);
-    kv = new RedisStore(redis.url, 'chaos:');
-    svc = await testApp({ database, kv });
-    await svc.app.listen({ host: '127.0.0.1', port: 0 });
-    baseUrl = `http://127.0.0.1:${(svc.app.server.address() as AddressInfo).port}`;
-    for (const c of customers) await createCustomer(svc.app, c, 'KRW');
+    chaos = await startChaosService({ poolSize: 6 });
   }, 60_000);
 
-  afterAll(async () => {
-    await svc?.close();
-    await database?.close();
-    await kv?.close();
-    await redis?.stop();
-    own?.stop('immediate');
-  });
+  afterAll(async () => chaos?.close());
 
   async function terminateBackends(): Promise<number> {
-    const admin = new pg.Client({ connectionString: own.url });
+    const admin = new pg.Client({ connectionString: chaos.postgres.url });
     await admin.connect();
     try {
       const r = await admin.query(
@@ -61,7 +37,7 @@ describe('Postgres connections killed and the database crashed under traffic', (
   }
 
   it('answers U while the database is away, recovers by itself and loses no acknowledged payment', async () => {
-    const traffic = new Traffic({ baseUrl: () => baseUrl, customers, concurrency: 4 });
+    const traffic = new Traffic({ baseUrl: () => chaos.baseUrl, customers, concurrency: 4 });
     traffic.start();
     await sleep(1500);
 
@@ -77,11 +53,11 @@ describe('Postgres connections killed and the database crashed under traffic', (
     traffic.phase = 'down';
     const acknowledged = new Map<string, string>();
     for (const a of traffic.answers) if (a.kind === 'pay' && a.resultCode === 'PAYMENT_IN_PROCESS' && a.paymentId) acknowledged.set(a.key, a.paymentId);
-    await own.stopAsync('immediate');
+    await chaos.postgres.stopAsync('immediate');
     await sleep(3000);
 
     traffic.phase = 'after';
-    await own.startAsync();
+    await chaos.postgres.startAsync();
     const restartedAt = Date.now();
     let recoveredInMs = -1;
     while (Date.now() - restartedAt < 15_000) {
@@ -126,8 +102,8 @@ describe('Postgres connections killed and the database crashed under traffic', (
     expect(traffic.answers.filter((a) => a.kind === 'topup' && a.httpStatus === 0)).toEqual([]);
 
     // No acknowledged payment lost, none duplicated, the ledger balances.
-    expect(await checkInvariants(database.db, traffic.answers)).toEqual(NO_VIOLATIONS);
-    const stored = await database.db.selectFrom('payments').select(['id', 'payment_request_id']).execute();
+    expect(await checkInvariants(chaos.database.db, traffic.answers)).toEqual(NO_VIOLATIONS);
+    const stored = await chaos.database.db.selectFrom('payments').select(['id', 'payment_request_id']).execute();
     const storedIds = new Map(stored.map((s) => [s.payment_request_id, s.id]));
     for (const [requestId, paymentId] of acknowledged) expect(storedIds.get(requestId), requestId).toBe(paymentId);
 
@@ -143,6 +119,6 @@ describe('Postgres connections killed and the database crashed under traffic', (
       );
     }
     expect(mismatches).toEqual([]);
-    expect(await sql`select 1`.execute(database.db)).toBeDefined();
+    expect(await sql`select 1`.execute(chaos.database.db)).toBeDefined();
   }, 60_000);
 });

@@ -5,66 +5,42 @@
  * waits past Alipay+'s 8 s, and after Redis is back the service uses it again by itself.
  * The service runs in process on real HTTP, over its own Postgres and Redis (point 4).
  */
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../../src/adapters/redis-store.ts';
-import { createDatabase, type DatabaseHandle } from '../../src/persistence/database.ts';
-import { migrateToLatest } from '../../src/persistence/migrate.ts';
-import { createCustomer, type TestApp, testApp } from '../support/harness.ts';
+import { CHAOS_CUSTOMERS as customers, type ChaosService, startChaosService } from './chaos-service.ts';
 import { checkInvariants, NO_VIOLATIONS } from './invariants.ts';
-import { type OwnPostgres, type OwnRedis, startOwnPostgres, startOwnRedis } from './own-services.ts';
 import { ALIPAYPLUS_TIMEOUT_MS, summarize, Traffic } from './traffic.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Redis stopped and restarted under traffic', () => {
-  let pg: OwnPostgres;
-  let redis: OwnRedis;
-  let database: DatabaseHandle;
-  let kv: RedisStore;
-  let svc: TestApp;
-  let baseUrl: string;
-  const customers = ['CH_A', 'CH_B', 'CH_C'];
+  let chaos: ChaosService;
 
   beforeAll(async () => {
-    [pg, redis] = await Promise.all([startOwnPostgres(), startOwnRedis()]);
-    database = createDatabase({ url: pg.url, poolSize: 8 });
-    await migrateToLatest(database.db);
-    kv = new RedisStore(redis.url, 'chaos:');
-    svc = await testApp({ database, kv });
-    await svc.app.listen({ host: '127.0.0.1', port: 0 });
-    baseUrl = `http://127.0.0.1:${(svc.app.server.address() as AddressInfo).port}`;
-    for (const c of customers) await createCustomer(svc.app, c, 'KRW');
+    chaos = await startChaosService({ poolSize: 8 });
   }, 60_000);
 
-  afterAll(async () => {
-    await svc?.close();
-    await database?.close();
-    await kv?.close();
-    await redis?.stop();
-    pg?.stop('immediate');
-  });
+  afterAll(async () => chaos?.close());
 
   it('keeps answering pay and inquiry (never a wrong S or F), fails the rate limit open, and recovers with nothing lost', async () => {
-    const traffic = new Traffic({ baseUrl: () => baseUrl, customers, concurrency: 4 });
+    const traffic = new Traffic({ baseUrl: () => chaos.baseUrl, customers, concurrency: 4 });
     traffic.start();
     await sleep(1500);
 
     traffic.phase = 'down';
-    await redis.stop();
+    await chaos.redis.stop();
     await sleep(3000);
-    const readyWhileDown = await fetch(`${baseUrl}/readyz`);
+    const readyWhileDown = await fetch(`${chaos.baseUrl}/readyz`);
 
     traffic.phase = 'after';
-    await redis.start();
+    await chaos.redis.start();
     // Recovers by itself: readiness sees Redis again, and the limiter counts again (its header is back).
     let recoveredInMs = -1;
     const restartedAt = Date.now();
     while (Date.now() - restartedAt < 10_000) {
-      const ready = await fetch(`${baseUrl}/readyz`);
+      const ready = await fetch(`${chaos.baseUrl}/readyz`);
       const topUp = await traffic.topUp();
       const counted = topUp.httpStatus === 201;
-      if (ready.status === 200 && counted && (await kv.redis.keys('chaos:rl:*')).length > 0) {
+      if (ready.status === 200 && counted && (await chaos.kv.redis.keys('chaos:rl:*')).length > 0) {
         recoveredInMs = Date.now() - restartedAt;
         break;
       }
@@ -96,9 +72,9 @@ describe('Redis stopped and restarted under traffic', () => {
     expect(topUps.filter((a) => a.ms >= ALIPAYPLUS_TIMEOUT_MS)).toEqual([]);
     expect(traffic.inPhase('down').filter((a) => a.kind === 'topup').length).toBeGreaterThan(0);
 
-    expect(await checkInvariants(database.db, traffic.answers)).toEqual(NO_VIOLATIONS);
+    expect(await checkInvariants(chaos.database.db, traffic.answers)).toEqual(NO_VIOLATIONS);
     // Every pay sent has exactly one order (Postgres never went away).
-    const orders = await database.db.selectFrom('payments').select('payment_request_id').execute();
+    const orders = await chaos.database.db.selectFrom('payments').select('payment_request_id').execute();
     expect(new Set(orders.map((o) => o.payment_request_id))).toEqual(new Set(traffic.payRequestIds));
   }, 60_000);
 });
