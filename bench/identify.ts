@@ -10,61 +10,12 @@
  * one JSON line for `npm run bench` to collect.
  */
 import { performance } from 'node:perf_hooks';
-import { compileCodeLists, identifyCode, type CodeListEntry } from '../src/domain/codes/lists.ts';
+import { compileCodeLists, identifyCode } from '../src/domain/codes/lists.ts';
 import { compileCodeRules } from '../src/domain/codes/rules.ts';
+// The scale test's rules, list entries and QR builder: both measure the same set.
+import { merchantQr, tenThousandEntries, thousandRules } from '../test/unit/codes/fixtures.ts';
 
 const CALLS = Number(process.argv[2] ?? 20_000);
-
-const matchResult = (routerType: string) => JSON.stringify({ matchResult: JSON.stringify({ routerType }) });
-const DECODE = { postCodeMatchActionType: 'DECODE' };
-
-function thousandRules(): unknown[] {
-  const rules: unknown[] = [];
-  for (let i = 0; i < 997; i++) {
-    const priority = 100 + (i % 50);
-    const extendInfo = matchResult(`R${i}`);
-    if (i % 3 === 0) {
-      rules.push({ codeMatchPattern: { matchMethod: 'PREFIX', priority, prefix: `https://qr.partner${i}.example/` }, postCodeMatchAction: DECODE, extendInfo });
-    } else if (i % 3 === 1) {
-      rules.push({ codeMatchPattern: { matchMethod: 'REGEX', priority, regex: `P${i}-[0-9]{4,12}` }, postCodeMatchAction: DECODE, extendInfo });
-    } else {
-      const emvMatchRules = [{ primitiveMerchant: false, extendedMerchantTag: '00', extendedMerchantValue: `com.partner${i}` }];
-      rules.push({ codeMatchPattern: { matchMethod: 'EMVCO', priority, emvMatchRules }, postCodeMatchAction: DECODE, extendInfo });
-    }
-  }
-  const alipayplusGuid = [{ primitiveMerchant: false, extendedMerchantTag: '00', extendedMerchantValue: 'com.alipayplus' }];
-  rules.push({ codeMatchPattern: { matchMethod: 'EMVCO', emvMatchRules: alipayplusGuid }, postCodeMatchAction: DECODE, extendInfo: matchResult('EMV') });
-  rules.push({ codeMatchPattern: { matchMethod: 'PREFIX', priority: 9000, prefix: 'https://qr.alipayplus.com/' }, postCodeMatchAction: DECODE, extendInfo: matchResult('PREFIX') });
-  rules.push({
-    codeMatchPattern: { matchMethod: 'PREFIX', priority: 9001, prefix: 'https://g.alipayplus.com/page/' },
-    postCodeMatchAction: { postCodeMatchActionType: 'OPEN_URL', urlConstructionMethod: 'USE_DIRECTLY' },
-    extendInfo: matchResult('ENTRY'),
-  });
-  return rules;
-}
-
-function tenThousandEntries(): CodeListEntry[] {
-  const entries: CodeListEntry[] = [];
-  const kinds = ['LOCAL', 'ALLOWLIST', 'BLOCKLIST'] as const;
-  for (let i = 0; i < 10_000; i++) {
-    const kind = kinds[i % 3] ?? 'LOCAL';
-    if (i % 500 === 0) entries.push({ kind, patternType: 'REGEX', pattern: `MW${i}-[A-Z]{2}[0-9]{6}` });
-    else entries.push({ kind, patternType: 'PREFIX', pattern: `https://m${i}.mywallet.example/` });
-  }
-  return entries;
-}
-
-/** EMVCo MPM payload with a merchant template whose sub-tag 00 is `guid`, CRC included. */
-function emvQr(guid: string): string {
-  const t = (tag: string, v: string) => `${tag}${String(v.length).padStart(2, '0')}${v}`;
-  const body = `000201${t('01', '11')}${t('26', t('00', guid) + t('01', '2188120000123456'))}${t('52', '5812')}${t('53', '702')}${t('58', 'SG')}${t('59', 'NASI LEMAK KING')}${t('60', 'SINGAPORE')}6304`;
-  let crc = 0xffff;
-  for (const byte of Buffer.from(body, 'utf8')) {
-    crc ^= byte << 8;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return body + crc.toString(16).toUpperCase().padStart(4, '0');
-}
 
 const compileStart = performance.now();
 const { ruleSet, rejected } = compileCodeRules('bench-1', thousandRules());
@@ -76,9 +27,8 @@ const codes = [
   'https://m9997.mywallet.example/pay?x=1', // allowlist prefix
   'https://M9999.MYWALLET.EXAMPLE/pay', // local prefix, upper case
   'MW9000-AB123456', // local regex
-  emvQr('com.alipayplus'), // EMVCo rule after 665 EMVCo misses
+  merchantQr([['26', [['00', 'com.alipayplus'], ['01', '2188120000123456']]]]), // EMVCo rule after 332 EMVCo misses
   'https://qr.alipayplus.com/281666130000000012345', // prefix rule near the end
-  'https://g.alipayplus.com/page/entry?bizId=123', // OPEN_URL
   'P997-123456', // a regex that almost matches many
   'https://nobody.example/pay/0123456789', // no match at all
   '28' + '7'.repeat(1000), // a long numeric code, no match
