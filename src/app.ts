@@ -207,7 +207,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   // §6 code identification: rules loaded before the server listens (start-up blocked when none
   // loads), lists compiled in process and kept in step with Postgres on every instance.
   const codeRules = new CodeRuleBook({
-    remote: deps.codeRulesSource === undefined ? defaultCodeRulesSource(deps) : (deps.codeRulesSource ?? undefined),
+    // Signed inquiryCodeRules calls when ALIPAYPLUS_BASE_URL is set; none otherwise (stored/preset rules).
+    remote: deps.codeRulesSource === undefined ? (alipayPlus.configured ? alipayPlusCodeRules(alipayPlus) : undefined) : (deps.codeRulesSource ?? undefined),
     store: codeRuleSetStore(db),
     preset: deps.presetCodeRules ?? readPresetCodeRules,
     log: app.log,
@@ -331,15 +332,3 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   return { app, metrics, jobs };
 }
 
-/** Signed inquiryCodeRules calls when ALIPAYPLUS_BASE_URL is set; none otherwise (stored/preset rules). */
-function defaultCodeRulesSource({ config, secrets, clock }: AppDeps): RemoteCodeRules | undefined {
-  if (!config.alipayPlusBaseUrl) return undefined;
-  return alipayPlusCodeRules({
-    baseUrl: config.alipayPlusBaseUrl,
-    clientId: config.alipayPlusClientId,
-    mppPrivateKey: secrets.mppPrivateKey,
-    mppKeyVersion: config.mppKeyVersion,
-    alipayPlusPublicKeys: secrets.alipayPlusPublicKeys,
-    now: () => clock.now(),
-  });
-}

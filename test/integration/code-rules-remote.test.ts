@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAlipayPlusClient } from '../../src/adapters/alipayplus-client.ts';
 import { alipayPlusCodeRules, INQUIRY_CODE_RULES_PATH } from '../../src/adapters/code-rules-source.ts';
 import { CodeRulesUnavailable } from '../../src/domain/codes/rule-book.ts';
 import { CODE_RULES_REFRESHER } from '../../src/jobs/code-identification.ts';
@@ -157,15 +158,17 @@ describe('code rules from Alipay+ inquiryCodeRules (§6)', () => {
 
 describe('the inquiryCodeRules adapter', () => {
   const adapter = (timeoutMs?: number) =>
-    alipayPlusCodeRules({
-      baseUrl: `${fake.baseUrl}/`,
-      clientId: TEST_CLIENT_ID,
-      mppPrivateKey: loadPrivateKey(testKeys.mppPrivatePem),
-      mppKeyVersion: '1',
-      alipayPlusPublicKeys: new Map([['1', testKeys.aplusPublic]]),
-      now: () => new Date(),
-      ...(timeoutMs !== undefined && { timeoutMs }),
-    });
+    alipayPlusCodeRules(
+      createAlipayPlusClient({
+        baseUrl: fake.baseUrl,
+        clientId: TEST_CLIENT_ID,
+        mppPrivateKey: loadPrivateKey(testKeys.mppPrivatePem),
+        mppKeyVersion: '1',
+        alipayPlusPublicKeys: new Map([['1', testKeys.aplusPublic]]),
+        now: () => new Date(),
+        ...(timeoutMs !== undefined && { timeoutMs }),
+      }),
+    );
 
   it('returns the verified answer body', async () => {
     expect(await adapter().fetch()).toEqual(remoteAnswer('r1'));
