@@ -84,21 +84,6 @@ export function tokenRepos(db: Db): TokenRepos {
       return rows[0]?.customer_id;
     },
 
-    async insertGrant(g) {
-      await db
-        .insertInto('grants')
-        .values({
-          id: g.id,
-          customer_id: g.customerId,
-          auth_code_hash: g.authCodeHash,
-          scopes: [...g.scopes],
-          refresh_token_hash: g.refreshTokenHash,
-          refresh_expires_at: g.refreshExpiresAt,
-          created_at: g.createdAt,
-        })
-        .execute();
-    },
-
     async lockGrantByRefreshTokenHash(refreshTokenHash) {
       const row = await db
         .selectFrom('grants')

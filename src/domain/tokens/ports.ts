@@ -22,17 +22,6 @@ export interface AccessTokenRecord {
   readonly grant: GrantRecord;
 }
 
-export interface NewGrant {
-  readonly id: string;
-  readonly customerId: string;
-  readonly scopes: readonly AuthScope[];
-  /** The auth code it was exchanged for: unique, so one code can never make two grants. */
-  readonly authCodeHash: string;
-  readonly refreshTokenHash: string;
-  readonly refreshExpiresAt: Date;
-  readonly createdAt: Date;
-}
-
 /** What redeeming a code issues: the grant (customer and scopes come from the code) and its first access token. */
 export interface RedeemedCode {
   readonly grantId: string;
@@ -56,7 +45,6 @@ export interface TokenRepos {
    */
   redeemAuthCode(codeHash: string, now: Date, issue: RedeemedCode, customerStatus: string): Promise<string | undefined>;
 
-  insertGrant(grant: NewGrant): Promise<void>;
   /**
    * The grant holding this refresh token, its row locked until the transaction ends (FOR UPDATE),
    * so a concurrent revocation waits for us or we see it.
