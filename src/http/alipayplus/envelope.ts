@@ -71,12 +71,10 @@ export function commonIsoMillis(value: string): number | undefined {
   const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
   const ms = m[7] ? Number(m[7].padEnd(3, '0')) : 0;
   const offsetMinutes = m[8] ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
-  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 || Number(m[10] ?? 0) > 23 || Number(m[11] ?? 0) > 59) return undefined;
-  if (d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return undefined;
-  const local = Date.UTC(y, mo - 1, d, h, mi, sec, ms);
   // Date.UTC reads years 0-99 as 1900-1999; leave those to luxon too.
-  if (y < 100) return undefined;
-  return local - offsetMinutes * 60_000;
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 || Number(m[10] ?? 0) > 23 || Number(m[11] ?? 0) > 59) return undefined;
+  if (d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, sec, ms) - offsetMinutes * 60_000;
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {
