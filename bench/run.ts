@@ -19,7 +19,7 @@ import type { LoadJob } from './lib/load-job.ts';
 import { runningChildren } from './lib/processes.ts';
 import { newestProfile, summariseProfile } from './lib/profile.ts';
 import { machine, recordRun } from './lib/results.ts';
-import { machineCpuSeconds, type ProcessSampler } from './lib/sampler.ts';
+import { cpuSecondsOfAll, machineCpuSeconds, type ProcessSampler } from './lib/sampler.ts';
 import { type HelperProcess, type RunningService, startFakeAlipayPlus, startFloorServer, startService } from './lib/service.ts';
 import { codesText, notesText, textTable } from './lib/table.ts';
 import { checkTargets, type TargetCheck } from './lib/targets.ts';
@@ -241,22 +241,33 @@ async function measure(
   let ended: { rssPeakMb: number; cpuPercent: number | undefined }[] = [];
   let machine0 = machineCpuSeconds();
   let machine1 = machine0;
+  let postgres0 = 0;
+  let postgres1 = 0;
   const outcome = await runLoad(job, logDir, {
     onStart: () => {
       open = processes.map((p) => p.window());
       machine0 = machineCpuSeconds();
+      postgres0 = cpuSecondsOfAll('postgres');
       hooks.onStart?.();
     },
     onEnd: () => {
       ended = open.map((w) => w.end());
       machine1 = machineCpuSeconds();
+      postgres1 = cpuSecondsOfAll('postgres');
       hooks.onEnd?.();
     },
   });
   if (outcome.status === 'ok') windows.push(outcome.windowMicros);
   const wall = machine1.total - machine0.total;
   const cores = availableParallelism();
-  return { outcome, windows: ended, machineCpuPercent: wall > 0 ? ((machine1.busy - machine0.busy) / wall) * cores * 100 : 0 };
+  const percentOfCore = (seconds: number) => (wall > 0 ? (seconds / wall) * cores * 100 : 0);
+  return {
+    outcome,
+    windows: ended,
+    machineCpuPercent: percentOfCore(machine1.busy - machine0.busy),
+    // Zero when Postgres is not on this machine (a DATABASE_URL elsewhere): then it is not known.
+    postgresCpuPercent: postgres1 > postgres0 ? percentOfCore(postgres1 - postgres0) : undefined,
+  };
 }
 
 main().then(

@@ -43,6 +43,7 @@ export interface Row {
   readonly codesAsExpected?: boolean;
   readonly rssPeakMb?: number;
   readonly cpuPercent?: number;
+  readonly cpuPerRequest?: CpuPerRequest;
   readonly notes?: readonly string[];
   /** Figures a target is checked against that have no column (soak RSS). */
   readonly extra?: Readonly<Record<string, number>>;
@@ -54,6 +55,19 @@ export interface Measured {
   readonly windows: readonly { rssPeakMb: number; cpuPercent: number | undefined }[];
   /** The machine's busy CPU over the window, in percent of one core (200 = both cores of two). */
   readonly machineCpuPercent: number;
+  /** What the local Postgres (all its processes) used over the window, in percent of one core. */
+  readonly postgresCpuPercent: number | undefined;
+}
+
+/**
+ * CPU time per request, in microseconds, of the measured process (the service, or the floor
+ * server for F and S), of Postgres, and of the load generator. On a machine whose cores are all
+ * busy, a scenario's rate relative to another's is the inverse ratio of their sums.
+ */
+export interface CpuPerRequest {
+  readonly serviceUs: number | undefined;
+  readonly postgresUs: number | undefined;
+  readonly loadUs: number | undefined;
 }
 
 export interface BenchContext {
@@ -93,6 +107,13 @@ export function codesMatch(v: ValidationSummary, expected: readonly string[]): b
   return Object.keys(v.codes).every((k) => expected.some((e) => k.startsWith(e)));
 }
 
+const perRequestUs = (percentOfCore: number | undefined, rps: number) =>
+  percentOfCore === undefined || rps <= 0 ? undefined : (percentOfCore / 100 / rps) * 1e6;
+
+export function cpuPerRequest(rps: number, service: number | undefined, postgres: number | undefined, load: number | undefined): CpuPerRequest {
+  return { serviceUs: perRequestUs(service, rps), postgresUs: perRequestUs(postgres, rps), loadUs: perRequestUs(load, rps) };
+}
+
 /** A table row from a measured load run against one target. */
 export function loadRow(
   scenario: string,
@@ -126,6 +147,7 @@ export function loadRow(
     codesAsExpected: asExpected,
     rssPeakMb: m.windows[0]?.rssPeakMb,
     cpuPercent: m.windows[0]?.cpuPercent,
+    cpuPerRequest: cpuPerRequest(t.rps, m.windows[0]?.cpuPercent, m.postgresCpuPercent, m.outcome.loadCpuPercent),
     notes,
     ...(o.extra ? { extra: o.extra } : {}),
   };

@@ -3,7 +3,7 @@
  * every `intervalMs` (VmRSS; VmHWM is the kernel's own peak), CPU time from /proc/<pid>/stat, and
  * the whole machine's CPU from /proc/stat, so a report can say how the two cores were split.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
@@ -26,6 +26,25 @@ export function cpuSeconds(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds used so far by every process named `comm` (the postmaster and all its backends for
+ * `postgres`). A backend that exits inside a window takes its seconds with it, so a window should
+ * span a stretch where the pool's connections stay open (the bench's do).
+ */
+export function cpuSecondsOfAll(comm: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== comm) continue;
+    } catch {
+      continue;
+    }
+    total += cpuSeconds(Number(entry)) ?? 0;
+  }
+  return total;
 }
 
 /** Busy and total CPU seconds of the whole machine so far (all cores). */

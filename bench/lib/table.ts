@@ -1,7 +1,7 @@
 /** The one table the bench prints (plain text for the terminal, markdown for bench/results). */
 import type { Row } from './context.ts';
 
-const HEAD = ['scenario', 'conns', 'rate', 'p50 ms', 'p99 ms', 'x F', 'x S', 'non-2xx/err', 'RSS MB', 'CPU %', 'validation answers'];
+const HEAD = ['scenario', 'conns', 'rate', 'p50 ms', 'p99 ms', 'x F', 'x S', 'non-2xx/err', 'RSS MB', 'CPU %', 'CPU µs/req svc+pg+gen', 'validation answers'];
 
 /** The floor a row is read against: same connections when there is one. */
 function floorFor(rows: readonly Row[], name: 'floor' | 'signed-floor', r: Row): Row | undefined {
@@ -10,6 +10,13 @@ function floorFor(rows: readonly Row[], name: 'floor' | 'signed-floor', r: Row):
 }
 
 const num = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? '' : n.toFixed(digits));
+
+/** `1060+180+100`: the service's, Postgres's and the load generator's CPU per request (µs). */
+function cpuSplitText(r: Row): string {
+  const c = r.cpuPerRequest;
+  if (!c || c.serviceUs === undefined) return '';
+  return [c.serviceUs, c.postgresUs, c.loadUs].map((v) => (v === undefined ? '?' : v.toFixed(0))).join('+');
+}
 
 function rateText(r: Row): string {
   if (r.status !== 'ok') return `${r.status}${r.reason ? ` (${r.reason})` : ''}`;
@@ -42,6 +49,7 @@ export function cells(rows: readonly Row[]): string[][] {
       r.non2xx === undefined ? '' : `${r.non2xx}/${r.errors ?? 0}`,
       num(r.rssPeakMb),
       num(r.cpuPercent),
+      cpuSplitText(r),
       codesText(r),
     ];
   });
