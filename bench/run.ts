@@ -7,6 +7,7 @@
  * processes; a customer through the ops API; then each scenario (bench/scenarios/), one table,
  * the targets, and the results appended to bench/results/. See bench/lib/args.ts for the options.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,6 +151,7 @@ async function main(): Promise<number> {
     const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
     log(`load average ${loadAverageAtStart.toFixed(1)} on ${availableParallelism()} cores at start`);
     log(`bench ${runId}: ${scenarios.map((s) => s.name).join(', ')} (${options.durationSeconds} s each, ${options.connections} connections; logs in ${logDir})`);
+    log(`service built for \`npm start\` (npm run build) in ${buildService().toFixed(1)} s`);
     db = await createBenchDatabase(DATABASE_URL, `bench_${stamp(started)}_${process.pid}`);
     const settings = await db.pool.query<{ sc: string; v: string }>(`select current_setting('synchronous_commit') as sc, current_setting('server_version') as v`);
     const synchronousCommit = settings.rows[0]!.sc;
@@ -224,6 +226,17 @@ async function main(): Promise<number> {
     if (failed || process.env.BENCH_KEEP_LOGS) log(`logs kept in ${logDir}`);
     else rmSync(logDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `npm run build`, so the bench measures what `npm start` serves (dist/, plain node) and never a
+ * stale build. Returns the seconds it took.
+ */
+function buildService(): number {
+  const t0 = performance.now();
+  const out = spawnSync('npm', ['run', '--silent', 'build'], { cwd: repoDir, encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`npm run build failed:\n${out.stdout}${out.stderr}`);
+  return (performance.now() - t0) / 1000;
 }
 
 /** How many customers the bench creates (a wallet's pays come from many users, not one). */

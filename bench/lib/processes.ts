@@ -1,7 +1,7 @@
 /**
  * Child processes of the bench (the service, the floor server, the fake Alipay+, the load
- * generator): spawned with node + tsx from the repository root, output kept in a log file, stopped
- * by their own pid only.
+ * generator): spawned with node from the repository root (a .ts script through tsx, the service's
+ * build as plain JavaScript), output kept in a log file, stopped by their own pid only.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
@@ -51,7 +51,8 @@ export function runningChildren(): readonly Child[] {
 export function startChild(o: ChildOptions): Child {
   const logFile = join(o.logDir, `${o.name}.log`);
   const log = createWriteStream(logFile);
-  const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', o.script, ...(o.args ?? [])], {
+  const loader = o.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), ...loader, o.script, ...(o.args ?? [])], {
     cwd: repoDir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...threadPool(), ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 /**
- * The service under test, started as a real process (`node --import tsx src/server.ts`) on the
+ * The service under test, started as `npm start` runs it (the build in dist/, plain node) on the
  * bench database, with the shared test keys and fixed bench credentials; and the helper processes
  * around it (the floor server, the fake Alipay+).
  */
@@ -28,6 +28,9 @@ const pem = (path: string) => readFileSync(path, 'utf8');
 
 /** The service's default thread pool size, the one package.json's start script gives it. */
 export const SERVICE_THREADPOOL_SIZE = '1';
+
+/** What `npm start` runs, after `npm run build` (the bench builds first: see run.ts). */
+export const SERVICE_SCRIPT = 'dist/src/server.js';
 
 export interface ServiceEnvOptions {
   readonly databaseUrl: string;
@@ -77,8 +80,8 @@ export async function startService(
   const port = await freePort();
   const child = startChild({
     name: o.name,
-    script: 'src/server.ts',
-    nodeArgs: o.nodeArgs ?? [],
+    script: SERVICE_SCRIPT,
+    nodeArgs: ['--enable-source-maps', ...(o.nodeArgs ?? [])],
     env: serviceEnv({ ...o, port }),
     logDir: o.logDir,
   });

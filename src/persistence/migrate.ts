@@ -11,13 +11,16 @@ import { quoteIdent } from './database.ts';
 
 export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
 
+const MIGRATION_FILE = /^(\d{4}_[a-z0-9_]+)\.(?:ts|js)$/;
+
 class FolderMigrationProvider implements MigrationProvider {
   constructor(private readonly folder: string) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    const files = (await readdir(this.folder)).filter((f) => /^\d{4}_[a-z0-9_]+\.ts$/.test(f)).sort();
+    // .ts from the sources (tsx, vitest), .js from the build (dist/migrations); the name is the same.
+    const files = (await readdir(this.folder)).filter((f) => MIGRATION_FILE.test(f)).sort();
     const out: Record<string, Migration> = {};
     for (const file of files) {
-      out[file.replace(/\.ts$/, '')] = (await import(pathToFileURL(join(this.folder, file)).href)) as Migration;
+      out[file.replace(MIGRATION_FILE, '$1')] = (await import(pathToFileURL(join(this.folder, file)).href)) as Migration;
     }
     return out;
   }
