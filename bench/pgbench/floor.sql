@@ -1,0 +1,3 @@
+-- The floor F's statement (bench/floor-server.ts), for scale against pay-statement.sql.
+\set r random(1, 9000000000000)
+insert into bench_floor (key) values ('f' || :r) on conflict do nothing;
