@@ -254,8 +254,8 @@ async function measure(
   let ended: { rssPeakMb: number; cpuPercent: number | undefined }[] = [];
   let machine0 = machineCpuSeconds();
   let machine1 = machine0;
-  let postgres0 = 0;
-  let postgres1 = 0;
+  let postgres0: number | undefined;
+  let postgres1: number | undefined;
   const outcome = await runLoad(job, logDir, {
     onStart: () => {
       open = processes.map((p) => p.window());
@@ -278,8 +278,8 @@ async function measure(
     outcome,
     windows: ended,
     machineCpuPercent: percentOfCore(machine1.busy - machine0.busy),
-    // Zero when Postgres is not on this machine (a DATABASE_URL elsewhere): then it is not known.
-    postgresCpuPercent: postgres1 > postgres0 ? percentOfCore(postgres1 - postgres0) : undefined,
+    // Not known when Postgres is not on this machine (a DATABASE_URL elsewhere).
+    postgresCpuPercent: postgres0 === undefined || postgres1 === undefined ? undefined : percentOfCore(postgres1 - postgres0),
   };
 }
 

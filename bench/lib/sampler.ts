@@ -30,11 +30,12 @@ export function cpuSeconds(pid: number): number | undefined {
 
 /**
  * CPU seconds used so far by every process named `comm` (the postmaster and all its backends for
- * `postgres`). A backend that exits inside a window takes its seconds with it, so a window should
- * span a stretch where the pool's connections stay open (the bench's do).
+ * `postgres`), or undefined when there is none on this machine (a DATABASE_URL elsewhere). A
+ * backend that exits inside a window takes its seconds with it, so a window should span a
+ * stretch where the pool's connections stay open (the bench's do).
  */
-export function cpuSecondsOfAll(comm: string): number {
-  let total = 0;
+export function cpuSecondsOfAll(comm: string): number | undefined {
+  let total: number | undefined;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -42,7 +43,7 @@ export function cpuSecondsOfAll(comm: string): number {
     } catch {
       continue;
     }
-    total += cpuSeconds(Number(entry)) ?? 0;
+    total = (total ?? 0) + (cpuSeconds(Number(entry)) ?? 0);
   }
   return total;
 }
