@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
+import { storedRequest } from '../src/domain/payments/pay.ts';
 import { expirySweeper } from '../src/jobs/expiry-sweeper.ts';
 import { createDatabase, quoteIdent } from '../src/persistence/database.ts';
 import { migrateToLatest } from '../src/persistence/migrate.ts';
@@ -39,9 +40,9 @@ const main = createDatabase({ url, schema, poolSize: 2 });
 const pools = Array.from({ length: SWEEPERS }, () => createDatabase({ url, schema, poolSize: 1 }));
 
 // The stored form of the seed's pay (the method id kept as its SHA-256); paymentRequestId is set per row.
-const seed = seedPayRequest({ pspId: BENCH_PSP_ID, acquirerId: BENCH_ACQUIRER_ID, paymentRequestId: 'R', customerId: 'C_BENCH', paymentMethodId: '' });
-const { paymentMethodId: _unused, ...method } = seed.paymentMethod;
-const request = { ...seed, paymentMethod: { ...method, paymentMethodIdSha256: '0'.repeat(64) } };
+const request = storedRequest(
+  seedPayRequest({ pspId: BENCH_PSP_ID, acquirerId: BENCH_ACQUIRER_ID, paymentRequestId: 'R', customerId: 'C_BENCH', paymentMethodId: 'pm-bench' }),
+);
 
 /** utime + stime of a local process in seconds (0 when Postgres is not on this host). */
 function cpuSecondsOf(pid: number): number {

@@ -327,8 +327,19 @@ function acceptedPayment(p: NewPayment): Payment {
  * payment is checked at the end of the statement, when both rows exist.
  */
 async function acceptPay(db: Db, p: NewPayment, requestHash: string, answer: StoredAnswer, customer: CustomerPrecondition): Promise<PayAttempt> {
+  const { rows } = await acceptPayStatement(p, requestHash, answer, customer).execute(db);
+  const row = rows[0]!;
+  if (row.created_id !== null) return { payment: acceptedPayment(p) };
+  return { payment: undefined, seen: toPayLookup(row) };
+}
+
+/**
+ * acceptPay's one statement, apart from its execution, so that bench/pgbench/pay-statement.ts can
+ * measure this very SQL on Postgres alone.
+ */
+export function acceptPayStatement(p: NewPayment, requestHash: string, answer: StoredAnswer, customer: CustomerPrecondition) {
   const created = asDate(p.createdAt);
-  const { rows } = await sql<PayLookupRow & { created_id: string | null }>`
+  return sql<PayLookupRow & { created_id: string | null }>`
     with claim as (
       insert into pay_requests (psp_id, payment_request_id, request_hash, payment_id, answer, created_at)
       select ${p.pspId}, ${p.paymentRequestId}, ${requestHash}, ${p.paymentId}, ${answerJson(answer)}::jsonb, ${created}::timestamptz
@@ -354,10 +365,7 @@ async function acceptPay(db: Db, p: NewPayment, requestHash: string, answer: Sto
       insert into payment_status_history (payment_id, from_status, to_status, result_code, reason, changed_at)
       select id, null, status, result_code, 'ACCEPTED', created_at from created
     )
-    select (select id from created) as created_id, ${lookupFrom(p.pspId, p.paymentRequestId, p.customerId)}`.execute(db);
-  const row = rows[0]!;
-  if (row.created_id !== null) return { payment: acceptedPayment(p) };
-  return { payment: undefined, seen: toPayLookup(row) };
+    select (select id from created) as created_id, ${lookupFrom(p.pspId, p.paymentRequestId, p.customerId)}`;
 }
 
 /** §4 a final refusal recorded under the key (no order); false when the key was already claimed. */

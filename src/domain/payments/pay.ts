@@ -153,7 +153,8 @@ function surchargeInWalletCurrency(
   return convert(surcharge, quote.q, payTo.currency, rounding, quote.field);
 }
 
-function storedRequest(r: PayRequest): StoredPayRequest {
+/** The pay request as stored with the order: the payment method id only as its SHA-256. */
+export function storedRequest(r: PayRequest): StoredPayRequest {
   const { paymentMethodId, ...method } = r.paymentMethod;
   return { ...r, paymentMethod: { ...method, paymentMethodIdSha256: hashPaymentMethodId(paymentMethodId) } };
 }
