@@ -12,7 +12,7 @@
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { isoWithOffset } from '../src/http/alipayplus/envelope.ts';
-import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../src/http/signature.ts';
+import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../src/alipayplus/signature.ts';
 import { generateCodeRules } from './lib/code-rules.ts';
 
 const aplusKey = loadPrivateKey(process.env.ALIPAYPLUS_PRIVATE_KEY ?? '');

@@ -40,7 +40,7 @@ import { refundRepository } from './persistence/refunds-repository.ts';
 import { cancelRefundRoutes } from './http/alipayplus/cancel-refund.ts';
 import { cashierCsrfKey, cashierRoutes } from './http/cashier/routes.ts';
 import type { Secrets } from './secrets.ts';
-import { createAlipayPlusClient } from './adapters/alipayplus-client.ts';
+import { createAlipayPlusClient } from './alipayplus/client.ts';
 import { walletUseCases } from './domain/wallet/use-cases.ts';
 import { walletRoutes } from './http/ops/wallet.ts';
 import { notifyDispatcher, registerNotifyMetrics } from './jobs/notify-dispatcher.ts';

@@ -12,7 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { RemoteCodeRules } from '../domain/codes/ports.ts';
-import { type AlipayPlusCallResult, type AlipayPlusClient, INQUIRY_CODE_RULES_PATH } from './alipayplus-client.ts';
+import { type AlipayPlusCallResult, type AlipayPlusClient, INQUIRY_CODE_RULES_PATH } from '../alipayplus/client.ts';
 
 export { INQUIRY_CODE_RULES_PATH };
 

@@ -12,7 +12,7 @@
  */
 import type { Kysely } from 'kysely';
 import { Counter } from 'prom-client';
-import type { AlipayPlusCallResult, AlipayPlusClient } from '../adapters/alipayplus-client.ts';
+import type { AlipayPlusCallResult, AlipayPlusClient } from '../alipayplus/client.ts';
 import type { Clock } from '../domain/ports.ts';
 import type { Metrics } from '../http/metrics.ts';
 import {

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { isoWithOffset } from '../http/alipayplus/envelope.ts';
-import { parseSignatureHeader, sign, signatureHeader, verify } from '../http/signature.ts';
+import { parseSignatureHeader, sign, signatureHeader, verify } from '../alipayplus/signature.ts';
 import { type Printer, silentPrinter } from './print.ts';
 import type { SimulatorKeys } from './settings.ts';
 

@@ -8,7 +8,7 @@ import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs,
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
-import { sign, signatureHeader } from '../../src/http/signature.ts';
+import { sign, signatureHeader } from '../../src/alipayplus/signature.ts';
 import {
   appJwt,
   opsHeaders,

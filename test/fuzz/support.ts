@@ -9,7 +9,7 @@ import { type Kysely, sql } from 'kysely';
 import { expect } from 'vitest';
 import { RESULT_CATALOG } from '../../src/domain/errors.ts';
 import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
-import { sign, signatureHeader } from '../../src/http/signature.ts';
+import { sign, signatureHeader } from '../../src/alipayplus/signature.ts';
 import { quoteIdent } from '../../src/persistence/database.ts';
 import type { Database } from '../../src/persistence/schema.ts';
 import { responseSignatureValid, TEST_CLIENT_ID, testKeys } from '../support/harness.ts';

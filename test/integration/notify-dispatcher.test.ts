@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AlipayPlusClient, createAlipayPlusClient } from '../../src/adapters/alipayplus-client.ts';
+import { type AlipayPlusClient, createAlipayPlusClient } from '../../src/alipayplus/client.ts';
 import type { CurrencyCode } from '../../src/domain/money.ts';
 import { queuePaymentNotification } from '../../src/domain/payments/notify.ts';
-import { loadPrivateKey } from '../../src/http/signature.ts';
+import { loadPrivateKey } from '../../src/alipayplus/signature.ts';
 import { notifyDispatcher, type NotifyDispatcherOptions } from '../../src/jobs/notify-dispatcher.ts';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
 import {

@@ -16,7 +16,7 @@ import { type AppDeps, buildApp, type BuiltApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { Clock, KeyValueStore } from '../../src/domain/ports.ts';
 import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
-import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/http/signature.ts';
+import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/alipayplus/signature.ts';
 import { createDatabase, type DatabaseHandle, quoteIdent } from '../../src/persistence/database.ts';
 import { migrateToLatest } from '../../src/persistence/migrate.ts';
 import { resolveSecrets, type Secrets } from '../../src/secrets.ts';

@@ -10,7 +10,7 @@
  */
 import { RESULT_CATALOG, type ResultCode } from '../errors.ts';
 import { formatMoney, type Money } from '../money.ts';
-import { isoWithOffset } from '../time.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
 
 /** What a payment must tell to build its notification (the pay/cashier code maps its Payment to this). */
 export interface NotifyPaymentView {

@@ -17,7 +17,7 @@ import { DomainError, RESULT_CATALOG, result } from '../../domain/errors.ts';
 import type { TokenUseCases } from '../../domain/tokens/use-cases.ts';
 import { parseWire } from '../validation.ts';
 import { isoWithOffset } from './envelope.ts';
-import { acquirerId, pspId } from './wire.ts';
+import { acquirerId, pspId } from '../../alipayplus/wire-schemas.ts';
 
 /** An optional wire field: absent or `null` both mean "not given" (Alipay+ sends either). */
 const optional = <S extends z.ZodType>(s: S) => s.nullish().transform((v) => v ?? undefined);

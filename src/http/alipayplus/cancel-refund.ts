@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { result } from '../../domain/errors.ts';
 import type { CancelPaymentUseCase } from '../../domain/payments/cancel.ts';
 import type { RefundRequest, RefundUseCase } from '../../domain/refunds/refund.ts';
-import { isoWithOffset } from '../../domain/time.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
 import { parseWire } from '../validation.ts';
 import { withoutNulls } from './pay-wire.ts';
-import { acquirerId, idField, pspId, wireAmount } from './wire.ts';
+import { acquirerId, idField, pspId, wireAmount } from '../../alipayplus/wire-schemas.ts';
 
 const quote = z.object({
   quoteId: z.string().min(1).max(64).optional(),

@@ -16,10 +16,10 @@ import type { KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DateTime } from 'luxon';
 import { DomainError, type Result } from '../../domain/errors.ts';
-import { isoWithOffset } from '../../domain/time.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
 import { rejectHostileInput } from '../hostile-input.ts';
 import { mapError } from '../result-mapper.ts';
-import { parseSignatureHeader, sign, signatureHeader, verify } from '../signature.ts';
+import { parseSignatureHeader, sign, signatureHeader, verify } from '../../alipayplus/signature.ts';
 
 export interface EnvelopeOptions {
   readonly clientId: string;

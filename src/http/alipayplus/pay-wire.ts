@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import type { PayRequest } from '../../domain/payments/payment.ts';
 import { parseIsoInstant } from '../../domain/payments/pay.ts';
-import { acquirerId, idField, pspId, wireAmount } from './wire.ts';
+import { acquirerId, idField, pspId, wireAmount } from '../../alipayplus/wire-schemas.ts';
 
 const text = (max: number) => z.string().min(1, 'must not be empty').max(max);
 const wireBoolean = z.enum(['true', 'false']);

@@ -8,7 +8,7 @@ import type { Payment } from '../../domain/payments/payment.ts';
 import { parseWire } from '../validation.ts';
 import { isoWithOffset } from './envelope.ts';
 import { payBody, withoutNulls } from './pay-wire.ts';
-import { acquirerId, idField, pspId, toWireAmount } from './wire.ts';
+import { acquirerId, idField, pspId, toWireAmount } from '../../alipayplus/wire-schemas.ts';
 
 const inquiryBody = z.object({ pspId, acquirerId, paymentRequestId: idField(64) });
 

@@ -6,7 +6,7 @@ import { requireAmount } from '../../domain/money.ts';
 import type { LedgerTransfer } from '../../domain/wallet/ledger.ts';
 import type { WalletUseCases } from '../../domain/wallet/use-cases.ts';
 import { isoWithOffset } from '../alipayplus/envelope.ts';
-import { toWireAmount } from '../alipayplus/wire.ts';
+import { toWireAmount } from '../../alipayplus/wire-schemas.ts';
 import { parseWire } from '../validation.ts';
 
 /** A caller's idempotency key: printable ASCII without spaces, bounded. */

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RESULT_CATALOG, type ResultCode } from '../../src/domain/errors.ts';
-import { canonicalJson, newCashierToken, newPaymentId, payRequestHash } from '../../src/domain/payments/ids.ts';
-import { isOverdue, type PaymentStatus } from '../../src/domain/payments/payment.ts';
+import { RESULT_CATALOG, type ResultCode } from '../../../src/domain/errors.ts';
+import { canonicalJson, newCashierToken, newPaymentId, payRequestHash } from '../../../src/domain/payments/ids.ts';
+import { isOverdue, type PaymentStatus } from '../../../src/domain/payments/payment.ts';
 import {
   canTransition,
   IllegalTransition,
@@ -12,8 +12,8 @@ import {
   resultCodeFor,
   transition,
   TRANSITIONS,
-} from '../../src/domain/payments/state-machine.ts';
-import { seedPay } from '../support/payments.ts';
+} from '../../../src/domain/payments/state-machine.ts';
+import { seedPay } from '../../support/payments.ts';
 
 const LEGAL: [PaymentStatus, PaymentStatus][] = [
   ['PROCESSING', 'SUCCESS'],

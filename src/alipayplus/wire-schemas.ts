@@ -1,6 +1,6 @@
 /** Wire shapes shared by the Alipay+ routes: exact Alipay+ field names, every scalar a string. */
 import { z } from 'zod';
-import type { Money } from '../../domain/money.ts';
+import type { Money } from '../domain/money.ts';
 
 export const idField = (max: number) => z.string().min(1).max(max);
 export const pspId = idField(64);

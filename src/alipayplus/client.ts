@@ -7,8 +7,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { ResultStatus } from '../domain/errors.ts';
-import { isoWithOffset } from '../domain/time.ts';
-import { parseSignatureHeader, sign, signatureHeader, signedUri, verify } from '../http/signature.ts';
+import { isoWithOffset } from './wire-time.ts';
+import { parseSignatureHeader, sign, signatureHeader, signedUri, verify } from './signature.ts';
 
 export const NOTIFY_PAYMENT_PATH = '/aps/api/v1/payments/notifyPayment';
 export const INQUIRY_CODE_RULES_PATH = '/aps/api/v1/codes/inquiryCodeRules';

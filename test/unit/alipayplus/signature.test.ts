@@ -9,8 +9,8 @@ import {
   signatureHeader,
   signedUri,
   verify,
-} from '../../src/http/signature.ts';
-import { sharedSigningDir } from '../support/shared.ts';
+} from '../../../src/alipayplus/signature.ts';
+import { sharedSigningDir } from '../../support/shared.ts';
 
 interface Vector {
   httpMethod: string;
