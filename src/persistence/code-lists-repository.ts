@@ -4,10 +4,9 @@
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { CodeListRepository, StoredCodeListEntry } from '../domain/codes/ports.ts';
-import type { CodeListEntriesTable, Database } from './schema.ts';
+import type { Db, CodeListEntriesTable, Database } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 function toEntry(row: Selectable<CodeListEntriesTable>): StoredCodeListEntry {
   return {

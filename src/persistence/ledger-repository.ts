@@ -24,9 +24,8 @@ import {
   transferKeys,
 } from '../domain/wallet/ledger.ts';
 import type { Ledger, LedgerQueries } from '../domain/wallet/ports.ts';
-import type { Database, LedgerAccountKind, LedgerTransferKind } from './schema.ts';
+import type { Db, Database, LedgerAccountKind, LedgerTransferKind } from './schema.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 const WALLET_CHECK = 'ledger_wallet_not_negative';
 

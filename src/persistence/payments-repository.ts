@@ -9,6 +9,7 @@ import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { result, type Result, type ResultCode } from '../domain/errors.ts';
 import type { CurrencyCode, Money } from '../domain/money.ts';
 import { CASHIER_TOKEN_PATTERN, hashCashierToken } from '../domain/payments/ids.ts';
+import type { NotifyOutbox } from '../domain/payments/notify.ts';
 import {
   type CorePayment,
   type FinalPayment,
@@ -34,22 +35,19 @@ import type {
 import { isFinal, resultCodeFor, transition } from '../domain/payments/state-machine.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
 import { customerRepository, toCustomer } from './customers-repository.ts';
-import type { Database, PaymentsTable } from './schema.ts';
+import type { Db, Database, PaymentsTable } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
 type PaymentRow = Selectable<PaymentsTable>;
 
 /**
- * Called inside the transaction whenever payments leave PROCESSING for a final status (SUCCESS,
- * FAILED, CLOSED), by every path: the sweeper's batch (up to its batch size at once), a lazy close
- * on read, the cashier, cancelPayment. The notify outbox (§5 notifyPayment, "written in the same
- * transaction") plugs in here; for a batch, one multi-row INSERT keeps the sweeper fast.
+ * Whenever payments leave PROCESSING for a final status (SUCCESS, FAILED, CLOSED), by every path
+ * (the sweeper's batch, a lazy close on read, the cashier, cancelPayment), the domain's NotifyOutbox
+ * port, bound to the same transaction, queues their §5 notifyPayment ("written in the same
+ * transaction"); for a batch, one call keeps the sweeper fast.
  */
-export type PaymentFinalHook = (trx: Transaction<Database>, payments: readonly FinalPayment[], now: Date) => Promise<void>;
-
 export interface PaymentHooks {
-  readonly onFinal?: PaymentFinalHook;
+  readonly outbox?: (trx: Transaction<Database>) => NotifyOutbox;
 }
 
 /** The columns every payment answer starts from (toPayment and toFinalPayment map them alike). */
@@ -200,7 +198,7 @@ export async function transitionPayment(
   const row = rows[0];
   if (!row) return undefined;
   const payment = toPayment(row);
-  if (change.from === 'PROCESSING' && isFinal(to)) await hooks.onFinal?.(trx, [finalPaymentOf(payment)], change.now);
+  if (change.from === 'PROCESSING' && isFinal(to)) await hooks.outbox?.(trx).queue([finalPaymentOf(payment)], change.now);
   return payment;
 }
 
@@ -241,7 +239,7 @@ export async function closeOverduePayments(
     )
     select * from closed`.execute(trx);
   const payments = rows.map(toFinalPayment);
-  if (payments.length > 0) await hooks.onFinal?.(trx, payments, now);
+  if (payments.length > 0) await hooks.outbox?.(trx).queue(payments, now);
   return payments;
 }
 

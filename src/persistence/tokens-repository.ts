@@ -10,10 +10,9 @@ import type { UnitOfWork } from '../domain/ports.ts';
 import type { AccessTokenRecord, AuthCodeRecord, GrantRecord, TokenRepos } from '../domain/tokens/ports.ts';
 import type { AuthScope } from '../domain/tokens/token.ts';
 import { findCustomer, toCustomer } from './customers-repository.ts';
-import type { AuthCodesTable, Database, GrantsTable } from './schema.ts';
+import type { Db, AuthCodesTable, Database, GrantsTable } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 // Rows only ever hold scopes that passed the allow-list (the app route validates them).
 const toScopes = (s: string[]) => s as AuthScope[];

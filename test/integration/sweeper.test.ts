@@ -123,12 +123,14 @@ describe('the expiry sweeper', () => {
     let held = false;
     const a = expirySweeper({
       uow: paymentUnitOfWork(database.db, {
-        onFinal: async () => {
-          if (realPostgres && !held) {
-            held = true;
-            await bStarted;
-          }
-        },
+        outbox: () => ({
+          queue: async () => {
+            if (realPostgres && !held) {
+              held = true;
+              await bStarted;
+            }
+          },
+        }),
       }),
       batchSize: 25,
     });
@@ -170,10 +172,12 @@ describe('the expiry sweeper', () => {
     const seen: string[] = [];
     const failing = expirySweeper({
       uow: paymentUnitOfWork(database.db, {
-        onFinal: async (_trx, payments) => {
-          seen.push(...payments.map((p) => p.paymentId));
-          throw new Error('outbox down');
-        },
+        outbox: () => ({
+          queue: async (payments) => {
+            seen.push(...payments.map((p) => p.paymentId));
+            throw new Error('outbox down');
+          },
+        }),
       }),
     });
     await expect(failing.runOnce(at(701))).rejects.toThrow('outbox down');
@@ -182,7 +186,7 @@ describe('the expiry sweeper', () => {
     expect(ids.map((id) => s.get(id)!.status)).toEqual(['PROCESSING', 'PROCESSING']);
     expect(await closeHistory(ids)).toHaveLength(0);
     const closedWith: FinalPayment[] = [];
-    const working = expirySweeper({ uow: paymentUnitOfWork(database.db, { onFinal: async (_trx, ps) => void closedWith.push(...ps) }) });
+    const working = expirySweeper({ uow: paymentUnitOfWork(database.db, { outbox: () => ({ queue: async (ps) => void closedWith.push(...ps) }) }) });
     expect(await drain(working, at(701))).toBe(2);
     expect(closedWith.map((p) => [p.status, p.resultCode])).toEqual([['CLOSED', 'ORDER_IS_CLOSED'], ['CLOSED', 'ORDER_IS_CLOSED']]);
   });

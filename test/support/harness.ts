@@ -141,6 +141,7 @@ export async function testApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const kv = opts.kv ?? testKv();
   const clock = opts.clock ?? { now: () => new Date() };
   const built = await buildApp({ config, secrets, database, kv, clock, logger: false, ...opts.extra });
+  await built.start();
   await built.app.ready();
   // Every app.inject response is checked against openapi.yaml (x-test-skip-openapi: 1 opts out).
   checkResponsesAgainstOpenApi(built.app);

@@ -22,7 +22,7 @@ import { subtractMoney } from '../money.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import { debitForPayment } from '../wallet/payment-transfers.ts';
 import type { Ledger } from '../wallet/ports.ts';
-import { settleExpiry } from './pay.ts';
+import { type PaySettings, settleExpiry } from './pay.ts';
 import type { Payment } from './payment.ts';
 import type { PaymentQueries, PaymentRepository } from './ports.ts';
 
@@ -36,8 +36,8 @@ export interface CashierDeps {
   readonly queries: PaymentQueries;
   readonly uow: UnitOfWork<CashierRepos>;
   readonly clock: Clock;
-  /** Per wallet currency, minor units: re-checked at Pay (the configuration may have changed since pay). */
-  readonly singlePaymentLimits: Readonly<Record<string, bigint>>;
+  /** The single-payment limits, re-checked at Pay (the configuration may have changed since pay). */
+  readonly settings: Pick<PaySettings, 'singlePaymentLimits'>;
 }
 
 export type CashierAction = 'pay' | 'cancel';
@@ -80,7 +80,7 @@ export function cashierUseCases(deps: CashierDeps) {
       return deps.uow.run(async ({ payments, ledger, customers }) => {
         if (p.status !== 'PROCESSING') return { payment: p, changed: false };
         const customer = requireUsable(await customers.find(p.customerId));
-        const limit = deps.singlePaymentLimits[customer.currency];
+        const limit = deps.settings.singlePaymentLimits[customer.currency];
         if (limit !== undefined && p.debitAmount.valueMinor > limit) {
           throw new DomainError('USER_AMOUNT_EXCEED_LIMIT', `single payment limit is ${limit} ${customer.currency} (minor units)`);
         }
