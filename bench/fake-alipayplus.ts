@@ -11,7 +11,7 @@
  * Prints `{"ready":true}` on stdout once it listens.
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { isoWithOffset } from '../src/http/alipayplus/envelope.ts';
+import { isoWithOffset } from '../src/alipayplus/wire-time.ts';
 import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../src/alipayplus/signature.ts';
 import { generateCodeRules } from './lib/code-rules.ts';
 

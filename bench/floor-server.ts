@@ -12,7 +12,7 @@
  */
 import Fastify from 'fastify';
 import pg from 'pg';
-import { isoWithOffset } from '../src/http/alipayplus/envelope.ts';
+import { isoWithOffset } from '../src/alipayplus/wire-time.ts';
 import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../src/alipayplus/signature.ts';
 
 const env = (name: string) => {

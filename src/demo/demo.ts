@@ -107,7 +107,7 @@ export function hiddenInputs(html: string): Record<string, string> {
 async function getJson(transport: Transport, path: string, bearer: string, body?: unknown): Promise<{ status: number; body: Json }> {
   const headers: Record<string, string> = { authorization: `Bearer ${bearer}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await transport({ method: body === undefined ? 'GET' : 'POST', path, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await transport({ method: body === undefined ? 'GET' : 'POST', url: path, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   let parsed: Json = {};
   try {
     parsed = JSON.parse(res.body.toString('utf8')) as Json;

@@ -16,7 +16,8 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.ts';
-import { checkEnvelope, isoWithOffset, parseRequestTime } from '../http/alipayplus/envelope.ts';
+import { checkEnvelope } from '../http/alipayplus/envelope.ts';
+import { isoWithOffset, parseRequestTime } from '../alipayplus/wire-time.ts';
 import { sign, signatureHeader } from '../alipayplus/signature.ts';
 import { type Printer, silentPrinter } from './print.ts';
 import type { SimulatorKeys } from './settings.ts';

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
 import { MAX_BODY_DEPTH } from '../../src/http/hostile-input.ts';
 import { sign } from '../../src/alipayplus/signature.ts';
 import { TEST_CLIENT_ID, testApp, testKeys } from '../support/harness.ts';

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
 import { sign, signatureHeader } from '../../src/alipayplus/signature.ts';
 import {
   appJwt,

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { type Kysely, sql } from 'kysely';
 import { expect } from 'vitest';
 import { RESULT_CATALOG } from '../../src/domain/errors.ts';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
 import { sign, signatureHeader } from '../../src/alipayplus/signature.ts';
 import { quoteIdent } from '../../src/persistence/database.ts';
 import type { Database } from '../../src/persistence/schema.ts';

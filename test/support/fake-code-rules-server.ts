@@ -6,7 +6,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
 import { parseSignatureHeader, sign, signatureHeader, verify } from '../../src/alipayplus/signature.ts';
 import { TEST_CLIENT_ID, testKeys } from './harness.ts';
 

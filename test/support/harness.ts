@@ -15,7 +15,7 @@ import { RedisStore } from '../../src/adapters/redis-store.ts';
 import { type AppDeps, buildApp, type BuiltApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { Clock, KeyValueStore } from '../../src/domain/ports.ts';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
 import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/alipayplus/signature.ts';
 import { createDatabase, type DatabaseHandle, quoteIdent } from '../../src/persistence/database.ts';
 import { migrateToLatest } from '../../src/persistence/migrate.ts';

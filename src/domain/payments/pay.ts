@@ -35,7 +35,7 @@
  * every order that is not PROCESSING. Deriving the token with an HMAC over the paymentId would
  * avoid storing it, at the cost of a new long-lived secret whose rotation breaks open links.
  */
-import { DateTime } from 'luxon';
+import { parseIsoInstant } from '../../alipayplus/wire-time.ts';
 import { DomainError, ParamIllegal, result, type Result } from '../errors.ts';
 import { checkPayToAmount, convert, type Quote, type RoundingModeName } from '../fx.ts';
 import { addMoney, requireAmount, type Money } from '../money.ts';
@@ -72,13 +72,6 @@ export type PayAnswer =
   | { readonly kind: 'FINAL'; readonly result: Result; readonly payment: Payment }
   /** Refused before an order existed: the final F (first answer or replay). */
   | { readonly kind: 'REFUSED'; readonly result: Result };
-
-/** ISO 8601 with an offset (§1): `2019-06-06T12:12:12+08:00`, `...Z`, `...+0800`; undefined otherwise. */
-export function parseIsoInstant(value: string): Date | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$/.test(value)) return undefined;
-  const dt = DateTime.fromISO(value, { setZone: true });
-  return dt.isValid ? dt.toJSDate() : undefined;
-}
 
 /** What phase A derives from the request. */
 export interface PreparedPay {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { result, type Result } from '../../domain/errors.ts';
 import type { PaymentReads } from '../../domain/payments/inquiry.ts';
 import type { Payment } from '../../domain/payments/payment.ts';
-import { isoWithOffset } from '../alipayplus/envelope.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
 import { toWireAmount } from '../../alipayplus/wire-schemas.ts';
 import { parseWire } from '../validation.ts';
 
