@@ -2,11 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { result } from '../../src/domain/errors.ts';
 import type { CurrencyCode } from '../../src/domain/money.ts';
-import { hashCashierToken, newCashierToken, newPaymentId } from '../../src/domain/payments/ids.ts';
+import { hashCashierToken, newCashierToken, newTimestampedId } from '../../src/domain/payments/ids.ts';
 import type { FinalPayment, Payment } from '../../src/domain/payments/payment.ts';
 import { expirySweeper } from '../../src/jobs/expiry-sweeper.ts';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
-import { paymentUnitOfWork, payStore } from '../../src/persistence/payments-repository.ts';
+import { payStore } from '../../src/persistence/pay-store.ts';
+import { paymentUnitOfWork } from '../../src/persistence/payments-repository.ts';
 import { attachDatabase, realPostgres, type TestDatabase, testDatabase } from '../support/harness.ts';
 import { seedPay } from '../support/payments.ts';
 
@@ -37,7 +38,7 @@ async function openOrders(expiries: Date[]): Promise<string[]> {
       const request = seedPay(CUSTOMER, `${tag}${i}`);
       const { paymentMethodId: _, ...method } = request.paymentMethod;
       const p = await store.accept({
-        paymentId: newPaymentId(new Date()),
+        paymentId: newTimestampedId(new Date()),
         pspId: request.pspId,
         paymentRequestId: request.paymentRequestId,
         customerId: CUSTOMER,
