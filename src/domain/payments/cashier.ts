@@ -42,8 +42,6 @@ export interface CashierDeps {
   readonly settings: Pick<PaySettings, 'singlePaymentLimits'>;
 }
 
-export type CashierAction = 'pay' | 'cancel';
-
 export interface CashierOutcome {
   readonly payment: Payment;
   /** True when this call made the change; false when the payment was already final (a replay). */
