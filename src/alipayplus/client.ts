@@ -51,10 +51,11 @@ export function signedClient(o: SignedClientOptions): SignedClient {
     const parsed = parseSignatureHeader(res.headers.signature);
     if (!clientId || !responseTime || !parsed) return 'missing client-id, response-time or signature';
     if (o.answerClientId !== undefined && clientId !== o.answerClientId) return `answer for client-id ${clientId}`;
-    const keys =
-      !(o.answerKeys instanceof Map) ? [o.answerKeys as KeyObject]
-      : parsed.keyVersion === undefined ? [...o.answerKeys.values()]
-      : [o.answerKeys.get(parsed.keyVersion)];
+    const keys = !(o.answerKeys instanceof Map)
+      ? [o.answerKeys as KeyObject]
+      : parsed.keyVersion === undefined
+        ? [...o.answerKeys.values()]
+        : [o.answerKeys.get(parsed.keyVersion)];
     const message = { method: 'POST', uri, clientId, time: responseTime, body: res.body };
     for (const key of keys) {
       if (key && (await verify(message, parsed.signature, key))) return undefined;

@@ -10,7 +10,5 @@ export function installErrorHandlers(app: FastifyInstance): void {
     else req.log.warn({ resultCode: r.resultCode, reason: r.resultMessage }, 'request refused');
     return reply.code(httpStatusFor(r, err)).send({ result: r });
   });
-  app.setNotFoundHandler(async (req, reply) =>
-    reply.code(404).send({ result: result('PARAM_ILLEGAL', `No route ${req.method} ${req.url.split('?')[0]}`) }),
-  );
+  app.setNotFoundHandler(async (req, reply) => reply.code(404).send({ result: result('PARAM_ILLEGAL', `No route ${req.method} ${req.url.split('?')[0]}`) }));
 }

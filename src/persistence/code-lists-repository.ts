@@ -7,7 +7,6 @@ import type { CodeListRepository, StoredCodeListEntry } from '../domain/codes/po
 import type { Db, CodeListEntriesTable, Database } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 
-
 function toEntry(row: Selectable<CodeListEntriesTable>): StoredCodeListEntry {
   return {
     id: row.id,

@@ -28,12 +28,7 @@ export function customerRepository(db: Db): CustomerRepository {
       return row ? toCustomer(row) : undefined;
     },
     async setStatus(id, status, now) {
-      const row = await db
-        .updateTable('customers')
-        .set({ status, updated_at: now })
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
+      const row = await db.updateTable('customers').set({ status, updated_at: now }).where('id', '=', id).returningAll().executeTakeFirst();
       return row ? toCustomer(row) : undefined;
     },
   };

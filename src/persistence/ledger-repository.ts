@@ -14,18 +14,9 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { DomainError } from '../domain/errors.ts';
 import type { CurrencyCode } from '../domain/money.ts';
-import {
-  type AccountRef,
-  assertBalanced,
-  type LedgerTransfer,
-  type PostedLeg,
-  sameLegs,
-  type TransferRequest,
-  transferKeys,
-} from '../domain/wallet/ledger.ts';
+import { type AccountRef, assertBalanced, type LedgerTransfer, type PostedLeg, sameLegs, type TransferRequest, transferKeys } from '../domain/wallet/ledger.ts';
 import type { Ledger, LedgerQueries } from '../domain/wallet/ports.ts';
 import type { Db, Database, LedgerAccountKind, LedgerTransferKind } from './schema.ts';
-
 
 const WALLET_CHECK = 'ledger_wallet_not_negative';
 

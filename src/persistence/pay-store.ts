@@ -2,22 +2,12 @@
  * The PayStore port (§4): the idempotency claim, the order and its history row in one statement,
  * and a refusal recorded under the key. Every write is one statement on the pool.
  */
-import { type Kysely, type Selectable, sql, } from 'kysely';
-import {
-  type Payment,
-} from '../domain/payments/payment.ts';
-import type {
-  CustomerPrecondition,
-  NewPayment,
-  PayAttempt,
-  PayKey,
-  PayLookup,
-  PayStore,
-  StoredAnswer,
-} from '../domain/payments/ports.ts';
-import { resultCodeFor, } from '../domain/payments/state-machine.ts';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Payment } from '../domain/payments/payment.ts';
+import type { CustomerPrecondition, NewPayment, PayAttempt, PayKey, PayLookup, PayStore, StoredAnswer } from '../domain/payments/ports.ts';
+import { resultCodeFor } from '../domain/payments/state-machine.ts';
 import { toCustomer } from './customers-repository.ts';
-import type { Db, Database, } from './schema.ts';
+import type { Db, Database } from './schema.ts';
 import { type PaymentRow, toPayment, asDate, toStoredAnswer } from './payment-rows.ts';
 
 function answerJson(answer: StoredAnswer): string {
@@ -161,4 +151,3 @@ export function payStore(db: Kysely<Database>): PayStore {
     refuse: (key, answer) => refusePay(db, key, answer),
   };
 }
-

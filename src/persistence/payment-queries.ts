@@ -1,14 +1,10 @@
 /** The PaymentQueries port: payments read by id, by request, by cashier link; recorded refusals. */
 
-import { type Result, } from '../domain/errors.ts';
+import { type Result } from '../domain/errors.ts';
 import { CASHIER_TOKEN_PATTERN, hashCashierToken } from '../domain/payments/ids.ts';
-import {
-  type Payment,
-} from '../domain/payments/payment.ts';
-import type {
-  PaymentQueries,
-} from '../domain/payments/ports.ts';
-import type { Db, } from './schema.ts';
+import { type Payment } from '../domain/payments/payment.ts';
+import type { PaymentQueries } from '../domain/payments/ports.ts';
+import type { Db } from './schema.ts';
 import { toPayment, toStoredAnswer } from './payment-rows.ts';
 
 export async function findPaymentById(db: Db, paymentId: string): Promise<Payment | undefined> {
@@ -17,23 +13,14 @@ export async function findPaymentById(db: Db, paymentId: string): Promise<Paymen
 }
 
 export async function findPaymentByRequestId(db: Db, pspId: string, paymentRequestId: string): Promise<Payment | undefined> {
-  const row = await db
-    .selectFrom('payments')
-    .selectAll()
-    .where('psp_id', '=', pspId)
-    .where('payment_request_id', '=', paymentRequestId)
-    .executeTakeFirst();
+  const row = await db.selectFrom('payments').selectAll().where('psp_id', '=', pspId).where('payment_request_id', '=', paymentRequestId).executeTakeFirst();
   return row ? toPayment(row) : undefined;
 }
 
 /** The payment behind a cashier link: the token is hashed, never looked up or stored in clear. */
 export async function findByCashierToken(db: Db, token: string): Promise<Payment | undefined> {
   if (!CASHIER_TOKEN_PATTERN.test(token)) return undefined;
-  const row = await db
-    .selectFrom('payments')
-    .selectAll()
-    .where('cashier_token_hash', '=', hashCashierToken(token))
-    .executeTakeFirst();
+  const row = await db.selectFrom('payments').selectAll().where('cashier_token_hash', '=', hashCashierToken(token)).executeTakeFirst();
   return row ? toPayment(row) : undefined;
 }
 
@@ -56,4 +43,3 @@ export function paymentQueries(db: Db): PaymentQueries {
     findRefusal: (pspId, paymentRequestId) => findRefusal(db, pspId, paymentRequestId),
   };
 }
-

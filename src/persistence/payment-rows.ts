@@ -1,17 +1,9 @@
 /** Payments rows <-> domain payments: the mappers every payments module reads with. */
-import { type Selectable, sql, } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import { result, type ResultCode } from '../domain/errors.ts';
 import type { CurrencyCode, Money } from '../domain/money.ts';
-import {
-  type CorePayment,
-  type FinalPayment,
-  type Payment,
-  type PaymentPromoInfo,
-  type StoredPayRequest,
-} from '../domain/payments/payment.ts';
-import type {
-  StoredAnswer,
-} from '../domain/payments/ports.ts';
+import { type CorePayment, type FinalPayment, type Payment, type PaymentPromoInfo, type StoredPayRequest } from '../domain/payments/payment.ts';
+import type { StoredAnswer } from '../domain/payments/ports.ts';
 import type { PaymentsTable } from './schema.ts';
 
 export type PaymentRow = Selectable<PaymentsTable>;
@@ -19,8 +11,17 @@ export type PaymentRow = Selectable<PaymentsTable>;
 /** The columns every payment answer starts from (toPayment and toFinalPayment map them alike). */
 export type CoreRow = Pick<
   PaymentRow,
-  | 'id' | 'psp_id' | 'payment_request_id' | 'customer_id' | 'status' | 'result_code'
-  | 'payment_currency' | 'payment_minor' | 'pay_to_currency' | 'pay_to_minor' | 'payment_time'
+  | 'id'
+  | 'psp_id'
+  | 'payment_request_id'
+  | 'customer_id'
+  | 'status'
+  | 'result_code'
+  | 'payment_currency'
+  | 'payment_minor'
+  | 'pay_to_currency'
+  | 'pay_to_minor'
+  | 'payment_time'
 >;
 
 /** The columns of a FinalPayment: the two request fields notify needs, not the whole document. */
@@ -53,10 +54,7 @@ export function toCore(row: CoreRow): CorePayment {
 export function toPayment(row: PaymentRow): Payment {
   return {
     ...toCore(row),
-    surchargeAmount:
-      row.surcharge_currency !== null && row.surcharge_minor !== null
-        ? money(row.surcharge_currency, BigInt(row.surcharge_minor))
-        : undefined,
+    surchargeAmount: row.surcharge_currency !== null && row.surcharge_minor !== null ? money(row.surcharge_currency, BigInt(row.surcharge_minor)) : undefined,
     debitAmount: money(row.pay_to_currency, BigInt(row.debit_minor)),
     quote:
       row.quote_pair !== null && row.quote_price !== null
@@ -85,4 +83,3 @@ export function toStoredAnswer(json: Record<string, unknown> | null): StoredAnsw
     paymentUrl: typeof json.paymentUrl === 'string' ? json.paymentUrl : undefined,
   };
 }
-

@@ -7,21 +7,12 @@
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { NotifyOutbox } from '../domain/payments/notify.ts';
-import {
-  type FinalPayment,
-  finalPaymentOf,
-  type Payment,
-  type PaymentStatus,
-} from '../domain/payments/payment.ts';
-import type {
-  PaymentRepos,
-  PaymentRepository,
-  StatusChange,
-} from '../domain/payments/ports.ts';
+import { type FinalPayment, finalPaymentOf, type Payment, type PaymentStatus } from '../domain/payments/payment.ts';
+import type { PaymentRepos, PaymentRepository, StatusChange } from '../domain/payments/ports.ts';
 import { isFinal, resultCodeFor, transition } from '../domain/payments/state-machine.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
-import { customerRepository, } from './customers-repository.ts';
-import type { Database, } from './schema.ts';
+import { customerRepository } from './customers-repository.ts';
+import type { Database } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 import { type PaymentRow, type FinalRow, FINAL_COLUMNS, toPayment, toFinalPayment, asDate } from './payment-rows.ts';
 import { paymentQueries } from './payment-queries.ts';
@@ -41,12 +32,7 @@ export interface PaymentHooks {
  * `UPDATE payments SET status = $to ... WHERE id = $id AND status = $from RETURNING *`.
  * Returns undefined when the payment was not in `from` (another change won).
  */
-export async function transitionPayment(
-  trx: Transaction<Database>,
-  paymentId: string,
-  change: StatusChange,
-  hooks: PaymentHooks = {},
-): Promise<Payment | undefined> {
+export async function transitionPayment(trx: Transaction<Database>, paymentId: string, change: StatusChange, hooks: PaymentHooks = {}): Promise<Payment | undefined> {
   const to = transition(change.from, change.to); // throws on a move the table does not have
   const resultCode = to === 'FAILED' ? resultCodeFor('FAILED', change.failure!) : resultCodeFor(to); // throws without an F failure
   const paymentTime = to === 'SUCCESS' ? (change.paymentTime ?? change.now) : undefined;
@@ -82,12 +68,7 @@ export async function transitionPayment(
  * before it commits), which spares a primary-key descent per row; a join against the locked ids
  * let the planner hash-join with a scan of every payment on each batch.
  */
-export async function closeOverduePayments(
-  trx: Transaction<Database>,
-  now: Date,
-  limit: number,
-  hooks: PaymentHooks = {},
-): Promise<FinalPayment[]> {
+export async function closeOverduePayments(trx: Transaction<Database>, now: Date, limit: number, hooks: PaymentHooks = {}): Promise<FinalPayment[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
   transition('PROCESSING', 'CLOSED');
   const at = asDate(now);

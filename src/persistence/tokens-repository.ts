@@ -13,7 +13,6 @@ import { findCustomer, toCustomer } from './customers-repository.ts';
 import type { Db, AuthCodesTable, Database, GrantsTable } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 
-
 // Rows only ever hold scopes that passed the allow-list (the app route validates them).
 const toScopes = (s: string[]) => s as AuthScope[];
 
@@ -84,20 +83,12 @@ export function tokenRepos(db: Db): TokenRepos {
     },
 
     async lockGrantByRefreshTokenHash(refreshTokenHash) {
-      const row = await db
-        .selectFrom('grants')
-        .select(grantColumns)
-        .where('refresh_token_hash', '=', refreshTokenHash)
-        .forUpdate()
-        .executeTakeFirst();
+      const row = await db.selectFrom('grants').select(grantColumns).where('refresh_token_hash', '=', refreshTokenHash).forUpdate().executeTakeFirst();
       return row ? toGrant(row) : undefined;
     },
 
     async insertAccessToken(t) {
-      await db
-        .insertInto('access_tokens')
-        .values({ token_hash: t.tokenHash, grant_id: t.grantId, expires_at: t.expiresAt, created_at: t.createdAt })
-        .execute();
+      await db.insertInto('access_tokens').values({ token_hash: t.tokenHash, grant_id: t.grantId, expires_at: t.expiresAt, created_at: t.createdAt }).execute();
     },
 
     async findAccessToken(tokenHash): Promise<AccessTokenRecord | undefined> {

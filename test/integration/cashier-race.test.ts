@@ -20,7 +20,12 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 const form = (path: string, action: string, csrf: string) =>
-  t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `action=${action}&csrf=${encodeURIComponent(csrf)}` });
+  t.app.inject({
+    method: 'POST',
+    url: path,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `action=${action}&csrf=${encodeURIComponent(csrf)}`,
+  });
 
 it('only one of cashier Pay, cashier Cancel, cancelPayment and the sweeper moves an order out of PROCESSING', async () => {
   const sweeper = t.jobs.find((j) => j.name === 'expiry-sweeper')!;

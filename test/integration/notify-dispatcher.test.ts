@@ -6,13 +6,7 @@ import type { FinalPayment } from '../../src/domain/payments/payment.ts';
 import { loadPrivateKey } from '../../src/alipayplus/signature.ts';
 import { notifyDispatcher, type NotifyDispatcherOptions } from '../../src/jobs/notify-dispatcher.ts';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
-import {
-  claimDueNotifications,
-  notificationQueue,
-  notifyOutbox,
-  outboxBacklog,
-  recordNotificationOutcome,
-} from '../../src/persistence/notify-outbox-repository.ts';
+import { claimDueNotifications, notificationQueue, notifyOutbox, outboxBacklog, recordNotificationOutcome } from '../../src/persistence/notify-outbox-repository.ts';
 import type { Database } from '../../src/persistence/schema.ts';
 import { type FakeAlipayPlus, startFakeAlipayPlus } from '../support/fake-alipayplus.ts';
 import { attachDatabase, FakeClock, realPostgres, TEST_CLIENT_ID, type TestDatabase, testDatabase, testKeys } from '../support/harness.ts';

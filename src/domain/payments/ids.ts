@@ -11,7 +11,10 @@ const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('
  * retries.
  */
 export function newTimestampedId(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:TZ.]/g, '').slice(0, 17);
+  const stamp = now
+    .toISOString()
+    .replace(/[-:TZ.]/g, '')
+    .slice(0, 17);
   const random = (BigInt(`0x${randomBytes(8).toString('hex')}`) % 10n ** 15n).toString().padStart(15, '0');
   return `${stamp}${random}`;
 }

@@ -91,7 +91,6 @@ export function refundRequestHash(r: RefundRequest): string {
   return createHash('sha256').update(canonicalJson(key), 'utf8').digest('hex');
 }
 
-
 /** §5 "at the payment's own rate": what the wallet gets for `amount` of the order currency. */
 export function expectedRefundFrom(p: Payment, amount: Money, rounding: RoundingModeName): Money {
   if (amount.currency === p.payToAmount.currency) return amount;
