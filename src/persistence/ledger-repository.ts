@@ -11,7 +11,7 @@
  *   - entries and transfers are append-only (triggers refuse UPDATE and DELETE).
  * Accounts are locked (updated) in id order, so two transfers never wait on each other in a cycle.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { DomainError } from '../domain/errors.ts';
 import type { CurrencyCode } from '../domain/money.ts';
 import { type AccountRef, assertBalanced, type LedgerTransfer, type PostedLeg, sameLegs, type TransferRequest, transferKeys } from '../domain/wallet/ledger.ts';

@@ -3,7 +3,7 @@
  * and a refusal recorded under the key. Every write is one statement on the pool.
  */
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type Payment } from '../domain/payments/payment.ts';
+import type { Payment } from '../domain/payments/payment.ts';
 import type { CustomerPrecondition, NewPayment, PayAttempt, PayKey, PayLookup, PayStore, StoredAnswer } from '../domain/payments/ports.ts';
 import { resultCodeFor } from '../domain/payments/state-machine.ts';
 import { toCustomer } from './customers-repository.ts';

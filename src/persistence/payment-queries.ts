@@ -1,8 +1,8 @@
 /** The PaymentQueries port: payments read by id, by request, by cashier link; recorded refusals. */
 
-import { type Result } from '../domain/errors.ts';
+import type { Result } from '../domain/errors.ts';
 import { CASHIER_TOKEN_PATTERN, hashCashierToken } from '../domain/payments/ids.ts';
-import { type Payment } from '../domain/payments/payment.ts';
+import type { Payment } from '../domain/payments/payment.ts';
 import type { PaymentQueries } from '../domain/payments/ports.ts';
 import type { Db } from './schema.ts';
 import { toPayment, toStoredAnswer } from './payment-rows.ts';

@@ -2,7 +2,7 @@
 import { type Selectable, sql } from 'kysely';
 import { result, type ResultCode } from '../domain/errors.ts';
 import type { CurrencyCode, Money } from '../domain/money.ts';
-import { type CorePayment, type FinalPayment, type Payment, type PaymentPromoInfo, type StoredPayRequest } from '../domain/payments/payment.ts';
+import type { CorePayment, FinalPayment, Payment, PaymentPromoInfo, StoredPayRequest } from '../domain/payments/payment.ts';
 import type { StoredAnswer } from '../domain/payments/ports.ts';
 import type { PaymentsTable } from './schema.ts';
 

@@ -4,7 +4,7 @@
  * a code (in the same statement as the grant and its first access token), a unique key allows one
  * grant per code, a row lock orders refresh against revocation.
  */
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Customer } from '../domain/customers/customer.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
 import type { AccessTokenRecord, AuthCodeRecord, GrantRecord, TokenRepos } from '../domain/tokens/ports.ts';

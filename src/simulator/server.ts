@@ -130,7 +130,13 @@ export class ReceivedLog {
     const seen = this.items.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const waiter = { match, resolve: (r: ReceivedRequest) => (clearTimeout(timer), resolve(r)) };
+      const waiter = {
+        match,
+        resolve: (r: ReceivedRequest) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
         reject(new Error(`no matching ${this.endpoint ?? 'request'} within ${timeoutMs} ms`));

@@ -79,7 +79,7 @@ export function cashierUseCases(deps: CashierDeps) {
       const now = deps.clock.now();
       return deps.uow.run(async ({ payments, ledger, customers }) => {
         if (p.status !== 'PROCESSING') return { payment: p, changed: false };
-        const customer = requireUsable(await customers.find(p.customerId));
+        requireUsable(await customers.find(p.customerId));
         const overLimit = singlePaymentLimitExceeded(deps.settings.singlePaymentLimits, p.debitAmount);
         if (overLimit) throw new DomainError('USER_AMOUNT_EXCEED_LIMIT', overLimit);
         // Lock order: the payment row (compare-and-set), then the ledger transfer, then accounts.
