@@ -114,7 +114,7 @@ export function wire(deps: WiringDeps): Wiring {
 
   const services: Services = {
     customers: customerUseCases({ repo: customerRepository(db), clock }),
-    tokens: tokenUseCases({ uow: tokenUnitOfWork(db), repos: tokenRepos(db), clock, lifetimes: config }),
+    tokens: tokenUseCases({ uow: tokenUnitOfWork(db), repos: tokenRepos(db), clock, settings: config }),
     wallet: walletUseCases({
       uow: unitOfWork(db, (trx) => ({ ledger: ledgerRepository(trx), customers: customerRepository(trx) })),
       queries: ledgerQueries(db),

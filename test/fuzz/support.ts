@@ -62,7 +62,7 @@ export function wellFormedResult(res: LightMyRequestResponse): WireResult {
   return r!;
 }
 
-/** Security headers every answer carries (src/app.ts SECURITY_HEADERS). */
+/** Security headers every answer carries (src/http/server-options.ts SECURITY_HEADERS). */
 export function expectSecurityHeaders(res: LightMyRequestResponse): void {
   expect(res.headers['x-content-type-options']).toBe('nosniff');
   expect(res.headers['cache-control']).toBe('no-store');
