@@ -1,6 +1,7 @@
 /**
- * The PayStore port (§4): the idempotency claim, the order and its history row in one statement,
- * and a refusal recorded under the key. Every write is one statement on the pool.
+ * The PayStore port (§4): the idempotency claim and the order in one statement, and a refusal
+ * recorded under the key. The order's creation needs no history row: the payments row records it
+ * (payment_status_log shows it with the later changes; migration 0041). Every write is one statement on the pool.
  */
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Payment } from '../domain/payments/payment.ts';
@@ -84,12 +85,12 @@ function acceptedPayment(p: NewPayment): Payment {
 /**
  * §4 the accepted order in one statement, which is its own transaction, when the key is new and
  * the customer row is as `customer` says: the idempotency claim (INSERT ... ON CONFLICT DO
- * NOTHING) with the answer, the PROCESSING payment and its creation history row. Otherwise it
- * writes nothing and returns what it saw (the same columns as the lookup, from the statement's
- * snapshot): an earlier claim to replay, or the customer to say why not. A concurrent identical
- * request that claimed first makes the insert wait and then do nothing; it is not in the
- * snapshot, so the caller sees neither and reads again. The foreign key from the claim to the
- * payment is checked at the end of the statement, when both rows exist.
+ * NOTHING) with the answer, and the PROCESSING payment, whose row records its own creation (no
+ * history row). Otherwise it writes nothing and returns what it saw (the same columns as the
+ * lookup, from the statement's snapshot): an earlier claim to replay, or the customer to say why
+ * not. A concurrent identical request that claimed first makes the insert wait and then do
+ * nothing; it is not in the snapshot, so the caller sees neither and reads again. The foreign key
+ * from the claim to the payment is checked at the end of the statement, when both rows exist.
  */
 async function acceptPay(db: Db, p: NewPayment, requestHash: string, answer: StoredAnswer, customer: CustomerPrecondition): Promise<PayAttempt> {
   const { rows } = await acceptPayStatement(p, requestHash, answer, customer).execute(db);
@@ -125,10 +126,7 @@ export function acceptPayStatement(p: NewPayment, requestHash: string, answer: S
              ${asDate(p.expiresAt)}::timestamptz, null, ${p.cashierTokenHash}, ${JSON.stringify(p.request)}::jsonb,
              ${created}::timestamptz, ${created}::timestamptz
         from claim
-      returning id, status, result_code, created_at
-    ), history as (
-      insert into payment_status_history (payment_id, from_status, to_status, result_code, reason, changed_at)
-      select id, null, status, result_code, 'ACCEPTED', created_at from created
+      returning id
     )
     select (select id from created) as created_id, ${lookupFrom(p.pspId, p.paymentRequestId, p.customerId)}`;
 }

@@ -61,6 +61,19 @@ export interface PaymentStatusHistoryTable {
   changed_at: ColumnType<Date, Date | string, never>;
 }
 
+/**
+ * The whole audit of a payment (view, migration 0041): its creation, read from the payments row
+ * (pay stores no history row for it), and every change after it from payment_status_history.
+ */
+export interface PaymentStatusLogView {
+  payment_id: ColumnType<string, never, never>;
+  from_status: ColumnType<PaymentStatus | null, never, never>;
+  to_status: ColumnType<PaymentStatus, never, never>;
+  result_code: ColumnType<string, never, never>;
+  reason: ColumnType<string, never, never>;
+  changed_at: ColumnType<Date, never, never>;
+}
+
 /** §3 one authorization: an auth code exchanged. Revoking it ends its refresh token and every access token under it. */
 export interface GrantsTable {
   id: string;
@@ -157,6 +170,7 @@ export interface Database {
   payments: PaymentsTable;
   pay_requests: PayRequestsTable;
   payment_status_history: PaymentStatusHistoryTable;
+  payment_status_log: PaymentStatusLogView;
   grants: GrantsTable;
   access_tokens: AccessTokensTable;
   auth_codes: AuthCodesTable;

@@ -54,7 +54,7 @@ describe('cancelPayment', () => {
     for (let i = 0; i < 3; i++) expect((await resultOf(CANCEL_PATH, cancelBody(p.paymentRequestId))).result.resultStatus).toBe('S');
     expect(await balanceOf(t.app, C)).toBe(before);
     expect((await inquiry(p.paymentRequestId)).paymentResult.resultCode).toBe('ORDER_IS_CLOSED');
-    const history = await t.database.db.selectFrom('payment_status_history').select('to_status').where('payment_id', '=', p.paymentId).execute();
+    const history = await t.database.db.selectFrom('payment_status_log').select('to_status').where('payment_id', '=', p.paymentId).execute();
     expect(history.map((h) => h.to_status).sort()).toEqual(['CANCELLED', 'PROCESSING', 'SUCCESS']);
   });
 

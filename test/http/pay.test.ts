@@ -64,7 +64,7 @@ describe('pay: the seed sample (seed step 5)', () => {
     expect(await findByCashierToken(db(), 'short')).toBeUndefined();
   });
 
-  it('stores the full request, the quote and the surcharge, PROCESSING with one history row', async () => {
+  it('stores the full request, the quote and the surcharge, PROCESSING, its creation in the status log from the row alone', async () => {
     const body = withField(seedPay(KRW), 'surchargeInfo', { surchargeAmount: { currency: 'KRW', value: '30' } });
     const res = await pay({ ...body, paymentNotifyUrl: 'https://aplus.test/notify', paymentRedirectUrl: 'https://merchant.test/done' });
     const id = res.json().paymentId;
@@ -79,8 +79,12 @@ describe('pay: the seed sample (seed step 5)', () => {
     expect(stored.paymentMethod.paymentMethodId).toBeUndefined();
     expect(stored.paymentMethod.paymentMethodIdSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(row.expires_at.getTime() - row.created_at.getTime()).toBe(t.config.orderExpirySeconds * 1000);
-    const history = await db().selectFrom('payment_status_history').selectAll().where('payment_id', '=', id).execute();
-    expect(history).toMatchObject([{ from_status: null, to_status: 'PROCESSING', reason: 'ACCEPTED' }]);
+    // The order's row is its creation record: no history row is written for it, the log shows it.
+    expect(await db().selectFrom('payment_status_history').selectAll().where('payment_id', '=', id).execute()).toEqual([]);
+    const log = await db().selectFrom('payment_status_log').selectAll().where('payment_id', '=', id).execute();
+    expect(log).toEqual([
+      { payment_id: id, from_status: null, to_status: 'PROCESSING', result_code: 'PAYMENT_IN_PROCESS', reason: 'ACCEPTED', changed_at: row.created_at },
+    ]);
   });
 
   it('expires at paymentExpiryTime when given', async () => {
@@ -455,14 +459,14 @@ describe('expiry, inquiry and the final result (§4, §5)', () => {
     expect(repeat.result).toMatchObject({ resultCode: 'ORDER_IS_CLOSED', resultStatus: 'F' });
     expect(repeat.paymentId).toBe(accepted.paymentId);
     expect(repeat.paymentUrl).toBeUndefined();
-    const history = await db().selectFrom('payment_status_history').selectAll().where('payment_id', '=', accepted.paymentId).orderBy('changed_at').execute();
+    const history = await db().selectFrom('payment_status_log').selectAll().where('payment_id', '=', accepted.paymentId).orderBy('changed_at').execute();
     expect(history.map((h) => [h.to_status, h.reason])).toEqual([
       ['PROCESSING', 'ACCEPTED'],
       ['CLOSED', 'EXPIRED'],
     ]);
     // the sweeper has nothing left to do for it
     const closedNow = await t.jobs.find((j) => j.name === 'expiry-sweeper')!.runOnce(clock.now());
-    const after = await db().selectFrom('payment_status_history').selectAll().where('payment_id', '=', accepted.paymentId).execute();
+    const after = await db().selectFrom('payment_status_log').selectAll().where('payment_id', '=', accepted.paymentId).execute();
     expect(after).toHaveLength(2);
     expect(closedNow).toBeGreaterThanOrEqual(0);
   });
@@ -566,6 +570,10 @@ describe('schema guards (CHECK constraints)', () => {
 
   it('keeps the status history append-only', async () => {
     const accepted = (await pay(seedPay(KRW))).json();
+    // Its close writes the order's first history row (creation is the payments row itself).
+    clock.advance(t.config.orderExpirySeconds * 1000 + 1);
+    expect(await t.jobs.find((j) => j.name === 'expiry-sweeper')!.runOnce(clock.now())).toBeGreaterThanOrEqual(1);
+    expect(await db().selectFrom('payment_status_history').select('to_status').where('payment_id', '=', accepted.paymentId).execute()).toEqual([{ to_status: 'CLOSED' }]);
     await expect(sql`update payment_status_history set reason = 'X' where payment_id = ${accepted.paymentId}`.execute(db())).rejects.toThrow(/append-only/);
     await expect(sql`delete from payment_status_history where payment_id = ${accepted.paymentId}`.execute(db())).rejects.toThrow(/append-only/);
   });

@@ -37,8 +37,9 @@ async function ordersFor(paymentRequestId: string) {
   return database.db.selectFrom('payments').selectAll().where('payment_request_id', '=', paymentRequestId).execute();
 }
 
+/** Entries in the order's status log: its creation (from the payments row) and any change. */
 async function historyCount(paymentId: string) {
-  return (await database.db.selectFrom('payment_status_history').select('to_status').where('payment_id', '=', paymentId).execute()).length;
+  return (await database.db.selectFrom('payment_status_log').select('to_status').where('payment_id', '=', paymentId).execute()).length;
 }
 
 describe('concurrent identical pay requests', () => {

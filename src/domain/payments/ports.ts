@@ -63,7 +63,7 @@ export interface PayStore {
   lookup(pspId: string, paymentRequestId: string, customerId: string): Promise<PayLookup>;
   /**
    * When the key is unclaimed and the customer row meets `customer`: claims the key and stores
-   * the PROCESSING order, its creation history row and `answer` under the key, atomically.
+   * the PROCESSING order (which is its own creation record) and `answer` under the key, atomically.
    * Otherwise writes nothing and returns what it saw, as `lookup` would have.
    */
   accept(p: NewPayment, requestHash: string, answer: StoredAnswer, customer: CustomerPrecondition): Promise<PayAttempt>;
