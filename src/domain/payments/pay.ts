@@ -41,6 +41,7 @@ import { checkPayToAmount, convert, type Quote, type RoundingModeName } from '..
 import { addMoney, requireAmount, type Money } from '../money.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import { hashCashierToken, hashPaymentMethodId, newCashierToken, newTimestampedId, payRequestHash } from './ids.ts';
+import { RecentClaims } from './recent-claims.ts';
 import { isOverdue, type Payment, type PayRequest, type StoredPayRequest } from './payment.ts';
 import type { CustomerPrecondition, NewPayment, PayClaim, PayLookup, PaymentRepos, PayStore } from './ports.ts';
 import { closeIfOverdue } from './close-overdue.ts';
@@ -65,6 +66,8 @@ export interface PayDeps {
   readonly settings: PaySettings;
   /** Injectable for tests; default: newTimestampedId / newCashierToken. */
   readonly ids?: { paymentId(now: Date): string; cashierToken(): string };
+  /** Keys seen claimed, so that a repeat is read rather than re-accepted; default: 4,096 of them. */
+  readonly recentClaims?: RecentClaims;
 }
 
 export type PayAnswer =
@@ -179,6 +182,7 @@ function refusalOf(
 export function payUseCase(deps: PayDeps) {
   const ids = deps.ids ?? { paymentId: newTimestampedId, cashierToken: newCashierToken };
   const { settings } = deps;
+  const recent = deps.recentClaims ?? new RecentClaims();
 
   /** The answer to a request whose key was claimed before (by an earlier or a concurrent request). */
   async function replay(claim: PayClaim, prepared: PreparedPay, now: Date): Promise<PayAnswer> {
@@ -227,6 +231,7 @@ export function payUseCase(deps: PayDeps) {
      * really is so. Otherwise, or when it was not, what the store saw decides: an earlier claim is
      * replayed; a customer that fails refusalOf gets its final F recorded under the key. When a
      * concurrent identical request claimed the key first, its committed answer is read and replayed.
+     * A key this process has seen claimed (RecentClaims) is read first: a repeat costs one read.
      */
     async pay(request: PayRequest): Promise<PayAnswer> {
       const prepared = preparePay(request, settings);
@@ -237,20 +242,31 @@ export function payUseCase(deps: PayDeps) {
       const required = customerAccepting(prepared);
       const accepted = result('PAYMENT_IN_PROCESS');
 
+      if (recent.has(pspId, paymentRequestId)) {
+        const hinted = await deps.store.lookup(pspId, paymentRequestId, customerId);
+        if (hinted.claim) return replay(hinted.claim, prepared, now);
+      }
       let seen: PayLookup;
       if (refusalOf(required, prepared, expiresAt, now, settings.singlePaymentLimits) === undefined) {
         const { order, paymentUrl } = newOrder(prepared, expiresAt, now);
         const attempt = await deps.store.accept(order, prepared.requestHash, { result: accepted, paymentUrl }, required);
-        if (attempt.payment) return { kind: 'ACCEPTED', result: accepted, payment: attempt.payment, paymentUrl };
+        if (attempt.payment) {
+          recent.add(pspId, paymentRequestId);
+          return { kind: 'ACCEPTED', result: accepted, payment: attempt.payment, paymentUrl };
+        }
         seen = attempt.seen;
       } else {
         seen = await deps.store.lookup(pspId, paymentRequestId, customerId);
       }
-      if (seen.claim) return replay(seen.claim, prepared, now);
+      if (seen.claim) {
+        recent.add(pspId, paymentRequestId);
+        return replay(seen.claim, prepared, now);
+      }
 
       const refusal = refusalOf(seen.customer, prepared, expiresAt, now, settings.singlePaymentLimits);
       // No refusal here means the customer row met `required` but the key was taken meanwhile.
       if (refusal && (await deps.store.refuse({ pspId, paymentRequestId, requestHash: prepared.requestHash, now }, { result: refusal }))) {
+        recent.add(pspId, paymentRequestId);
         return { kind: 'REFUSED', result: refusal };
       }
       const winner = await deps.store.lookup(pspId, paymentRequestId, customerId);
