@@ -130,3 +130,27 @@ export interface PaymentRepos {
   readonly payments: PaymentRepository;
   readonly customers: CustomerRepository;
 }
+
+/** A synchronous pay's order (§9, §10): paid at once, with the notification its final state queues. */
+export interface PaidOrder {
+  readonly order: NewPayment;
+  readonly paymentTime: Date;
+  /** The notifyPayment body of the paid order (§5, recommended for user-presented payments too). */
+  readonly notification: { readonly url: string | undefined; readonly body: string };
+}
+
+/**
+ * The synchronous pay's storage (§9, §10): the claim, the SUCCESS payment with its history, the
+ * notify outbox row and the wallet debit commit together or not at all.
+ */
+export interface SyncPayStore {
+  lookup(pspId: string, paymentRequestId: string, customerId: string): Promise<PayLookup>;
+  /**
+   * When the key is unclaimed and the customer row meets `customer`: claims it with `answer`,
+   * stores the paid order and debits the wallet (payToAmount to SETTLEMENT, the rest to
+   * SURCHARGE), in one transaction. Throws USER_BALANCE_NOT_ENOUGH (nothing is written) when the
+   * wallet cannot cover it. Otherwise writes nothing and returns what it saw.
+   */
+  payNow(p: PaidOrder, requestHash: string, answer: StoredAnswer, customer: CustomerPrecondition): Promise<PayAttempt>;
+  refuse(key: PayKey, answer: StoredAnswer): Promise<boolean>;
+}
