@@ -49,7 +49,12 @@ describe('§9 pay with a payment code', () => {
     expect(body.paymentUrl).toBeUndefined();
     expect(body.customerId).toBe(A);
     expect(await balanceOf(t.app, A)).toBe(before - 1000n);
-    const history = await t.database.db.selectFrom('payment_status_history').select(['to_status', 'reason']).where('payment_id', '=', body.paymentId).orderBy('changed_at').execute();
+    const history = await t.database.db
+      .selectFrom('payment_status_history')
+      .select(['to_status', 'reason'])
+      .where('payment_id', '=', body.paymentId)
+      .orderBy('changed_at')
+      .execute();
     expect(history.map((h) => h.to_status).sort()).toEqual(['PROCESSING', 'SUCCESS']);
     const outbox = await t.database.db.selectFrom('notify_outbox').select(['body']).where('payment_id', '=', body.paymentId).executeTakeFirstOrThrow();
     expect(JSON.parse(outbox.body).paymentResult.resultCode).toBe('SUCCESS');
@@ -122,7 +127,9 @@ describe('§9 pay with a payment code', () => {
 
   it('keeps the books balanced: what left the wallets sits in SETTLEMENT', async () => {
     const books = await readBooks(t.database.db);
-    expect(kindTotal(books, 'KRW', 'SETTLEMENT') + kindTotal(books, 'KRW', 'SURCHARGE') + kindTotal(books, 'KRW', 'CUSTOMER_WALLET')).toBe(-kindTotal(books, 'KRW', 'FUNDING'));
+    expect(kindTotal(books, 'KRW', 'SETTLEMENT') + kindTotal(books, 'KRW', 'SURCHARGE') + kindTotal(books, 'KRW', 'CUSTOMER_WALLET')).toBe(
+      -kindTotal(books, 'KRW', 'FUNDING'),
+    );
   });
 
   it('the cashier pay is unchanged: OrderCode still gets U with a paymentUrl', async () => {

@@ -43,6 +43,8 @@ describe('concurrent synchronous pays', () => {
     const paid = await t.database.db.selectFrom('payments').select('id').where('customer_id', '=', MANY).where('status', '=', 'SUCCESS').execute();
     expect(paid).toHaveLength(10);
     const books = await readBooks(t.database.db);
-    expect(kindTotal(books, 'KRW', 'SETTLEMENT') + kindTotal(books, 'KRW', 'SURCHARGE') + kindTotal(books, 'KRW', 'CUSTOMER_WALLET')).toBe(-kindTotal(books, 'KRW', 'FUNDING'));
+    expect(kindTotal(books, 'KRW', 'SETTLEMENT') + kindTotal(books, 'KRW', 'SURCHARGE') + kindTotal(books, 'KRW', 'CUSTOMER_WALLET')).toBe(
+      -kindTotal(books, 'KRW', 'FUNDING'),
+    );
   });
 });

@@ -3,7 +3,11 @@ import { newRequestId, seedPay, withField } from './payments.ts';
 
 /** A user-presented payment-code pay: the merchant scanned the customer's code. */
 export function codePay(customerId: string, paymentRequestId = newRequestId('PC')) {
-  return withField(seedPay(customerId, paymentRequestId), 'paymentFactor', { isInStorePayment: 'true', isCashierPayment: 'false', inStorePaymentScenario: 'PaymentCode' });
+  return withField(seedPay(customerId, paymentRequestId), 'paymentFactor', {
+    isInStorePayment: 'true',
+    isCashierPayment: 'false',
+    inStorePaymentScenario: 'PaymentCode',
+  });
 }
 
 /** An Auto Debit pay: paymentMethodId is the agreement's access token. */

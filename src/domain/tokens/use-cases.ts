@@ -32,6 +32,11 @@ export interface TokenDeps {
   readonly repos: TokenRepos;
   readonly clock: Clock;
   readonly settings: TokenLifetimes;
+  /**
+   * §10: after applyToken issued tokens, keeps the live access token of an AGREEMENT_PAY grant
+   * (sealed) for the unbinding calls that must name it; a no-op for other grants.
+   */
+  readonly agreements?: { remember(t: { grantId: string; accessToken: string; acquirerId: string; now: Date }): Promise<void> };
 }
 
 export interface IssuedAuthCode {
@@ -144,9 +149,13 @@ export function tokenUseCases(deps: TokenDeps) {
       return { authCode, expiresAt, scopes: normalised };
     },
 
-    /** applyToken (§3). */
-    applyToken(input: ApplyTokenInput): Promise<IssuedTokens> {
-      return input.grantType === 'AUTHORIZATION_CODE' ? exchangeAuthCode(input.authCode) : refresh(input.refreshToken);
+    /** applyToken (§3), for the acquirer Alipay+ routes it for (recorded on an Auto Debit agreement, §10). */
+    async applyToken(input: ApplyTokenInput, acquirerId?: string): Promise<IssuedTokens> {
+      const issued = await (input.grantType === 'AUTHORIZATION_CODE' ? exchangeAuthCode(input.authCode) : refresh(input.refreshToken));
+      if (deps.agreements && acquirerId !== undefined) {
+        await deps.agreements.remember({ grantId: issued.grantId, accessToken: issued.accessToken, acquirerId, now: clock.now() });
+      }
+      return issued;
     },
 
     /** cancelToken (§3): revokes the access token's grant, so the refresh token too. Idempotent. */
