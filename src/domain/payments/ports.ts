@@ -136,7 +136,7 @@ export interface PaidOrder {
   readonly order: NewPayment;
   readonly paymentTime: Date;
   /** The notifyPayment body of the paid order (§5, recommended for user-presented payments too). */
-  readonly notification: { readonly url: string | undefined; readonly body: string };
+  readonly notification: { readonly url?: string | undefined; readonly body: string };
 }
 
 /**
