@@ -34,6 +34,15 @@ export function agreementTokens(db: Kysely<Database>, sealer: TokenSealer): Agre
   };
 }
 
+/** A sealed token the current MPP key cannot open (it was rotated) is reported as missing, not thrown: one row must not stop the batch. */
+function openOrUndefined(sealer: TokenSealer, sealed: string): string | undefined {
+  try {
+    return sealer.open(sealed);
+  } catch {
+    return undefined;
+  }
+}
+
 export function agreementRepository(db: Kysely<Database>, sealer: TokenSealer): AgreementRepository {
   return {
     async listActive(customerId) {
@@ -112,7 +121,7 @@ export function agreementRepository(db: Kysely<Database>, sealer: TokenSealer): 
           requestedAt: r.unbind_requested_at,
           authClientId: r.auth_client_id,
           referenceMerchantId: r.reference_merchant_id,
-          accessToken: sealer.open(r.access_token_sealed),
+          accessToken: openOrUndefined(sealer, r.access_token_sealed),
         }),
       );
     },

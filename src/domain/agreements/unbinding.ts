@@ -37,8 +37,8 @@ export interface ClaimedUnbinding {
   readonly requestedAt: Date;
   readonly authClientId: string;
   readonly referenceMerchantId: string;
-  /** The live access token, unsealed. */
-  readonly accessToken: string;
+  /** The live access token, unsealed; undefined when it cannot be (the MPP key was rotated since). */
+  readonly accessToken: string | undefined;
 }
 
 export type UnbindingCallOutcome =
@@ -109,14 +109,18 @@ export function agreementUseCases(deps: AgreementDeps) {
 
   /** One attempt of the step the unbinding is at. */
   async function step(u: ClaimedUnbinding, now: Date): Promise<void> {
-    const call = { authClientId: u.authClientId, referenceMerchantId: u.referenceMerchantId, accessToken: u.accessToken };
+    const accessToken = u.accessToken;
     let record: UnbindingRecord;
-    if (u.state === 'CONSULT') {
+    if (accessToken === undefined) {
+      record = retryOrGiveUp(u, now, 'the sealed access token cannot be opened (MPP key rotated?)');
+    } else if (u.state === 'CONSULT') {
+      const call = { authClientId: u.authClientId, referenceMerchantId: u.referenceMerchantId, accessToken };
       const outcome = await deps.gateway.consultUnbinding(call);
       if (outcome.kind === 'success') record = outcome.allowUnbinding ? { kind: 'allowed' } : { kind: 'final', state: 'REFUSED', error: 'allowUnbinding false' };
       else if (outcome.kind === 'refused') record = { kind: 'final', state: 'REFUSED', error: outcome.problem };
       else record = retryOrGiveUp(u, now, outcome.problem);
     } else {
+      const call = { authClientId: u.authClientId, referenceMerchantId: u.referenceMerchantId, accessToken };
       const outcome = await deps.gateway.notifyTokenCanceled({ ...call, customerId: u.customerId });
       // An F to a notification is final too: the grant is revoked either way.
       if (outcome.kind === 'success') record = { kind: 'final', state: 'UNBOUND' };
