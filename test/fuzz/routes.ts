@@ -138,6 +138,11 @@ export const APP_ROUTES: readonly AppRouteEntry[] = [
     sampleStatus: 404,
   },
   {
+    method: 'GET',
+    url: '/app/v1/payments',
+    sampleStatus: 200,
+  },
+  {
     // §9: the fuzz customer does not exist, so no getPaymentCode goes out.
     method: 'POST',
     url: '/app/v1/paymentCodes',

@@ -14,6 +14,8 @@ export interface PaymentQueries {
   findByCashierToken(token: string): Promise<Payment | undefined>;
   /** The final F a pay request was refused with (no order was created), if it was. */
   findRefusal(pspId: string, paymentRequestId: string): Promise<Result | undefined>;
+  /** The customer's payments, newest first (createdAt, then paymentId, descending), after `before` when given. */
+  listByCustomer(customerId: string, o: { limit: number; before?: { createdAt: Date; paymentId: string } | undefined }): Promise<Payment[]>;
 }
 
 /** The first answer stored under the idempotency key (§4). */
