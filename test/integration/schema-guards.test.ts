@@ -100,11 +100,11 @@ describe('database guards on both engines', async () => {
       await sql`insert into auth_codes (code_hash, customer_id, scopes, expires_at, created_at)
                 values (${HEX}, 'guard-c', array['AGREEMENT_PAY'], ${T0}::timestamptz + interval '1 minute', ${T0}::timestamptz)`.execute(db);
       await expect(sql`update auth_codes set code_hash = 'x' where code_hash = ${HEX}`.execute(db)).rejects.toThrow(/"mpp_sha256_hex_check"/);
-      await expect(sql`update auth_codes set scopes = array[]::text[] where code_hash = ${HEX}`.execute(db)).rejects.toThrow(/"mpp_scopes_check"/);
+      await expect(sql`update auth_codes set scopes = array[]::text[] where code_hash = ${HEX}`.execute(db)).rejects.toThrow(/"auth_codes_scopes_check"/);
       await sql`insert into grants (id, customer_id, auth_code_hash, scopes, refresh_token_hash, refresh_expires_at, created_at)
                 values ('guard-g', 'guard-c', ${HEX}, array['AGREEMENT_PAY'], ${HEX}, ${T0}::timestamptz + interval '1 day', ${T0}::timestamptz)`.execute(db);
       await expect(sql`update grants set refresh_token_hash = ${HEX.toUpperCase()} where id = 'guard-g'`.execute(db)).rejects.toThrow(/"mpp_sha256_hex_check"/);
-      await expect(sql`update grants set scopes = array_fill('S'::text, array[17]) where id = 'guard-g'`.execute(db)).rejects.toThrow(/"mpp_scopes_check"/);
+      await expect(sql`update grants set scopes = array_fill('S'::text, array[17]) where id = 'guard-g'`.execute(db)).rejects.toThrow(/"grants_scopes_check"/);
       await expect(
         sql`insert into access_tokens (token_hash, grant_id, expires_at, created_at)
             values ('short', 'guard-g', ${T0}::timestamptz + interval '1 hour', ${T0}::timestamptz)`.execute(db),
