@@ -4,7 +4,8 @@
  * `POST <path>\n<Client-Id>.<Request-Time>.<body>`, and the answer's signature checked with the
  * other side's public key before anything in it is believed.
  *
- * createAlipayPlusClient is the service's use of it (§5 notifyPayment, §6 inquiryCodeRules):
+ * createAlipayPlusClient is the service's use of it (§5 notifyPayment, §6 inquiryCodeRules, §8
+ * userInitiatedPay):
  * signed with the MPP private key, a timeout per try (5 s by default, §5 "5 s timeout each try"),
  * and a typed outcome, never an exception: callers (the notify dispatcher, the code-rule
  * refresher) decide what to retry. The simulator's client (src/simulator/client.ts) is the other.
@@ -83,6 +84,7 @@ export function signedClient(o: SignedClientOptions): SignedClient {
 
 export const NOTIFY_PAYMENT_PATH = '/aps/api/v1/payments/notifyPayment';
 export const INQUIRY_CODE_RULES_PATH = '/aps/api/v1/codes/inquiryCodeRules';
+export const USER_INITIATED_PAY_PATH = '/aps/api/v1/payments/userInitiatedPay';
 
 /** The `result` of an Alipay+ answer, as received (the code may be one we do not know). */
 export interface WireResult {
@@ -129,6 +131,8 @@ export interface AlipayPlusClient {
   notifyPayment(rawBody: string, paymentNotifyUrl?: string | null): Promise<AlipayPlusCallResult>;
   /** §6 inquiryCodeRules at `{base}/aps/api/v1/codes/inquiryCodeRules`. */
   inquiryCodeRules(body?: Readonly<Record<string, unknown>>): Promise<AlipayPlusCallResult>;
+  /** §8 userInitiatedPay at `{base}/aps/api/v1/payments/userInitiatedPay`. */
+  userInitiatedPay(body: { readonly codeValue: string; readonly customerId: string }): Promise<AlipayPlusCallResult>;
 }
 
 function asWireResult(v: unknown): WireResult | undefined {
@@ -190,6 +194,10 @@ export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusCl
     inquiryCodeRules(body = {}) {
       if (o.baseUrl === undefined) return Promise.resolve({ kind: 'not-configured' });
       return post(`${o.baseUrl}${INQUIRY_CODE_RULES_PATH}`, JSON.stringify(body));
+    },
+    userInitiatedPay(body) {
+      if (o.baseUrl === undefined) return Promise.resolve({ kind: 'not-configured' });
+      return post(`${o.baseUrl}${USER_INITIATED_PAY_PATH}`, JSON.stringify(body));
     },
   };
 }

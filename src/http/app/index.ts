@@ -6,6 +6,7 @@ import { installRateLimit } from '../rate-limit.ts';
 import { authCodeRoutes } from './auth-codes.ts';
 import { requireAppUser } from './auth.ts';
 import { codeRoutes } from './codes.ts';
+import { initiateRoutes } from './initiate.ts';
 import { appPaymentRoutes } from './payments.ts';
 
 export async function appAudience(app: FastifyInstance, o: AudienceOptions): Promise<void> {
@@ -23,4 +24,5 @@ export async function appAudience(app: FastifyInstance, o: AudienceOptions): Pro
   await app.register(authCodeRoutes, { tokens: services.tokens });
   await app.register(codeRoutes, { codes: services.codes });
   await app.register(appPaymentRoutes, { reads: services.paymentReads });
+  await app.register(initiateRoutes, { initiate: services.initiatePayment });
 }
