@@ -24,13 +24,30 @@ it('the demo walks the seed flow from identify to a reconciled balance, every st
     'inquiryPayment',
     'refund',
     'balance',
+    'order code',
+    'initiate',
+    'initiated cashier Pay',
+    'initiated notifyPayment',
+    'initiated balance',
   ]);
+  // Each flow is its own section of the summary.
+  expect(summary.steps.filter((s) => s.section === '§8: the app initiates (userInitiatedPay)').map((s) => s.step)).toEqual([
+    'order code',
+    'initiate',
+    'initiated cashier Pay',
+    'initiated notifyPayment',
+    'initiated balance',
+  ]);
+  expect(lines.join('\n')).toContain('== §8: the app initiates (userInitiatedPay)');
   expect(summary.steps.every((s) => s.ok)).toBe(true);
   const figure = (step: string) => summary.steps.find((s) => s.step === step)!;
   expect(figure('pay').figure).toBe('JPY 100 -> KRW 1000 @ JPY/KRW 10.0000');
   expect(figure('notifyPayment').result).toBe('S SUCCESS');
   expect(figure('refund').figure).toBe('JPY 30 -> KRW 300');
   expect(figure('balance').figure).toContain('= KRW 9300');
+  expect(figure('initiate').figure).toBe('JPY 100 -> KRW 1000, cashier link');
+  expect(figure('initiated notifyPayment').result).toBe('S SUCCESS');
+  expect(figure('initiated balance').figure).toBe('KRW 9300 - 1000 = KRW 8300');
   expect(lines).toContain(`[3/10] applyToken ... S SUCCESS  (${figure('applyToken').figure})`);
 }, 60_000);
 
