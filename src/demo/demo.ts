@@ -167,11 +167,17 @@ function table(steps: readonly DemoStep[]): string {
  * Pay: the form posts back to the page's own URL (no action attribute), with whatever session
  * cookie the page set. Returns the answer's status and the payment status it shows.
  */
-async function payInCashier(paymentUrl: string, jwt: string): Promise<{ page: Response; html: string; fields: Record<string, string>; confirmed: Response; status: string | undefined }> {
+async function payInCashier(
+  paymentUrl: string,
+  jwt: string,
+): Promise<{ page: Response; html: string; fields: Record<string, string>; confirmed: Response; status: string | undefined }> {
   const page = await fetch(paymentUrl, { redirect: 'manual', headers: { authorization: `Bearer ${jwt}` } });
   const html = await page.text();
   const fields = hiddenInputs(html);
-  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = page.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const action = /<form\b[^>]*\baction="([^"]*)"/i.exec(html)?.[1];
   const confirmed = await fetch(new URL(action ?? '', paymentUrl), {
     method: 'POST',
@@ -332,12 +338,18 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     // §8, 3. The user pays in our cashier, opened from the app.
     current = 'initiated cashier Pay';
     const initiatedCashier = await payInCashier(initiated.body.paymentUrl, jwt);
-    check(initiatedCashier.confirmed.status === 303 || initiatedCashier.status === 'SUCCESS', `the cashier answered HTTP ${initiatedCashier.confirmed.status} (${initiatedCashier.status})`);
+    check(
+      initiatedCashier.confirmed.status === 303 || initiatedCashier.status === 'SUCCESS',
+      `the cashier answered HTTP ${initiatedCashier.confirmed.status} (${initiatedCashier.status})`,
+    );
     done('initiated cashier Pay', `HTTP ${initiatedCashier.confirmed.status}`, `payment ${initiatedCashier.status ?? 'SUCCESS'}`);
 
     // §8, 4. notifyPayment reaches the simulator (the configured base: the order named no paymentNotifyUrl).
     current = 'initiated notifyPayment';
-    const initiatedNote = await sim.notifications.waitFor((n) => (n.body as Json | undefined)?.paymentRequestId === initiated.body.paymentRequestId, o.notifyTimeoutMs ?? 30_000);
+    const initiatedNote = await sim.notifications.waitFor(
+      (n) => (n.body as Json | undefined)?.paymentRequestId === initiated.body.paymentRequestId,
+      o.notifyTimeoutMs ?? 30_000,
+    );
     check(initiatedNote.signatureValid && initiatedNote.problems.length === 0, `the notification is not right: ${initiatedNote.problems.join('; ')}`);
     check(resultOf(initiatedNote.body as Json, 'paymentResult') === 'S SUCCESS', `notifyPayment said ${resultOf(initiatedNote.body as Json, 'paymentResult')}`);
     done('initiated notifyPayment', resultOf(initiatedNote.body as Json, 'paymentResult'), `paymentId ${initiated.body.paymentId}, signature ✓`);

@@ -68,7 +68,9 @@ export interface DecodeContext {
   readonly notifyPaymentUrl: string;
 }
 
-export type DecodeOutcome = { readonly ok: true; readonly order: Record<string, unknown> } | { readonly ok: false; readonly resultCode: string; readonly resultMessage: string };
+export type DecodeOutcome =
+  | { readonly ok: true; readonly order: Record<string, unknown> }
+  | { readonly ok: false; readonly resultCode: string; readonly resultMessage: string };
 
 /** userInitiatedPay's S answer for a code (without `result`), or the F it earns. */
 export function decodeOrderCode(codeValue: string, customerId: string, c: DecodeContext): DecodeOutcome {
@@ -91,7 +93,14 @@ export function decodeOrderCode(codeValue: string, customerId: string, c: Decode
       ...request,
       // The order code of §8: merchant-presented, in store, our cashier unless the SDK handles it.
       paymentFactor: { isInStorePayment: 'true', isCashierPayment: 'false', inStorePaymentScenario: 'OrderCode' },
-      ...(spec.sdk ? { actionForm: { actionType: 'HANDLE_BY_SDK', sdkActionPayload: Buffer.from(JSON.stringify({ paymentRequestId: paymentRequestIdOf(codeValue) })).toString('base64') } } : {}),
+      ...(spec.sdk
+        ? {
+            actionForm: {
+              actionType: 'HANDLE_BY_SDK',
+              sdkActionPayload: Buffer.from(JSON.stringify({ paymentRequestId: paymentRequestIdOf(codeValue) })).toString('base64'),
+            },
+          }
+        : {}),
     },
   };
 }

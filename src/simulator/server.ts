@@ -251,7 +251,8 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
   let selfUrl = '';
   function userInitiatedPayAnswer(body: Record<string, unknown>) {
     const { codeValue, customerId } = body;
-    if (typeof codeValue !== 'string' || codeValue === '' || codeValue.length > 512) return { result: failure('F', 'PARAM_ILLEGAL', 'codeValue must be 1 to 512 characters') };
+    if (typeof codeValue !== 'string' || codeValue === '' || codeValue.length > 512)
+      return { result: failure('F', 'PARAM_ILLEGAL', 'codeValue must be 1 to 512 characters') };
     if (typeof customerId !== 'string' || customerId === '') return { result: failure('F', 'PARAM_ILLEGAL', 'customerId is missing') };
     const seen = decoded.get(codeValue);
     if (seen && seen.customerId !== customerId) return { result: failure('F', 'REPEAT_REQ_INCONSISTENT', 'the code was used by another customer') };

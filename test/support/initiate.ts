@@ -4,7 +4,6 @@ import { type RunningSimulator, startSimulator } from '../../src/simulator/serve
 import { appJwt, TEST_CLIENT_ID, testKeys } from './harness.ts';
 
 export const INITIATE_PATH = '/app/v1/payments/initiate';
-export const USER_INITIATED_PAY = '/aps/api/v1/payments/userInitiatedPay';
 
 /** The simulator playing Alipay+ with the shared test keys, as the MPP under test expects. */
 export function startTestSimulator(): Promise<RunningSimulator> {
