@@ -137,6 +137,13 @@ export const APP_ROUTES: readonly AppRouteEntry[] = [
     params: { paymentId: 'fuzz-no-such-payment' },
     sampleStatus: 404,
   },
+  {
+    // §8: a code that is no Alipay+ order code: F INVALID_CODE, Alipay+ is not called.
+    method: 'POST',
+    url: '/app/v1/payments/initiate',
+    sample: { codeValue: 'https://example.com/not-an-alipayplus-code' },
+    sampleStatus: 400,
+  },
 ];
 
 /**
