@@ -5,7 +5,7 @@
  * plus the fields only this answer carries (codeType, actionForm). Absent and null are the same.
  */
 import { z } from 'zod';
-import type { AlipayPlusClient } from '../alipayplus/client.ts';
+import { type AlipayPlusClient, USER_INITIATED_PAY_PATH } from '../alipayplus/client.ts';
 import { withoutNulls } from '../alipayplus/wire-schemas.ts';
 import type { InitiatedOrder, UserInitiatedPayGateway } from '../domain/payments/initiate.ts';
 import { payBody } from '../http/alipayplus/pay-wire.ts';
@@ -20,10 +20,10 @@ const initiatedOrder = payBody.omit({ paymentMethod: true }).extend({
     .optional(),
 }) satisfies z.ZodType<InitiatedOrder>;
 
-export function userInitiatedPayGateway(client: Pick<AlipayPlusClient, 'userInitiatedPay'>): UserInitiatedPayGateway {
+export function userInitiatedPayGateway(client: Pick<AlipayPlusClient, 'call'>): UserInitiatedPayGateway {
   return {
     async userInitiatedPay(request) {
-      const r = await client.userInitiatedPay(request);
+      const r = await client.call(USER_INITIATED_PAY_PATH, request);
       switch (r.kind) {
         case 'answered': {
           if (r.result.resultStatus === 'U') return { kind: 'RETRY', reason: `U ${r.result.resultCode}` };

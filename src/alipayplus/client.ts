@@ -85,6 +85,9 @@ export function signedClient(o: SignedClientOptions): SignedClient {
 export const NOTIFY_PAYMENT_PATH = '/aps/api/v1/payments/notifyPayment';
 export const INQUIRY_CODE_RULES_PATH = '/aps/api/v1/codes/inquiryCodeRules';
 export const USER_INITIATED_PAY_PATH = '/aps/api/v1/payments/userInitiatedPay';
+export const GET_PAYMENT_CODE_PATH = '/aps/api/v1/codes/getPaymentCode';
+export const CONSULT_UNBINDING_PATH = '/aps/api/v1/authorizations/consultUnbinding';
+export const AUTH_NOTIFY_PATH = '/aps/api/v1/authorizations/authNotify';
 
 /** The `result` of an Alipay+ answer, as received (the code may be one we do not know). */
 export interface WireResult {
@@ -131,8 +134,8 @@ export interface AlipayPlusClient {
   notifyPayment(rawBody: string, paymentNotifyUrl?: string | null): Promise<AlipayPlusCallResult>;
   /** §6 inquiryCodeRules at `{base}/aps/api/v1/codes/inquiryCodeRules`. */
   inquiryCodeRules(body?: Readonly<Record<string, unknown>>): Promise<AlipayPlusCallResult>;
-  /** §8 userInitiatedPay at `{base}/aps/api/v1/payments/userInitiatedPay`. */
-  userInitiatedPay(body: { readonly codeValue: string; readonly customerId: string }): Promise<AlipayPlusCallResult>;
+  /** A signed call to `{base}{path}` (§9 getPaymentCode, §10 consultUnbinding and authNotify); not-configured without a base. */
+  call(path: string, body: Readonly<Record<string, unknown>>): Promise<AlipayPlusCallResult>;
 }
 
 function asWireResult(v: unknown): WireResult | undefined {
@@ -195,9 +198,9 @@ export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusCl
       if (o.baseUrl === undefined) return Promise.resolve({ kind: 'not-configured' });
       return post(`${o.baseUrl}${INQUIRY_CODE_RULES_PATH}`, JSON.stringify(body));
     },
-    userInitiatedPay(body) {
+    call(path, body) {
       if (o.baseUrl === undefined) return Promise.resolve({ kind: 'not-configured' });
-      return post(`${o.baseUrl}${USER_INITIATED_PAY_PATH}`, JSON.stringify(body));
+      return post(`${o.baseUrl}${path}`, JSON.stringify(body));
     },
   };
 }

@@ -24,6 +24,12 @@ it('the demo walks the seed flow from identify to a reconciled balance, every st
     'inquiryPayment',
     'refund',
     'balance',
+    'paymentCodes',
+    'code pay',
+    'agreement bind',
+    'agreement pay',
+    'unbind',
+    'final balance',
     'order code',
     'initiate',
     'initiated cashier Pay',
@@ -45,10 +51,13 @@ it('the demo walks the seed flow from identify to a reconciled balance, every st
   expect(figure('notifyPayment').result).toBe('S SUCCESS');
   expect(figure('refund').figure).toBe('JPY 30 -> KRW 300');
   expect(figure('balance').figure).toContain('= KRW 9300');
+  expect(figure('code pay').result).toBe('S SUCCESS');
+  expect(figure('agreement pay').result).toBe('S SUCCESS');
+  expect(figure('final balance').figure).toContain('= KRW 7300');
   expect(figure('initiate').figure).toBe('JPY 100 -> KRW 1000, cashier link');
   expect(figure('initiated notifyPayment').result).toBe('S SUCCESS');
-  expect(figure('initiated balance').figure).toBe('KRW 9300 - 1000 = KRW 8300');
-  expect(lines).toContain(`[3/10] applyToken ... S SUCCESS  (${figure('applyToken').figure})`);
+  expect(figure('initiated balance').figure).toBe('KRW 7300 - 1000 = KRW 6300');
+  expect(lines).toContain(`[3/16] applyToken ... S SUCCESS  (${figure('applyToken').figure})`);
 }, 60_000);
 
 it('the demo reads the cashier form hidden inputs whatever their attribute order and escaping', () => {

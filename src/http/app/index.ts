@@ -3,10 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import type { AudienceOptions } from '../audience.ts';
 import { installHostileInputGuard } from '../hostile-input.ts';
 import { installRateLimit } from '../rate-limit.ts';
+import { agreementRoutes } from './agreements.ts';
 import { authCodeRoutes } from './auth-codes.ts';
 import { requireAppUser } from './auth.ts';
 import { codeRoutes } from './codes.ts';
 import { initiateRoutes } from './initiate.ts';
+import { paymentCodeRoutes } from './payment-codes.ts';
 import { appPaymentRoutes } from './payments.ts';
 
 export async function appAudience(app: FastifyInstance, o: AudienceOptions): Promise<void> {
@@ -25,4 +27,6 @@ export async function appAudience(app: FastifyInstance, o: AudienceOptions): Pro
   await app.register(codeRoutes, { codes: services.codes });
   await app.register(appPaymentRoutes, { reads: services.paymentReads });
   await app.register(initiateRoutes, { initiate: services.initiatePayment });
+  await app.register(paymentCodeRoutes, { paymentCodes: services.paymentCodes });
+  await app.register(agreementRoutes, { agreements: services.agreements });
 }
