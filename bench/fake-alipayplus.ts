@@ -5,15 +5,19 @@
  *   POST /aps/api/v1/codes/inquiryCodeRules   answers BENCH_RULES generated code rules (§6)
  *   POST /aps/api/v1/payments/notifyPayment   the local receiver of notifyPayment (§5): verifies
  *                                             the MPP signature, counts, answers S SUCCESS
+ *   POST /aps/api/v1/payments/userInitiatedPay  §8: decodes any code into the seed's order (JPY 100 ->
+ *                                             KRW 1000 at 10.0000), paymentRequestId derived from the code
  *   GET  /stats, POST /stats/reset            what it received, for the orchestrator
  *
  * Env: PORT, HOST, ALIPAYPLUS_PRIVATE_KEY and MPP_PUBLIC_KEY (PEM), BENCH_RULES, BENCH_RULES_VERSION.
  * Prints `{"ready":true}` on stdout once it listens.
  */
+import { createHash } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { isoWithOffset } from '../src/alipayplus/wire-time.ts';
 import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../src/alipayplus/signature.ts';
 import { generateCodeRules } from './lib/code-rules.ts';
+import { payBody } from './lib/payloads.ts';
 
 const aplusKey = loadPrivateKey(process.env.ALIPAYPLUS_PRIVATE_KEY ?? '');
 const mppKey = loadPublicKey(process.env.MPP_PUBLIC_KEY ?? '');
@@ -29,6 +33,7 @@ const stats = {
   notificationsBadSignature: 0,
   firstNotifyAt: 0,
   lastNotifyAt: 0,
+  userInitiatedPays: 0,
   /** Calls to paths this fake does not serve (a service calling elsewhere than the contract says). */
   unexpected: {} as Record<string, number>,
 };
@@ -69,6 +74,18 @@ app.post('/aps/api/v1/payments/notifyPayment', async (req, reply) => {
   stats.lastNotifyAt = Date.now();
   stats.firstNotifyAt ||= stats.lastNotifyAt;
   return signedAnswer(req, reply, SUCCESS);
+});
+
+// §8: one code, one order (the paymentRequestId is the code's hash), as Alipay+ is idempotent on codeValue.
+app.post('/aps/api/v1/payments/userInitiatedPay', async (req, reply) => {
+  stats.userInitiatedPays++;
+  if (!(await requestSigned(req))) {
+    return signedAnswer(req, reply, JSON.stringify({ result: { resultCode: 'INVALID_SIGNATURE', resultStatus: 'F', resultMessage: 'Signature is invalid' } }));
+  }
+  const { codeValue, customerId } = JSON.parse((req.body as Buffer).toString('utf8')) as { codeValue: string; customerId: string };
+  const paymentRequestId = `uip-${createHash('sha256').update(codeValue).digest('hex').slice(0, 40)}`;
+  const { paymentMethod: _method, ...order } = payBody(paymentRequestId, customerId);
+  return signedAnswer(req, reply, JSON.stringify({ result: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' }, codeType: 'ORDER_CODE', ...order }));
 });
 
 app.setNotFoundHandler(async (req, reply) => {

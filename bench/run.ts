@@ -27,6 +27,7 @@ import { checkTargets, type TargetCheck } from './lib/targets.ts';
 import { applyToken } from './scenarios/apply-token.ts';
 import { floor } from './scenarios/floor.ts';
 import { identify } from './scenarios/identify.ts';
+import { initiate } from './scenarios/initiate.ts';
 import { inquiryPayment } from './scenarios/inquiry-payment.ts';
 import { notify } from './scenarios/notify.ts';
 import { payReplay } from './scenarios/pay-replay.ts';
@@ -44,7 +45,7 @@ const PROFILE_DIR = join(repoDir, 'bench', 'profiles');
 
 /** Every scenario, in the order they run: the floors first (the others are read against them). */
 function allScenarios(): Scenario[] {
-  return [floor(), floor(10), signedFloor, pay(), pay(10), payCode, payAgreement, payReplay, applyToken, inquiryPayment, identify, sweeper, notify, scaleOut];
+  return [floor(), floor(10), signedFloor, pay(), pay(10), payCode, payAgreement, payReplay, applyToken, inquiryPayment, identify, initiate, sweeper, notify, scaleOut];
 }
 
 function chooseScenarios(o: BenchOptions): Scenario[] {

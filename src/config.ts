@@ -83,6 +83,9 @@ const schema = z.object({
   RATE_LIMIT_APP_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(600)),
   RATE_LIMIT_OPS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(1200)),
   NOTIFY_LEASE_MS: z.preprocess(emptyToUndefined, intFrom(6_000, 3_600_000).default(60_000)),
+  // §8 userInitiatedPay: one try's timeout, and how many tries fit (all within HANDLER_TIMEOUT_MS).
+  USER_INITIATED_PAY_TIMEOUT_MS: z.preprocess(emptyToUndefined, intFrom(100, 30_000).default(1200)),
+  USER_INITIATED_PAY_ATTEMPTS: z.preprocess(emptyToUndefined, intFrom(1, 10).default(3)),
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -127,6 +130,9 @@ export interface Config {
   readonly rateLimitOpsPerMinute: number;
   /** §5 how long a claimed notifyPayment row is hidden from other instances (must exceed a send's 5 s timeout). */
   readonly notifyLeaseMs: number;
+  /** §8 userInitiatedPay: the timeout of one try; tries stop when the next would not end inside HANDLER_TIMEOUT_MS. */
+  readonly userInitiatedPayTimeoutMs: number;
+  readonly userInitiatedPayAttempts: number;
 }
 
 export class ConfigError extends Error {
@@ -180,5 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitAppPerMinute: c.RATE_LIMIT_APP_PER_MINUTE,
     rateLimitOpsPerMinute: c.RATE_LIMIT_OPS_PER_MINUTE,
     notifyLeaseMs: c.NOTIFY_LEASE_MS,
+    userInitiatedPayTimeoutMs: c.USER_INITIATED_PAY_TIMEOUT_MS,
+    userInitiatedPayAttempts: c.USER_INITIATED_PAY_ATTEMPTS,
   });
 }

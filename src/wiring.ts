@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import type { Secrets } from './secrets.ts';
 import { createAlipayPlusClient } from './alipayplus/client.ts';
 import { alipayPlusCodeRules, readPresetCodeRules } from './adapters/code-rules-source.ts';
+import { userInitiatedPayGateway } from './adapters/user-initiated-pay.ts';
 import { CodeListCache } from './domain/codes/list-cache.ts';
 import type { RemoteCodeRules } from './domain/codes/ports.ts';
 import { CodeRuleBook } from './domain/codes/rule-book.ts';
@@ -14,6 +15,7 @@ import { type CodeIdentificationUseCase, type CodeListManagement, codeIdentifica
 import { type CustomerUseCases, customerUseCases } from './domain/customers/use-cases.ts';
 import { type CancelPaymentUseCase, cancelPaymentUseCase } from './domain/payments/cancel.ts';
 import { type CashierUseCases, cashierUseCases } from './domain/payments/cashier.ts';
+import { type InitiatePaymentUseCase, initiatePaymentUseCase } from './domain/payments/initiate.ts';
 import { type PaymentReads, paymentReads } from './domain/payments/inquiry.ts';
 import { type PayUseCase, payUseCase } from './domain/payments/pay.ts';
 import { type SyncPayUseCase, syncPayUseCase } from './domain/payments/sync-pay.ts';
@@ -52,6 +54,7 @@ export interface Services {
   readonly tokens: TokenUseCases;
   readonly wallet: WalletUseCases;
   readonly pay: PayUseCase;
+  readonly initiatePayment: InitiatePaymentUseCase;
   /** §9 payment codes and §10 Auto Debit: the pay that debits at once. */
   readonly syncPay: SyncPayUseCase;
   /** §9 the app's payment codes, from Alipay+'s getPaymentCode. */
@@ -103,6 +106,20 @@ export function wire(deps: WiringDeps): Wiring {
     now: () => clock.now(),
   });
 
+  // §8 userInitiatedPay: the same signed client, with a per-try timeout that leaves room for
+  // retries inside the app's wait (initiate.ts).
+  const userInitiatedPay = userInitiatedPayGateway(
+    createAlipayPlusClient({
+      baseUrl: config.alipayPlusBaseUrl,
+      clientId: config.alipayPlusClientId,
+      mppPrivateKey: secrets.mppPrivateKey,
+      mppKeyVersion: config.mppKeyVersion,
+      alipayPlusPublicKeys: secrets.alipayPlusPublicKeys,
+      now: () => clock.now(),
+      timeoutMs: config.userInitiatedPayTimeoutMs,
+    }),
+  );
+
   // Payments (§4, §5). Every PROCESSING -> final change (sweeper batch, lazy close, cashier,
   // cancel) queues notifyPayment in its own transaction through the domain's NotifyOutbox port.
   const paymentsUow = paymentUnitOfWork(db, { outbox: notifyOutbox });
@@ -130,6 +147,8 @@ export function wire(deps: WiringDeps): Wiring {
   const sealer = tokenSealer(secrets.mppPrivateKey);
   const tokens = tokenUseCases({ uow: tokenUnitOfWork(db), repos: tokenRepos(db), clock, settings: config, agreements: agreementTokens(db, sealer) });
   const agreements = agreementUseCases({ repo: agreementRepository(db, sealer), gateway: agreementGateway(alipayPlus), clock, log });
+  const pay = payUseCase({ store: payStore(db), uow: paymentsUow, clock, settings: config });
+  const codes = codeIdentification({ mode: config.codeIdentificationMode, lists: codeListCache, rules: codeRules, issuer: config.alipayPlusClientId, clock });
   const services: Services = {
     customers: customerUseCases({ repo: customerRepository(db), clock }),
     tokens,
@@ -138,7 +157,8 @@ export function wire(deps: WiringDeps): Wiring {
       queries: ledgerQueries(db),
       clock,
     }),
-    pay: payUseCase({ store: payStore(db), uow: paymentsUow, clock, settings: config }),
+    pay,
+    initiatePayment: initiatePaymentUseCase({ identify: (codeValue) => codes.identify(codeValue), gateway: userInitiatedPay, pay, settings: config }),
     syncPay: syncPayUseCase({ store: syncPayStore(db), agreements: tokens, clock, settings: config }),
     paymentCodes: paymentCodeUseCase({ customers: customerRepository(db), gateway: paymentCodeGateway(alipayPlus) }),
     agreements,
@@ -146,7 +166,7 @@ export function wire(deps: WiringDeps): Wiring {
     cashier: cashierUseCases({ queries, uow: afterPayUow, clock, settings: config }),
     cancelPayment: cancelPaymentUseCase({ queries, uow: afterPayUow, clock }),
     refund: refundUseCase({ queries, uow: afterPayUow, clock, settings: config }),
-    codes: codeIdentification({ mode: config.codeIdentificationMode, lists: codeListCache, rules: codeRules, issuer: config.alipayPlusClientId, clock }),
+    codes,
     codeLists: codeListManagement({ uow: codeListUnitOfWork(db), reads: codeListRepository(db), cache: codeListCache }),
   };
 

@@ -4,7 +4,8 @@
  * `POST <path>\n<Client-Id>.<Request-Time>.<body>`, and the answer's signature checked with the
  * other side's public key before anything in it is believed.
  *
- * createAlipayPlusClient is the service's use of it (§5 notifyPayment, §6 inquiryCodeRules):
+ * createAlipayPlusClient is the service's use of it (§5 notifyPayment, §6 inquiryCodeRules, §8
+ * userInitiatedPay):
  * signed with the MPP private key, a timeout per try (5 s by default, §5 "5 s timeout each try"),
  * and a typed outcome, never an exception: callers (the notify dispatcher, the code-rule
  * refresher) decide what to retry. The simulator's client (src/simulator/client.ts) is the other.
@@ -83,6 +84,7 @@ export function signedClient(o: SignedClientOptions): SignedClient {
 
 export const NOTIFY_PAYMENT_PATH = '/aps/api/v1/payments/notifyPayment';
 export const INQUIRY_CODE_RULES_PATH = '/aps/api/v1/codes/inquiryCodeRules';
+export const USER_INITIATED_PAY_PATH = '/aps/api/v1/payments/userInitiatedPay';
 export const GET_PAYMENT_CODE_PATH = '/aps/api/v1/codes/getPaymentCode';
 export const CONSULT_UNBINDING_PATH = '/aps/api/v1/authorizations/consultUnbinding';
 export const AUTH_NOTIFY_PATH = '/aps/api/v1/authorizations/authNotify';

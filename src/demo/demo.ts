@@ -17,6 +17,11 @@
  * user binds an agreement (AGREEMENT_PAY auth code, applyToken), the simulator charges it with no
  * user present, the user unbinds it (consultUnbinding, revoke, authNotify) and the token no longer
  * pays; the balance reconciles again.
+ * Last, the §8 flow as its own section (Alipay+ does not call pay): the simulator issues an order
+ * code -> the app sends it to `POST /app/v1/payments/initiate` -> our server identifies it and
+ * calls the simulator's userInitiatedPay, which decodes it into the order -> the user opens our
+ * cashier from the app (its JWT on the first GET) and presses Pay -> notifyPayment reaches the
+ * simulator, signed -> the balance reconciles.
  *
  * Every step prints a progress line; a summary table ends the run. runDemo() returns the summary
  * (the e2e test calls it); main() exits 0 only when every step succeeded. Server and simulator
@@ -30,12 +35,15 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config.ts';
 import { type RunningServer, startServer } from '../server.ts';
 import { fetchTransport, SimulatorClient, type Transport } from '../simulator/client.ts';
+import { issueOrderCode } from '../simulator/order-codes.ts';
 import { agreementPayRequest, payRequest, paymentCodePayRequest, refundRequest } from '../simulator/scenarios.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/server.ts';
 import { simulatorSettings } from '../simulator/settings.ts';
-import { appToken, createCustomer, listAgreements, requestAuthCode, requestPaymentCodes, topUp, unbindAgreement } from '../simulator/wallet-app.ts';
+import { appToken, createCustomer, initiatePayment, listAgreements, requestAuthCode, requestPaymentCodes, topUp, unbindAgreement } from '../simulator/wallet-app.ts';
 
 export interface DemoStep {
+  /** Which flow: the seed's (Alipay+ calls pay) or §8's (the app initiates, userInitiatedPay). */
+  readonly section: DemoSection;
   readonly step: string;
   readonly ok: boolean;
   /** The result as the service (or the simulator) stated it, e.g. `S SUCCESS`, `HTTP 200`. */
@@ -85,6 +93,20 @@ const STEPS = [
   'unbind',
   'final balance',
 ] as const;
+/** §8: the wallet initiates; Alipay+ never calls pay. */
+const INITIATED_STEPS = ['order code', 'initiate', 'initiated cashier Pay', 'initiated notifyPayment', 'initiated balance'] as const;
+
+export const DEMO_SECTIONS = ['seed: Alipay+ calls pay', '§9 payment codes', '§10 Auto Debit', '§8: the app initiates (userInitiatedPay)'] as const;
+export type DemoSection = (typeof DEMO_SECTIONS)[number];
+
+/** The section of a step, from its place in STEPS (n) or INITIATED_STEPS (m). */
+function sectionOf(n: number, m: number): DemoSection {
+  if (m >= 0) return '§8: the app initiates (userInitiatedPay)';
+  const step = STEPS[n];
+  if (step === 'paymentCodes' || step === 'code pay') return '§9 payment codes';
+  if (step === 'agreement bind' || step === 'agreement pay' || step === 'unbind' || step === 'final balance') return '§10 Auto Debit';
+  return 'seed: Alipay+ calls pay';
+}
 
 class StepFailed extends Error {}
 
@@ -165,7 +187,39 @@ function table(steps: readonly DemoStep[]): string {
       .map((c, i) => c.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+  const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  ')];
+  for (const section of DEMO_SECTIONS) {
+    const of = steps.filter((s) => s.section === section);
+    if (of.length > 0) out.push(`== ${section}`, ...of.map((s) => line([s.step, s.ok ? 'ok' : 'FAIL', s.result, s.figure])));
+  }
+  return out.join('\n');
+}
+
+/**
+ * The user opens the cashier link from the app (its JWT on the first GET, contract §5) and presses
+ * Pay: the form posts back to the page's own URL (no action attribute), with whatever session
+ * cookie the page set. Returns the answer's status and the payment status it shows.
+ */
+async function payInCashier(
+  paymentUrl: string,
+  jwt: string,
+): Promise<{ page: Response; html: string; fields: Record<string, string>; confirmed: Response; status: string | undefined }> {
+  const page = await fetch(paymentUrl, { redirect: 'manual', headers: { authorization: `Bearer ${jwt}` } });
+  const html = await page.text();
+  const fields = hiddenInputs(html);
+  const cookie = page.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const action = /<form\b[^>]*\baction="([^"]*)"/i.exec(html)?.[1];
+  const confirmed = await fetch(new URL(action ?? '', paymentUrl), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', ...(cookie ? { cookie } : {}) },
+    body: new URLSearchParams({ ...fields, action: 'pay' }).toString(),
+  });
+  const after = await confirmed.text();
+  return { page, html, fields, confirmed, status: /data-status="([A-Z_]+)"/.exec(after)?.[1] };
 }
 
 export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
@@ -177,9 +231,10 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
   let current = 'start';
 
   const record = (step: string, ok: boolean, result: string, figure: string) => {
-    steps.push({ step, ok, result, figure });
     const n = (STEPS as readonly string[]).indexOf(step);
-    const prefix = n >= 0 ? `[${n + 1}/${STEPS.length}]` : '[setup]';
+    const m = (INITIATED_STEPS as readonly string[]).indexOf(step);
+    steps.push({ section: sectionOf(n, m), step, ok, result, figure });
+    const prefix = n >= 0 ? `[${n + 1}/${STEPS.length}]` : m >= 0 ? `[§8 ${m + 1}/${INITIATED_STEPS.length}]` : '[setup]';
     print(`${prefix} ${step} ... ${result}${figure ? `  (${figure})` : ''}${ok ? '' : '  FAILED'}`);
   };
   const done = (step: string, result: string, figure = '') => record(step, true, result, figure);
@@ -244,26 +299,16 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     const quote = request.paymentQuote as { quoteCurrencyPair: string; quotePrice: string };
     done('pay', resultOf(paid.body), `${money(request.paymentAmount as Json)} -> ${money(request.payToAmount as Json)} @ ${quote.quoteCurrencyPair} ${quote.quotePrice}`);
 
-    // 5. The user opens the cashier link (seed step 7).
+    // 5. The user opens the cashier link from the app (seed step 7) ...
     current = 'cashier page';
-    const page = await fetch(paymentUrl, { redirect: 'manual' });
-    const html = await page.text();
-    const fields = hiddenInputs(html);
-    check(page.status === 200 && /text\/html/.test(page.headers.get('content-type') ?? ''), `GET paymentUrl answered HTTP ${page.status}`);
-    check(/<form\b[^>]*method="post"/i.test(html), 'the cashier page has no form');
-    done('cashier page', `HTTP ${page.status} HTML`, `hidden fields: ${Object.keys(fields).join(', ') || 'none'}`);
+    const cashier = await payInCashier(paymentUrl, jwt);
+    check(cashier.page.status === 200 && /text\/html/.test(cashier.page.headers.get('content-type') ?? ''), `GET paymentUrl answered HTTP ${cashier.page.status}`);
+    check(/<form\b[^>]*method="post"/i.test(cashier.html), 'the cashier page has no form');
+    done('cashier page', `HTTP ${cashier.page.status} HTML`, `hidden fields: ${Object.keys(cashier.fields).join(', ') || 'none'}`);
 
-    // 6. ... and presses Pay: the form posts back to the page's own URL (no action attribute).
+    // 6. ... and presses Pay.
     current = 'cashier Pay';
-    const action = /<form\b[^>]*\baction="([^"]*)"/i.exec(html)?.[1];
-    const confirmed = await fetch(new URL(action ?? '', paymentUrl), {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
-      body: new URLSearchParams({ ...fields, action: 'pay' }).toString(),
-    });
-    const after = await confirmed.text();
-    const status = /data-status="([A-Z_]+)"/.exec(after)?.[1];
+    const { confirmed, status } = cashier;
     const redirected = confirmed.status === 303 ? confirmed.headers.get('location') : null;
     check(redirected !== null || (confirmed.status === 200 && status === 'SUCCESS'), `the cashier answered HTTP ${confirmed.status}${status ? ` (${status})` : ''}`);
     done('cashier Pay', `HTTP ${confirmed.status}`, redirected ? `303 to ${redirected}` : `payment ${status}`);
@@ -359,6 +404,48 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     const finalBalance = BigInt(last.body.customer?.balance?.value ?? -1);
     check(finalBalance === finalExpected, `balance is KRW ${finalBalance}, expected KRW ${finalExpected}`);
     done('final balance', `HTTP ${last.status}`, `KRW ${balance} - ${codePay.body.payToAmount.value} - ${charged.body.payToAmount.value} = KRW ${finalBalance}`);
+
+    print('--- §8 userInitiatedPay: the app initiates an order code, Alipay+ never calls pay');
+    // §8, 1. The merchant shows an order code the simulator (as Alipay+) issued: the seed's order.
+    current = 'order code';
+    const orderCode = issueOrderCode({ scenario: 'fx' });
+    done('order code', 'issued', `${orderCode.slice(0, 48)}… (${orderCode.length} chars)`);
+
+    // §8, 2. The app sends it to our server, which identifies it and calls userInitiatedPay.
+    current = 'initiate';
+    const initiated = (await initiatePayment({ transport, baseUrl, appJwtSecret }, CUSTOMER_ID, orderCode)) as { status: number; body: Json };
+    check(initiated.status === 200 && typeof initiated.body.paymentUrl === 'string', `initiate answered HTTP ${initiated.status} ${JSON.stringify(initiated.body)}`);
+    const call = sim.requests.list().find((r) => r.endpoint === 'userInitiatedPay' && (r.body as Json).codeValue === orderCode);
+    check(call?.signatureValid, 'the simulator received no signed userInitiatedPay for the code');
+    done('initiate', resultOf(initiated.body), `${money(initiated.body.paymentAmount)} -> ${money(initiated.body.payToAmount)}, cashier link`);
+
+    // §8, 3. The user pays in our cashier, opened from the app.
+    current = 'initiated cashier Pay';
+    const initiatedCashier = await payInCashier(initiated.body.paymentUrl, jwt);
+    check(
+      initiatedCashier.confirmed.status === 303 || initiatedCashier.status === 'SUCCESS',
+      `the cashier answered HTTP ${initiatedCashier.confirmed.status} (${initiatedCashier.status})`,
+    );
+    done('initiated cashier Pay', `HTTP ${initiatedCashier.confirmed.status}`, `payment ${initiatedCashier.status ?? 'SUCCESS'}`);
+
+    // §8, 4. notifyPayment reaches the simulator (the configured base: the order named no paymentNotifyUrl).
+    current = 'initiated notifyPayment';
+    const initiatedNote = await sim.notifications.waitFor(
+      (n) => (n.body as Json | undefined)?.paymentRequestId === initiated.body.paymentRequestId,
+      o.notifyTimeoutMs ?? 30_000,
+    );
+    check(initiatedNote.signatureValid && initiatedNote.problems.length === 0, `the notification is not right: ${initiatedNote.problems.join('; ')}`);
+    check(resultOf(initiatedNote.body as Json, 'paymentResult') === 'S SUCCESS', `notifyPayment said ${resultOf(initiatedNote.body as Json, 'paymentResult')}`);
+    done('initiated notifyPayment', resultOf(initiatedNote.body as Json, 'paymentResult'), `paymentId ${initiated.body.paymentId}, signature ✓`);
+
+    // §8, 5. The wallet reconciles: the user paid what the app's view of the payment says.
+    current = 'initiated balance';
+    const view = await getJson(transport, `/app/v1/payments/${initiated.body.paymentId}`, jwt);
+    const debit = BigInt(view.body.payment?.debitAmount?.value ?? -1);
+    const customerAfter = await getJson(transport, `/ops/v1/customers/${CUSTOMER_ID}`, ops.opsApiToken);
+    const balanceAfter = BigInt(customerAfter.body.customer?.balance?.value ?? -1);
+    check(balanceAfter === finalBalance - debit, `balance is KRW ${balanceAfter}, expected KRW ${finalBalance - debit}`);
+    done('initiated balance', `HTTP ${customerAfter.status}`, `KRW ${finalBalance} - ${debit} = KRW ${balanceAfter}`);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     record(current, false, 'failed', reason);

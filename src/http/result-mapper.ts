@@ -36,7 +36,7 @@ export function mapError(err: unknown): MappedError {
 }
 
 /** HTTP status for the app and ops routes, which use 4xx/5xx (Alipay+ routes always answer 200). */
-export function httpStatusFor(r: Result, err?: unknown): number {
+export function httpStatusFor(r: Pick<Result, 'resultStatus'> & { readonly resultCode: string }, err?: unknown): number {
   const f = (err ?? {}) as FastifyLikeError;
   if (typeof f.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) return f.statusCode;
   if (r.resultStatus === 'U') return r.resultCode === 'UNKNOWN_EXCEPTION' ? 503 : 202;

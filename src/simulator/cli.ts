@@ -8,6 +8,8 @@
  *   cancel-token --access-token T, user-info --access-token T
  *   pay --customer C --scenario fx|same-currency|reverse-pair|surcharge|promo|expiry
  *   inquiry --id ID [--poll], cancel --id ID, refund --id ID --amount VALUE
+ *   order-code [--scenario S] [--sdk] [--notify-to-simulator]   a §8 order code the simulator decodes
+ *   initiate --customer C --code CODE                          the wallet app starts its payment (§8)
  */
 import { parseArgs } from 'node:util';
 import { type CallResult, SimulatorClient, fetchTransport } from './client.ts';
@@ -15,7 +17,8 @@ import { consolePrinter } from './print.ts';
 import { agreementPayRequest, PAY_SCENARIOS, paymentCodePayRequest, SCENARIO_DESCRIPTIONS, isPayScenario, payRequest, pollPayment, refundFor } from './scenarios.ts';
 import { FAIL_MODES, type FailMode, SIMULATED_ENDPOINTS, type SimulatedEndpoint, startSimulator } from './server.ts';
 import { simulatorSettings } from './settings.ts';
-import { createCustomer, listAgreements, requestAuthCode, requestPaymentCodes, topUp, unbindAgreement } from './wallet-app.ts';
+import { issueOrderCode } from './order-codes.ts';
+import { createCustomer, initiatePayment, listAgreements, requestAuthCode, requestPaymentCodes, topUp, unbindAgreement } from './wallet-app.ts';
 
 const USAGE = `usage: npm run simulator -- <command> [options]
 
@@ -35,6 +38,11 @@ Alipay+ calling the MPP (signed; every answer's signature is verified):
   pay-code --customer C --code CODE           §9 a merchant scanned the user's payment code: pay at once
   bind --customer C                           §10 the agreement page's AGREEMENT_PAY auth code, exchanged
   agreement-pay --customer C --access-token TOKEN   §10 Auto Debit: charge the agreement, no user present
+
+Merchant-presented order codes (contract §8, userInitiatedPay; the MPP needs ALIPAYPLUS_BASE_URL = the simulator):
+  order-code [--scenario ${PAY_SCENARIOS.join('|')}] [--expiry-seconds N] [--valid-seconds N]
+             [--sdk] [--notify-to-simulator]   prints a code that \`serve\` decodes into that order
+  initiate --customer C --code CODE            the wallet app: POST /app/v1/payments/initiate
 
 The wallet app and ops (to set a run up):
   customer --customer C [--currency KRW] [--top-up VALUE]
@@ -64,6 +72,9 @@ const options = {
   id: { type: 'string' },
   'expiry-seconds': { type: 'string' },
   'notify-url': { type: 'string' },
+  'valid-seconds': { type: 'string' },
+  sdk: { type: 'boolean' },
+  'notify-to-simulator': { type: 'boolean' },
   'redirect-url': { type: 'string' },
   poll: { type: 'boolean' },
   'every-ms': { type: 'string' },
@@ -117,6 +128,8 @@ async function serve(flags: Flags): Promise<number> {
     keys: settings.keys,
     clientId: settings.clientId,
     mppKeyVersion: settings.mppKeyVersion,
+    pspId: settings.pspId,
+    acquirerId: settings.acquirerId,
     host: settings.host,
     port: settings.port,
     printer,
@@ -124,7 +137,7 @@ async function serve(flags: Flags): Promise<number> {
   });
   printer.note(`Alipay+ simulator listening on ${sim.url} (Client-Id ${settings.clientId})`);
   for (const line of settings.sources) console.log(`  ${line}`);
-  console.log(`  serves POST ${sim.url}/aps/api/v1/codes/inquiryCodeRules and POST ${sim.url}/aps/api/v1/payments/notifyPayment`);
+  console.log(`  serves POST ${sim.url}/aps/api/v1/codes/inquiryCodeRules, .../payments/notifyPayment and .../payments/userInitiatedPay`);
   console.log(`  switches: ${JSON.stringify(sim.switches.snapshot())}`);
   console.log(`  control: GET ${sim.url}/simulator/notifications, POST ${sim.url}/simulator/switches`);
   console.log(`  start the MPP with ALIPAYPLUS_BASE_URL=${sim.url} (and the same DATA_DIR) to send it notifications`);
@@ -148,6 +161,21 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'serve') return serve(flags);
+  if (command === 'order-code') {
+    const scenario = flags.scenario ?? 'fx';
+    if (!isPayScenario(scenario)) throw new UsageError(`--scenario must be one of ${PAY_SCENARIOS.join(', ')}`);
+    const code = issueOrderCode({
+      scenario,
+      validSeconds: wholeNumber(flags, 'valid-seconds', 600),
+      ...(flags['expiry-seconds'] ? { expirySeconds: wholeNumber(flags, 'expiry-seconds', 60) } : {}),
+      ...(flags.sdk ? { sdk: true } : {}),
+      ...(flags['notify-to-simulator'] ? { notifyUrl: true } : {}),
+    });
+    console.log(code);
+    console.error(`order code, scenario ${scenario}: ${SCENARIO_DESCRIPTIONS[scenario]}`);
+    console.error(`next: npm run simulator -- initiate --customer C --code '${code}'`);
+    return 0;
+  }
 
   const settings = simulatorSettings({ ...process.env, ...(flags.mpp ? { MPP_BASE_URL: flags.mpp } : {}) });
   const printer = consolePrinter({ verbose: flags.verbose, showSecrets: flags['show-secrets'] });
@@ -229,6 +257,12 @@ async function run(argv: string[]): Promise<number> {
       if (typeof res.body.paymentUrl === 'string') printer.note(`the user confirms on the cashier page: ${res.body.paymentUrl}`);
       printer.note(`next: npm run simulator -- inquiry --id ${request.paymentRequestId} --poll`);
       return exitFor(res);
+    }
+    case 'initiate': {
+      const res = await initiatePayment(wallet(), need(flags, 'customer'), need(flags, 'code'));
+      if (typeof res.body.paymentUrl === 'string') printer.note(`the user confirms on the cashier page: ${res.body.paymentUrl}`);
+      if (typeof res.body.paymentRequestId === 'string') printer.note(`next: npm run simulator -- inquiry --id ${res.body.paymentRequestId} --poll`);
+      return res.status === 200 ? 0 : 1;
     }
     case 'inquiry': {
       const id = need(flags, 'id');

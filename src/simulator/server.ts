@@ -8,6 +8,9 @@
  *
  *   POST /aps/api/v1/codes/inquiryCodeRules   -> signed `{result S SUCCESS, version, codeRules}` (§6)
  *   POST /aps/api/v1/payments/notifyPayment   -> records the notification, signed `{result S SUCCESS}` (§5)
+ *   POST /aps/api/v1/payments/userInitiatedPay -> decodes an order code it issued (order-codes.ts) into
+ *        the order with its quote (§8); idempotent on codeValue, F REPEAT_REQ_INCONSISTENT for
+ *        another customer, F INVALID_CODE / EXPIRED_CODE for a code it cannot use
  *
  * Both verify the MPP's signature with the MPP public key and sign their answers with the
  * Alipay+ private key (§1), exactly as the MPP does in the other direction. Switches make the
@@ -24,10 +27,11 @@ import { DomainError } from '../domain/errors.ts';
 import { checkEnvelope } from '../http/alipayplus/envelope.ts';
 import { isoWithOffset, parseRequestTime } from '../alipayplus/wire-time.ts';
 import { sign, signatureHeader } from '../alipayplus/signature.ts';
+import { decodeOrderCode } from './order-codes.ts';
 import { type Printer, silentPrinter } from './print.ts';
 import type { SimulatorKeys } from './settings.ts';
 
-export const SIMULATED_ENDPOINTS = ['notifyPayment', 'inquiryCodeRules', 'getPaymentCode', 'consultUnbinding', 'authNotify'] as const;
+export const SIMULATED_ENDPOINTS = ['notifyPayment', 'inquiryCodeRules', 'getPaymentCode', 'consultUnbinding', 'authNotify', 'userInitiatedPay'] as const;
 export type SimulatedEndpoint = (typeof SIMULATED_ENDPOINTS)[number];
 export const FAIL_MODES = ['F', 'U', 'HTTP_500', 'BAD_SIGNATURE'] as const;
 export type FailMode = (typeof FAIL_MODES)[number];
@@ -38,6 +42,7 @@ const PATHS: Readonly<Record<SimulatedEndpoint, string>> = {
   getPaymentCode: '/aps/api/v1/codes/getPaymentCode',
   consultUnbinding: '/aps/api/v1/authorizations/consultUnbinding',
   authNotify: '/aps/api/v1/authorizations/authNotify',
+  userInitiatedPay: '/aps/api/v1/payments/userInitiatedPay',
 };
 
 export interface SwitchState {
@@ -178,6 +183,9 @@ export interface SimulatorOptions {
   /** The keyVersion the MPP signs with (MPP_KEY_VERSION, default 1); another is F KEY_NOT_FOUND. */
   readonly mppKeyVersion?: string;
   readonly now?: () => Date;
+  /** The MPP's pspId and the acquirer, as userInitiatedPay's orders name them. */
+  readonly pspId?: string;
+  readonly acquirerId?: string;
   /** Initial switches (e.g. from the CLI flags). */
   readonly switches?: Partial<Record<SimulatedEndpoint, Partial<SwitchState>>>;
 }
@@ -265,6 +273,27 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
       return { paymentCode, codeValidityStartTime: isoWithOffset(start), codeExpiryTime: isoWithOffset(new Date(start.getTime() + 60_000)) };
     });
   };
+  // §8: one order per code value (Alipay+ is idempotent on it), bound to the first customer.
+  const decoded = new Map<string, { customerId: string; order: Record<string, unknown> }>();
+  let selfUrl = '';
+  function userInitiatedPayAnswer(body: Record<string, unknown>) {
+    const { codeValue, customerId } = body;
+    if (typeof codeValue !== 'string' || codeValue === '' || codeValue.length > 512)
+      return { result: failure('F', 'PARAM_ILLEGAL', 'codeValue must be 1 to 512 characters') };
+    if (typeof customerId !== 'string' || customerId === '') return { result: failure('F', 'PARAM_ILLEGAL', 'customerId is missing') };
+    const seen = decoded.get(codeValue);
+    if (seen && seen.customerId !== customerId) return { result: failure('F', 'REPEAT_REQ_INCONSISTENT', 'the code was used by another customer') };
+    if (seen) return { result: ok, ...seen.order };
+    const outcome = decodeOrderCode(codeValue, customerId, {
+      pspId: o.pspId ?? '1022088000000000001',
+      acquirerId: o.acquirerId ?? '2052666000000000',
+      now: now(),
+      notifyPaymentUrl: `${selfUrl}${PATHS.notifyPayment}`,
+    });
+    if (!outcome.ok) return { result: failure('F', outcome.resultCode, outcome.resultMessage) };
+    decoded.set(codeValue, { customerId, order: outcome.order });
+    return { result: ok, ...outcome.order };
+  }
   const record = (r: ReceivedRequest) => {
     requests.add(r);
     notifications.add(r);
@@ -339,6 +368,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
     else if (endpoint === 'inquiryCodeRules') answerBody = { result: ok, version: codeRules.version, codeRules: codeRules.codeRules };
     else if (endpoint === 'getPaymentCode') answerBody = { result: ok, paymentCodeInfoList: issueCodes(body as Record<string, unknown>) };
     else if (endpoint === 'consultUnbinding') answerBody = { result: ok, allowUnbinding: allowUnbinding ? 'true' : 'false' };
+    else if (endpoint === 'userInitiatedPay') answerBody = userInitiatedPayAnswer(body as Record<string, unknown>);
     else answerBody = { result: ok };
 
     const httpStatus = fail === 'HTTP_500' ? 500 : 200;
@@ -408,6 +438,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
+  selfUrl = `http://${o.host ?? '127.0.0.1'}:${port}`;
   return {
     url: `http://${o.host ?? '127.0.0.1'}:${port}`,
     notifications,

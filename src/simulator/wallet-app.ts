@@ -58,6 +58,12 @@ export async function requestAuthCode(o: WalletAppOptions, customerId: string, s
   return plainCall(o, 'the wallet app calls the MPP', 'POST', '/app/v1/authCodes', token, scopes ? { scopes } : {});
 }
 
+/** The wallet app starts a §8 payment for a scanned order code (`POST /app/v1/payments/initiate`). */
+export async function initiatePayment(o: WalletAppOptions, customerId: string, codeValue: string): Promise<PlainCallResult> {
+  const token = await appToken(o.appJwtSecret, customerId, o.now?.());
+  return plainCall(o, 'the wallet app calls the MPP', 'POST', '/app/v1/payments/initiate', token, { codeValue });
+}
+
 export interface OpsOptions extends Caller {
   readonly opsApiToken: string;
 }

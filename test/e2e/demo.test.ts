@@ -30,7 +30,21 @@ it('the demo walks the seed flow from identify to a reconciled balance, every st
     'agreement pay',
     'unbind',
     'final balance',
+    'order code',
+    'initiate',
+    'initiated cashier Pay',
+    'initiated notifyPayment',
+    'initiated balance',
   ]);
+  // Each flow is its own section of the summary.
+  expect(summary.steps.filter((s) => s.section === '§8: the app initiates (userInitiatedPay)').map((s) => s.step)).toEqual([
+    'order code',
+    'initiate',
+    'initiated cashier Pay',
+    'initiated notifyPayment',
+    'initiated balance',
+  ]);
+  expect(lines.join('\n')).toContain('== §8: the app initiates (userInitiatedPay)');
   expect(summary.steps.every((s) => s.ok)).toBe(true);
   const figure = (step: string) => summary.steps.find((s) => s.step === step)!;
   expect(figure('pay').figure).toBe('JPY 100 -> KRW 1000 @ JPY/KRW 10.0000');
@@ -40,6 +54,9 @@ it('the demo walks the seed flow from identify to a reconciled balance, every st
   expect(figure('code pay').result).toBe('S SUCCESS');
   expect(figure('agreement pay').result).toBe('S SUCCESS');
   expect(figure('final balance').figure).toContain('= KRW 7300');
+  expect(figure('initiate').figure).toBe('JPY 100 -> KRW 1000, cashier link');
+  expect(figure('initiated notifyPayment').result).toBe('S SUCCESS');
+  expect(figure('initiated balance').figure).toBe('KRW 7300 - 1000 = KRW 6300');
   expect(lines).toContain(`[3/16] applyToken ... S SUCCESS  (${figure('applyToken').figure})`);
 }, 60_000);
 

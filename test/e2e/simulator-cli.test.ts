@@ -134,4 +134,13 @@ describe('npm run simulator', () => {
     expect(run.output()).toContain('--scenario must be one of fx, same-currency, reverse-pair, surcharge, promo, expiry');
     expect(run.output()).toContain('usage: npm run simulator');
   }, 30_000);
+
+  it('order-code: prints a §8 order code of the scenario that the simulator decodes, and the next step', async () => {
+    const run = cli(['order-code', '--scenario', 'surcharge', '--sdk'], {});
+    expect(await run.exited).toBe(0);
+    const code = run.output().split('\n')[0]!.trim();
+    const { readOrderCode } = await import('../../src/simulator/order-codes.ts');
+    expect(readOrderCode(code)).toMatchObject({ scenario: 'surcharge', sdk: true });
+    expect(run.output()).toContain('npm run simulator -- initiate --customer C --code');
+  }, 30_000);
 });

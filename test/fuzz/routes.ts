@@ -160,6 +160,13 @@ export const APP_ROUTES: readonly AppRouteEntry[] = [
     params: { agreementId: 'fuzz-no-such-agreement' },
     sampleStatus: 404,
   },
+  {
+    // §8: a code that is no Alipay+ order code: F INVALID_CODE, Alipay+ is not called.
+    method: 'POST',
+    url: '/app/v1/payments/initiate',
+    sample: { codeValue: 'https://example.com/not-an-alipayplus-code' },
+    sampleStatus: 400,
+  },
 ];
 
 /**

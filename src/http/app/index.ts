@@ -7,6 +7,7 @@ import { agreementRoutes } from './agreements.ts';
 import { authCodeRoutes } from './auth-codes.ts';
 import { requireAppUser } from './auth.ts';
 import { codeRoutes } from './codes.ts';
+import { initiateRoutes } from './initiate.ts';
 import { paymentCodeRoutes } from './payment-codes.ts';
 import { appPaymentRoutes } from './payments.ts';
 
@@ -25,6 +26,7 @@ export async function appAudience(app: FastifyInstance, o: AudienceOptions): Pro
   await app.register(authCodeRoutes, { tokens: services.tokens });
   await app.register(codeRoutes, { codes: services.codes });
   await app.register(appPaymentRoutes, { reads: services.paymentReads });
+  await app.register(initiateRoutes, { initiate: services.initiatePayment });
   await app.register(paymentCodeRoutes, { paymentCodes: services.paymentCodes });
   await app.register(agreementRoutes, { agreements: services.agreements });
 }
