@@ -71,6 +71,21 @@ export interface GrantsTable {
   refresh_expires_at: Date;
   revoked_at: Date | null;
   created_at: CreatedAt;
+  /** §3 revision 2 (migration 0008): the acquirerId the grant was issued for; recorded, not a gate. */
+  acquirer_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** §3 revision 2 refresh rotation (migration 0008): one row per refresh token rotated away. */
+export interface RefreshRotationsTable {
+  old_refresh_token_hash: string;
+  grant_id: string;
+  nonce: string;
+  access_token_hash: string;
+  access_expires_at: Date;
+  refresh_token_hash: string;
+  refresh_expires_at: Date;
+  grace_until: Date;
+  created_at: Date;
 }
 
 export interface AccessTokensTable {
@@ -168,6 +183,7 @@ export interface Database {
   code_lists_version: CodeListsVersionTable;
   code_rule_sets: CodeRuleSetsTable;
   refunds: RefundsTable;
+  refresh_rotations: RefreshRotationsTable;
 }
 
 /** §5 refund claims (migration 0007). */
