@@ -407,6 +407,8 @@ export function paymentRepository(trx: Transaction<Database>, hooks: PaymentHook
       const row = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst();
       return row ? toPayment(row) : undefined;
     },
+    recordCancelBeforePay: (key) =>
+      refusePay(trx, key, { result: result('ORDER_IS_CLOSED', 'cancelled by cancelPayment before the pay arrived') }),
   };
 }
 

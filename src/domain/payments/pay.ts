@@ -21,6 +21,7 @@
  *      otherwise the order is stored PROCESSING and the answer is U PAYMENT_IN_PROCESS with
  *      paymentId, paymentUrl and customerId.
  *
+ * A key taken by cancelPayment before any pay (§5 revision 2) -> F ORDER_IS_CLOSED, nothing created.
  * A repeat (the claim was taken): a different key-field hash -> F REPEAT_REQ_INCONSISTENT; the
  * same -> the first answer while the order is open (the same paymentId and paymentUrl), its final
  * result once it is final. The claim, its answer and the order are written by one statement, so a
@@ -40,7 +41,7 @@ import { DomainError, ParamIllegal, result, type Result } from '../errors.ts';
 import { checkPayToAmount, convert, type Quote, type RoundingModeName } from '../fx.ts';
 import { addMoney, requireAmount, type Money } from '../money.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
-import { hashCashierToken, hashPaymentMethodId, newCashierToken, newPaymentId, payRequestHash } from './ids.ts';
+import { CANCELLED_BEFORE_PAY_HASH, hashCashierToken, hashPaymentMethodId, newCashierToken, newPaymentId, payRequestHash } from './ids.ts';
 import { isOverdue, type Payment, type PayRequest, type StoredPayRequest } from './payment.ts';
 import type { CustomerPrecondition, NewPayment, PayClaim, PayLookup, PaymentRepos, PaymentRepository, PayStore } from './ports.ts';
 import { paymentResultOf } from './state-machine.ts';
@@ -211,6 +212,8 @@ export function payUseCase(deps: PayDeps) {
 
   /** The answer to a request whose key was claimed before (by an earlier or a concurrent request). */
   async function replay(claim: PayClaim, prepared: PreparedPay, now: Date): Promise<PayAnswer> {
+    // §5 revision 2: cancelPayment got there first; its F ORDER_IS_CLOSED is the answer, nothing is created.
+    if (claim.requestHash === CANCELLED_BEFORE_PAY_HASH) return { kind: 'REFUSED', result: claim.answer.result };
     if (claim.requestHash !== prepared.requestHash) throw new DomainError('REPEAT_REQ_INCONSISTENT');
     if (!claim.paymentId) return { kind: 'REFUSED', result: claim.answer.result };
     const found = claim.payment;
