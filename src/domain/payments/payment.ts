@@ -86,9 +86,9 @@ export interface Payment {
   readonly resultCode: ResultCode;
   readonly paymentAmount: Money;
   readonly payToAmount: Money;
-  /** surchargeInfo.surchargeAmount as received (§2), when there is one. */
+  /** surchargeInfo.surchargeAmount as received (§2: the whole amount the user pays), when there is one. */
   readonly surchargeAmount: Money | undefined;
-  /** What the user pays from the wallet: payToAmount plus the surcharge, in the wallet currency. */
+  /** What the user pays from the wallet: surchargeAmount when there is one (§2 revision 2), else payToAmount. */
   readonly debitAmount: Money;
   readonly quote: StoredQuote | undefined;
   readonly paymentTime: Date | undefined;
