@@ -293,11 +293,11 @@ describe('pay: every field validated (F PARAM_ILLEGAL naming the field)', () => 
   const missing = [
     'acquirerId', 'pspId', 'order', 'order.referenceOrderId', 'order.orderDescription', 'order.orderAmount', 'order.orderAmount.currency',
     'order.orderAmount.value', 'order.merchant', 'order.merchant.referenceMerchantId', 'order.merchant.merchantMCC', 'order.merchant.merchantName',
-    'order.merchant.merchantAddress', 'order.merchant.merchantAddress.region', 'order.merchant.merchantAddress.city', 'order.merchant.store',
+    'order.merchant.merchantAddress', 'order.merchant.merchantAddress.region',
     'order.merchant.store.referenceStoreId', 'order.merchant.store.storeName', 'order.merchant.store.storeMCC', 'paymentRequestId',
     'paymentAmount', 'paymentAmount.currency', 'paymentAmount.value', 'payToAmount', 'payToAmount.currency', 'payToAmount.value',
     'paymentMethod', 'paymentMethod.paymentMethodType', 'paymentMethod.paymentMethodId', 'paymentMethod.customerId', 'paymentFactor',
-    'paymentFactor.isInStorePayment', 'paymentFactor.isCashierPayment', 'paymentQuote.quoteCurrencyPair', 'paymentQuote.quotePrice',
+    'paymentQuote.quoteCurrencyPair', 'paymentQuote.quotePrice',
     'paymentPromoInfo.paymentPromoDetails', 'paymentPromoInfo.paymentPromoDetails.0.promoId', 'paymentPromoInfo.paymentPromoDetails.0.savingsAmount',
   ];
   it.each(missing)('refuses a request without %s', async (field) => {
