@@ -22,7 +22,7 @@ import { appPaymentRoutes } from './http/app/payments.ts';
 import { paymentReads } from './domain/payments/inquiry.ts';
 import { payUseCase } from './domain/payments/pay.ts';
 import { expirySweeper } from './jobs/expiry-sweeper.ts';
-import { createMetrics, installMetrics, type Metrics } from './http/metrics.ts';
+import { createMetrics, installMetrics, type Metrics, unsignedCodeRulesCounter } from './http/metrics.ts';
 import { requireAppUser } from './http/app/auth.ts';
 import { requireOpsToken } from './http/ops/auth.ts';
 import { installRateLimit } from './http/rate-limit.ts';
@@ -208,7 +208,16 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   // loads), lists compiled in process and kept in step with Postgres on every instance.
   const codeRules = new CodeRuleBook({
     // Signed inquiryCodeRules calls when ALIPAYPLUS_BASE_URL is set; none otherwise (stored/preset rules).
-    remote: deps.codeRulesSource === undefined ? (alipayPlus.configured ? alipayPlusCodeRules(alipayPlus) : undefined) : (deps.codeRulesSource ?? undefined),
+    remote:
+      deps.codeRulesSource === undefined
+        ? alipayPlus.configured
+          ? alipayPlusCodeRules(alipayPlus, {
+              acceptUnsignedOverHttp: config.codeRulesAcceptUnsigned,
+              onUnsigned: unsignedCodeRulesCounter(metrics),
+              log: app.log,
+            })
+          : undefined
+        : (deps.codeRulesSource ?? undefined),
     store: codeRuleSetStore(db),
     preset: deps.presetCodeRules ?? readPresetCodeRules,
     log: app.log,
