@@ -12,7 +12,10 @@ import { type Kysely, sql } from 'kysely';
 //                        nonce (not a token) are stored. The primary key makes a rotation happen
 //                        once per refresh token.
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('grants').addColumn('acquirer_id', 'text', (c) => c.check(sql`length(acquirer_id) between 1 and 64`)).execute();
+  await db.schema
+    .alterTable('grants')
+    .addColumn('acquirer_id', 'text', (c) => c.check(sql`length(acquirer_id) between 1 and 64`))
+    .execute();
 
   await db.schema
     .createTable('refresh_rotations')

@@ -67,7 +67,7 @@ export function alipayPlusCodeRules(client: AlipayPlusClient, o: CodeRulesSource
         const version = typeof r.body.version === 'string' ? r.body.version : '(none)';
         if (!loggedVersions.has(version)) {
           loggedVersions.add(version);
-          o.log?.warn({ version }, 'inquiryCodeRules answer is unsigned: taken as Ant\'s SDK does (https, or CODE_RULES_ACCEPT_UNSIGNED)');
+          o.log?.warn({ version }, "inquiryCodeRules answer is unsigned: taken as Ant's SDK does (https, or CODE_RULES_ACCEPT_UNSIGNED)");
         }
       }
       return r.body;

@@ -85,12 +85,7 @@ export function tokenRepos(db: Db): TokenRepos {
     },
 
     async lockGrantByRefreshTokenHash(refreshTokenHash) {
-      const row = await db
-        .selectFrom('grants')
-        .select(grantColumns)
-        .where('refresh_token_hash', '=', refreshTokenHash)
-        .forUpdate()
-        .executeTakeFirst();
+      const row = await db.selectFrom('grants').select(grantColumns).where('refresh_token_hash', '=', refreshTokenHash).forUpdate().executeTakeFirst();
       return row ? toGrant(row) : undefined;
     },
 
@@ -109,11 +104,7 @@ export function tokenRepos(db: Db): TokenRepos {
           created_at: r.createdAt,
         })
         .execute();
-      await db
-        .updateTable('grants')
-        .set({ refresh_token_hash: r.refreshTokenHash, refresh_expires_at: r.refreshExpiresAt })
-        .where('id', '=', r.grantId)
-        .execute();
+      await db.updateTable('grants').set({ refresh_token_hash: r.refreshTokenHash, refresh_expires_at: r.refreshExpiresAt }).where('id', '=', r.grantId).execute();
       // The old pair works until the grace ends (an access token issued later is left alone).
       await db
         .updateTable('access_tokens')
@@ -164,10 +155,7 @@ export function tokenRepos(db: Db): TokenRepos {
     },
 
     async insertAccessToken(t) {
-      await db
-        .insertInto('access_tokens')
-        .values({ token_hash: t.tokenHash, grant_id: t.grantId, expires_at: t.expiresAt, created_at: t.createdAt })
-        .execute();
+      await db.insertInto('access_tokens').values({ token_hash: t.tokenHash, grant_id: t.grantId, expires_at: t.expiresAt, created_at: t.createdAt }).execute();
     },
 
     async findAccessToken(tokenHash): Promise<AccessTokenRecord | undefined> {

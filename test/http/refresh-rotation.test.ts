@@ -93,7 +93,12 @@ describe('refresh rotates the tokens (§3 revision 2)', () => {
     }
     const dump = JSON.stringify(
       await Promise.all(
-        ['grants', 'access_tokens', 'refresh_rotations'].map((table) => t.database.db.selectFrom(table as 'grants').selectAll().execute()),
+        ['grants', 'access_tokens', 'refresh_rotations'].map((table) =>
+          t.database.db
+            .selectFrom(table as 'grants')
+            .selectAll()
+            .execute(),
+        ),
       ),
       (_k, v) => (typeof v === 'bigint' ? v.toString() : v),
     );

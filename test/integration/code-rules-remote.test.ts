@@ -230,7 +230,11 @@ describe('inquiryCodeRules over https (§6 revision 2: as the official SDK, an u
     let answer = { body: remoteAnswer('h1') as unknown, signed: false };
     const warnings: object[] = [];
     let counted = 0;
-    const { source, seen } = httpsAdapter(() => answer, { warn: (o) => warnings.push(o) }, () => counted++);
+    const { source, seen } = httpsAdapter(
+      () => answer,
+      { warn: (o) => warnings.push(o) },
+      () => counted++,
+    );
     expect(await source.fetch()).toEqual(remoteAnswer('h1'));
     expect(await source.fetch()).toEqual(remoteAnswer('h1'));
     answer = { body: remoteAnswer('h2'), signed: false };

@@ -104,9 +104,7 @@ export function preparePay(r: PayRequest, s: Pick<PaySettings, 'fxRoundingMode' 
   requireAmount(r.order.orderAmount, 'order.orderAmount');
   const paymentAmount = positive(requireAmount(r.paymentAmount, 'paymentAmount'), 'paymentAmount.value');
   const payToAmount = positive(requireAmount(r.payToAmount, 'payToAmount'), 'payToAmount.value');
-  r.paymentPromoInfo?.paymentPromoDetails.forEach((d, i) =>
-    requireAmount(d.savingsAmount, `paymentPromoInfo.paymentPromoDetails.${i}.savingsAmount`),
-  );
+  r.paymentPromoInfo?.paymentPromoDetails.forEach((d, i) => requireAmount(d.savingsAmount, `paymentPromoInfo.paymentPromoDetails.${i}.savingsAmount`));
 
   // §2 FX: payToAmount = paymentAmount x quotePrice (pair in either order), within the tolerance.
   const fx = checkPayToAmount({

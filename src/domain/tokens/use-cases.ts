@@ -21,17 +21,7 @@ import { requireUsable, USABLE_STATUS } from '../customers/customer.ts';
 import { DomainError } from '../errors.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import type { AuthCodeRecord, TokenRepos } from './ports.ts';
-import {
-  type AuthScope,
-  expiryAfter,
-  newAuthCode,
-  newGrantId,
-  newRotationNonce,
-  newToken,
-  normaliseScopes,
-  rotatedTokens,
-  secretHash,
-} from './token.ts';
+import { type AuthScope, expiryAfter, newAuthCode, newGrantId, newRotationNonce, newToken, normaliseScopes, rotatedTokens, secretHash } from './token.ts';
 
 export interface TokenLifetimes {
   readonly authCodeTtlSeconds: number;

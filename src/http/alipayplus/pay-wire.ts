@@ -103,7 +103,12 @@ export const payBody = z.object({
   }),
   paymentQuote: quote.optional(),
   paymentExpiryTime: isoTime.optional(),
-  paymentNotifyUrl: z.string().min(1).max(2048).refine(isUrl(['http:', 'https:']), 'must be an http(s) URL').optional(),
+  paymentNotifyUrl: z
+    .string()
+    .min(1)
+    .max(2048)
+    .refine(isUrl(['http:', 'https:']), 'must be an http(s) URL')
+    .optional(),
   paymentRedirectUrl: z.string().min(1).max(2048).refine(isUrl(), 'must be a URL').optional(),
   paymentPromoInfo: z
     .object({
@@ -122,7 +127,14 @@ export const payBody = z.object({
     .optional(),
   surchargeInfo: z.object({ surchargeAmount: wireAmount, surchargeQuote: quote.optional() }).optional(),
   passThroughInfo: text(20_000).optional(),
-  settlementStrategy: z.object({ settlementCurrency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 alpha-3').optional() }).optional(),
+  settlementStrategy: z
+    .object({
+      settlementCurrency: z
+        .string()
+        .regex(/^[A-Z]{3}$/, 'ISO 4217 alpha-3')
+        .optional(),
+    })
+    .optional(),
 }) satisfies z.ZodType<PayRequest>;
 
 /**
