@@ -2,7 +2,7 @@
  * Where Alipay+ code rules come from (§6): the signed `inquiryCodeRules` call, and the preset
  * file shipped beside this module.
  *
- * The call goes through the one outbound Alipay+ client (alipayplus-client.ts), as the §1
+ * The call goes through the one signed client (src/alipayplus/client.ts), as the §1
  * envelope wants it both ways: `POST {ALIPAYPLUS_BASE_URL}/aps/api/v1/codes/inquiryCodeRules`
  * signed with the MPP key, body `{"jarVersion": "<JAR_VERSION>"}` as Ant's SDK sends it (§6
  * revision 2), a 5 s timeout and a 4 MiB cap on the answer. The answer counts only when it is
@@ -14,7 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { RemoteCodeRules } from '../domain/codes/ports.ts';
-import { type AlipayPlusCallResult, type AlipayPlusClient, INQUIRY_CODE_RULES_PATH } from './alipayplus-client.ts';
+import { type AlipayPlusCallResult, type AlipayPlusClient, INQUIRY_CODE_RULES_PATH } from '../alipayplus/client.ts';
 
 export { INQUIRY_CODE_RULES_PATH };
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAlipayPlusClient } from '../../src/adapters/alipayplus-client.ts';
+import { createAlipayPlusClient } from '../../src/alipayplus/client.ts';
 import { alipayPlusCodeRules, INQUIRY_CODE_RULES_PATH, JAR_VERSION } from '../../src/adapters/code-rules-source.ts';
 import { CodeRulesUnavailable } from '../../src/domain/codes/rule-book.ts';
 import { CODE_RULES_REFRESHER } from '../../src/jobs/code-identification.ts';
 import { codeRuleSetStore } from '../../src/persistence/code-rule-sets-repository.ts';
 import { startFakeAlipayPlus, type FakeAlipayPlus } from '../support/fake-code-rules-server.ts';
-import { loadPrivateKey } from '../../src/http/signature.ts';
+import { loadPrivateKey } from '../../src/alipayplus/signature.ts';
 import { appJwt, FakeClock, TEST_CLIENT_ID, type TestApp, testApp, type TestAppOptions, testDatabase, type TestDatabase, testKeys } from '../support/harness.ts';
 import { extendInfo, openUrl, prefixRule } from '../unit/codes/fixtures.ts';
 
@@ -206,8 +206,8 @@ describe('inquiryCodeRules over https (§6 revision 2: as the official SDK, an u
   /** A client to https://aplus.test whose fetch answers `answer`, signed or not. */
   function httpsAdapter(answer: () => { body: unknown; signed: boolean }, log: { warn: (o: object, m: string) => void }, onUnsigned: () => void) {
     const seen: string[] = [];
-    const fetchStub = (async (url: URL, init: RequestInit) => {
-      seen.push(`${url.href} ${String(init.body)}`);
+    const fetchStub = (async (url: URL | string, init: RequestInit) => {
+      seen.push(`${String(url)} ${String(init.body)}`);
       const a = answer();
       const body = JSON.stringify(a.body);
       const headers: Record<string, string> = { 'content-type': 'application/json', 'client-id': TEST_CLIENT_ID, 'response-time': '2025-01-01T00:00:00Z' };

@@ -77,7 +77,6 @@ export interface TokenRepos {
   /** The rotation that replaced this refresh token, with its grant (revoked or not). */
   findRotation(oldRefreshTokenHash: string): Promise<(RefreshRotation & { readonly grant: GrantRecord }) | undefined>;
 
-  insertAccessToken(token: { tokenHash: string; grantId: string; expiresAt: Date; createdAt: Date }): Promise<void>;
   /** The access token and the grant it was issued under (revoked or not, expired or not). */
   findAccessToken(tokenHash: string): Promise<AccessTokenRecord | undefined>;
   /**
