@@ -65,13 +65,18 @@ const schema = z.object({
       .default(2 * 31_622_400),
   ),
   AUTH_CODE_TTL_SECONDS: z.preprocess(emptyToUndefined, intFrom(10, 3600).default(300)),
+  // §3 revision 2: how long a rotated refresh token and its access tokens keep working.
+  REFRESH_GRACE_SECONDS: z.preprocess(emptyToUndefined, intFrom(1, 86_400).default(300)),
+  // §6 revision 2: an unsigned inquiryCodeRules answer is accepted over https (and counted);
+  // over http only when this is true.
+  CODE_RULES_ACCEPT_UNSIGNED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')),
   APP_JWT_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'at least 32 characters').optional()),
   OPS_API_TOKEN: z.preprocess(emptyToUndefined, z.string().min(24, 'at least 24 characters').optional()),
   CODE_IDENTIFICATION_MODE: z.preprocess(emptyToUndefined, z.enum(['ALLOWLIST', 'BLOCKLIST']).default('ALLOWLIST')),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   // Our own knobs (not in the interface page), each with a safe default.
   FX_ROUNDING_MODE: z.preprocess(emptyToUndefined, z.enum(['ROUND_HALF_UP', 'ROUND_HALF_EVEN', 'ROUND_DOWN', 'ROUND_UP']).default('ROUND_HALF_UP')),
-  FX_TOLERANCE_MINOR: z.preprocess(emptyToUndefined, intFrom(0, 1000).default(0)),
+  FX_TOLERANCE_MINOR: z.preprocess(emptyToUndefined, intFrom(0, 1000).default(1)),
   SINGLE_PAYMENT_LIMITS: z.preprocess(emptyToUndefined, limitsSchema.optional()),
   MPP_HOME_URL: z.preprocess(emptyToUndefined, z.string().max(2048).default('/')),
   BODY_LIMIT_BYTES: z.preprocess(emptyToUndefined, intFrom(1024, 1_048_576).default(65_536)),
@@ -110,6 +115,10 @@ export interface Config {
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
   readonly authCodeTtlSeconds: number;
+  /** §3: a rotated refresh token (and the access tokens issued before) keep working this long. */
+  readonly refreshGraceSeconds: number;
+  /** §6: accept an unsigned inquiryCodeRules answer over http too (over https it always is, and counted). */
+  readonly codeRulesAcceptUnsigned: boolean;
   readonly appJwtSecret: string | undefined;
   readonly opsApiToken: string | undefined;
   readonly codeIdentificationMode: 'ALLOWLIST' | 'BLOCKLIST';
@@ -170,6 +179,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: c.REFRESH_TOKEN_TTL_SECONDS,
     authCodeTtlSeconds: c.AUTH_CODE_TTL_SECONDS,
+    refreshGraceSeconds: c.REFRESH_GRACE_SECONDS,
+    codeRulesAcceptUnsigned: c.CODE_RULES_ACCEPT_UNSIGNED === 'true',
     appJwtSecret: c.APP_JWT_SECRET,
     opsApiToken: c.OPS_API_TOKEN,
     codeIdentificationMode: c.CODE_IDENTIFICATION_MODE,

@@ -31,7 +31,7 @@ import { type TokenUseCases, tokenUseCases } from './domain/tokens/use-cases.ts'
 import { type WalletUseCases, walletUseCases } from './domain/wallet/use-cases.ts';
 import { codeListsPoller, codeRulesRefresher } from './jobs/code-identification.ts';
 import { expirySweeper } from './jobs/expiry-sweeper.ts';
-import { type Metrics, registerNotifyMetrics } from './http/metrics.ts';
+import { type Metrics, registerNotifyMetrics, unsignedCodeRulesCounter } from './http/metrics.ts';
 import type { Job } from './jobs/loop.ts';
 import { notifyDispatcher } from './jobs/notify-dispatcher.ts';
 import { codeListRepository, codeListUnitOfWork } from './persistence/code-lists-repository.ts';
@@ -136,7 +136,12 @@ export function wire(deps: WiringDeps): Wiring {
   // process and kept in step with Postgres on every instance.
   const codeRules = new CodeRuleBook({
     // Signed inquiryCodeRules calls when ALIPAYPLUS_BASE_URL is set; none otherwise (stored/preset rules).
-    remote: deps.codeRulesSource === undefined ? (alipayPlus.configured ? alipayPlusCodeRules(alipayPlus) : undefined) : (deps.codeRulesSource ?? undefined),
+    remote:
+      deps.codeRulesSource === undefined
+        ? alipayPlus.configured
+          ? alipayPlusCodeRules(alipayPlus, { acceptUnsignedOverHttp: config.codeRulesAcceptUnsigned, onUnsigned: unsignedCodeRulesCounter(metrics), log })
+          : undefined
+        : (deps.codeRulesSource ?? undefined),
     store: codeRuleSetStore(db),
     preset: deps.presetCodeRules ?? readPresetCodeRules,
     log,

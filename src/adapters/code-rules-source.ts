@@ -4,11 +4,13 @@
  *
  * The call goes through the one signed client (src/alipayplus/client.ts), as the §1
  * envelope wants it both ways: `POST {ALIPAYPLUS_BASE_URL}/aps/api/v1/codes/inquiryCodeRules`
- * signed with the MPP key, body `{}` (our choice: the public material names no request field;
- * Client-Id, which the signature covers, already says who asks, and the rule set is the same for
- * every caller), a 5 s timeout and a 4 MiB cap on the answer. The answer counts only when it is
- * HTTP 200, signed by Alipay+, with a `result`; anything else is refused and the caller keeps (or falls
- * back to) what it has.
+ * signed with the MPP key, body `{"jarVersion": "<JAR_VERSION>"}` as Ant's SDK sends it (§6
+ * revision 2), a 5 s timeout and a 4 MiB cap on the answer. The answer counts only when it is
+ * HTTP 200 with a `result` and either signed by Alipay+ (a signature that is present must verify)
+ * or unsigned over https, as the SDK takes it, or unsigned over http when ops say so
+ * (CODE_RULES_ACCEPT_UNSIGNED). An unsigned answer taken is counted in
+ * mpp_code_rules_unsigned_answers_total and logged once per rule-set version. Anything else is
+ * refused, logged by the rule book, and the caller keeps (or falls back to) what it has.
  */
 import { readFile } from 'node:fs/promises';
 import type { RemoteCodeRules } from '../domain/codes/ports.ts';
@@ -41,13 +43,33 @@ function failure(r: Exclude<AlipayPlusCallResult, { kind: 'answered' }>): CodeRu
   }
 }
 
-export function alipayPlusCodeRules(client: AlipayPlusClient): RemoteCodeRules {
+/** The SDK version we answer as (code-identification-sdk.md: Ant's MPP server SDK 1.2.1), sent as `jarVersion`. */
+export const JAR_VERSION = '1.2.1';
+
+export interface CodeRulesSourceOptions {
+  /** CODE_RULES_ACCEPT_UNSIGNED: take an unsigned answer over http too. */
+  readonly acceptUnsignedOverHttp?: boolean;
+  /** Called for every unsigned answer taken (a metric). */
+  readonly onUnsigned?: () => void;
+  readonly log?: { warn(obj: object, msg: string): void };
+}
+
+export function alipayPlusCodeRules(client: AlipayPlusClient, o: CodeRulesSourceOptions = {}): RemoteCodeRules {
+  const loggedVersions = new Set<string>();
   return {
     async fetch() {
-      const r = await client.inquiryCodeRules();
+      const r = await client.inquiryCodeRules({ jarVersion: JAR_VERSION }, { unsignedOverHttp: o.acceptUnsignedOverHttp === true });
       if (r.kind !== 'answered') throw failure(r);
       // §1 answers are HTTP 200; the client takes any 2xx (notifyPayment receivers vary).
       if (r.status !== 200) throw new CodeRulesFetchFailed(`inquiryCodeRules answered HTTP ${r.status}`);
+      if (!r.signed) {
+        o.onUnsigned?.();
+        const version = typeof r.body.version === 'string' ? r.body.version : '(none)';
+        if (!loggedVersions.has(version)) {
+          loggedVersions.add(version);
+          o.log?.warn({ version }, "inquiryCodeRules answer is unsigned: taken as Ant's SDK does (https, or CODE_RULES_ACCEPT_UNSIGNED)");
+        }
+      }
       return r.body;
     },
   };

@@ -97,8 +97,18 @@ export interface WireResult {
 }
 
 export type AlipayPlusCallResult =
-  /** HTTP 2xx, a valid Alipay+ signature and a `result`: the only outcome whose content counts. */
-  | { readonly kind: 'answered'; readonly status: number; readonly body: Readonly<Record<string, unknown>>; readonly result: WireResult }
+  /**
+   * HTTP 2xx, a valid Alipay+ signature and a `result`: the only outcome whose content counts.
+   * `signed` is false only for an answer without any Signature header that the call allowed
+   * (§6 revision 2: inquiryCodeRules over https, as Ant's SDK takes it).
+   */
+  | {
+      readonly kind: 'answered';
+      readonly status: number;
+      readonly body: Readonly<Record<string, unknown>>;
+      readonly result: WireResult;
+      readonly signed: boolean;
+    }
   /** The answer is not provably from Alipay+ (missing or wrong signature, unknown keyVersion). */
   | { readonly kind: 'bad-signature'; readonly status: number; readonly reason: string }
   /** Signed, but not a JSON object with a `result`. */
@@ -128,12 +138,20 @@ export interface AlipayPlusClientOptions {
 export interface AlipayPlusClient {
   /** True when ALIPAYPLUS_BASE_URL is set: calls without a URL of their own can go out. */
   readonly configured: boolean;
-  /** POSTs `rawBody` (sent and signed byte for byte) to `url`, an absolute URL. */
-  post(url: string, rawBody: string): Promise<AlipayPlusCallResult>;
+  /**
+   * POSTs `rawBody` (sent and signed byte for byte) to `url`, an absolute URL. With
+   * `acceptUnsigned`, an answer carrying no Signature header at all is taken (signed: false); a
+   * signature that is present must always verify.
+   */
+  post(url: string, rawBody: string, o?: { readonly acceptUnsigned?: boolean }): Promise<AlipayPlusCallResult>;
   /** §5 notifyPayment, to the payment's paymentNotifyUrl when given, else `{base}/aps/api/v1/payments/notifyPayment`. */
   notifyPayment(rawBody: string, paymentNotifyUrl?: string | null): Promise<AlipayPlusCallResult>;
-  /** §6 inquiryCodeRules at `{base}/aps/api/v1/codes/inquiryCodeRules`. */
-  inquiryCodeRules(body?: Readonly<Record<string, unknown>>): Promise<AlipayPlusCallResult>;
+  /**
+   * §6 inquiryCodeRules at `{base}/aps/api/v1/codes/inquiryCodeRules`. Revision 2: the answer's
+   * signature is verified when it carries one; an unsigned answer is taken over https, and over
+   * http only with `unsignedOverHttp` (CODE_RULES_ACCEPT_UNSIGNED).
+   */
+  inquiryCodeRules(body?: Readonly<Record<string, unknown>>, o?: { readonly unsignedOverHttp?: boolean }): Promise<AlipayPlusCallResult>;
   /** A signed call to `{base}{path}` (§9 getPaymentCode, §10 consultUnbinding and authNotify); not-configured without a base. */
   call(path: string, body: Readonly<Record<string, unknown>>): Promise<AlipayPlusCallResult>;
 }
@@ -155,7 +173,7 @@ export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusCl
     now: o.now,
   });
 
-  async function post(url: string, rawBody: string): Promise<AlipayPlusCallResult> {
+  async function post(url: string, rawBody: string, opts: { readonly acceptUnsigned?: boolean } = {}): Promise<AlipayPlusCallResult> {
     let target: URL;
     try {
       target = new URL(url);
@@ -169,7 +187,8 @@ export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusCl
       const exchange = await client.post(target.href, rawBody);
       const res = exchange.response;
       if (res.status < 200 || res.status > 299) return { kind: 'http-error', status: res.status };
-      const problem = await exchange.signatureProblem();
+      const unsigned = opts.acceptUnsigned === true && res.headers.signature === undefined;
+      const problem = unsigned ? undefined : await exchange.signatureProblem();
       if (problem) return { kind: 'bad-signature', status: res.status, reason: problem };
       let body: unknown;
       try {
@@ -179,7 +198,7 @@ export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusCl
       }
       const result = typeof body === 'object' && body !== null ? asWireResult((body as Record<string, unknown>).result) : undefined;
       if (!result) return { kind: 'malformed-answer', status: res.status, reason: 'no valid result' };
-      return { kind: 'answered', status: res.status, body: body as Record<string, unknown>, result };
+      return { kind: 'answered', status: res.status, body: body as Record<string, unknown>, result, signed: !unsigned };
     } catch (err) {
       if (isTimeout(err)) return { kind: 'timeout' };
       if (err instanceof AnswerTooLarge) return { kind: 'malformed-answer', status: 200, reason: err.message };
@@ -194,9 +213,11 @@ export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusCl
       const url = paymentNotifyUrl ?? (o.baseUrl === undefined ? undefined : `${o.baseUrl}${NOTIFY_PAYMENT_PATH}`);
       return url === undefined ? Promise.resolve({ kind: 'not-configured' }) : post(url, rawBody);
     },
-    inquiryCodeRules(body = {}) {
+    inquiryCodeRules(body = {}, opts = {}) {
       if (o.baseUrl === undefined) return Promise.resolve({ kind: 'not-configured' });
-      return post(`${o.baseUrl}${INQUIRY_CODE_RULES_PATH}`, JSON.stringify(body));
+      const url = `${o.baseUrl}${INQUIRY_CODE_RULES_PATH}`;
+      const acceptUnsigned = url.startsWith('https:') || opts.unsignedOverHttp === true;
+      return post(url, JSON.stringify(body), { acceptUnsigned });
     },
     call(path, body) {
       if (o.baseUrl === undefined) return Promise.resolve({ kind: 'not-configured' });

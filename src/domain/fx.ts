@@ -5,7 +5,7 @@
  */
 import Big from 'big.js';
 import { ParamIllegal } from './errors.ts';
-import { currencyExponent, isCurrency, isStorable, toMajorString, type CurrencyCode, type Money } from './money.ts';
+import { currencyExponent, isCurrency, isStorable, requireAmount, toMajorString, type CurrencyCode, type Money, type WireAmount } from './money.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Rounding
@@ -117,15 +117,21 @@ export function convert(amount: Money, quote: Quote | ParsedQuote, target: Curre
   return converted;
 }
 
-/** §2: the pay-to amount we expect; same currency -> the payment amount itself. */
-export function expectedPayToAmount(paymentAmount: Money, payToCurrency: CurrencyCode, quote: Quote | undefined, rounding: RoundingModeName = DEFAULT_ROUNDING): Money {
-  if (paymentAmount.currency === payToCurrency) return paymentAmount;
-  if (quote === undefined) throw new FxError('paymentQuote', 'QUOTE_MISSING', 'required when the currencies differ');
-  return convert(paymentAmount, quote, payToCurrency, rounding, 'paymentQuote');
-}
-
 // ---------------------------------------------------------------------------------------------
-// Checking a received payToAmount
+// Checking a received amount (payToAmount, surchargeAmount, refundFromAmount)
+
+/**
+ * §2 revision 2: Alipay+ computes the amounts and settles on them, so a received amount within
+ * `toleranceMinor` of ours is taken as sent; further off is F PARAM_ILLEGAL naming `field`. The
+ * one tolerance rule of pay (payToAmount, surchargeAmount) and refund (refundFromAmount).
+ * Undefined when the received amount is accepted.
+ */
+export function beyondTolerance(expected: Money, received: Money, toleranceMinor: bigint, field: string): FxError | undefined {
+  if (toleranceMinor < 0n) throw new RangeError('toleranceMinor must not be negative');
+  const difference = received.valueMinor - expected.valueMinor;
+  if ((difference < 0n ? -difference : difference) <= toleranceMinor) return undefined;
+  return new FxError(`${field}.value`, 'AMOUNT_MISMATCH', `expected ${expected.valueMinor} ${expected.currency}, got ${received.valueMinor}`);
+}
 
 export type PayToCheckInput = {
   paymentAmount: Money;
@@ -134,6 +140,9 @@ export type PayToCheckInput = {
   rounding?: RoundingModeName;
   /** Accepted distance between ours and theirs, in the pay-to minor unit (§2, default 0). */
   toleranceMinor?: bigint;
+  /** The received amount's and the quote's wire names, for the error (default payToAmount, paymentQuote). */
+  field?: string;
+  quoteField?: string;
 };
 
 export type PayToCheck =
@@ -149,24 +158,73 @@ export type PayToCheck =
   | { readonly ok: false; readonly kind: 'INVALID'; readonly error: FxError };
 
 /**
- * §2: a received payToAmount is consistent when it is within `toleranceMinor` of ours.
- * Same currency (no quote needed, any quote ignored): the amounts must be equal exactly.
+ * §2: a received payToAmount (or any amount converted from `paymentAmount` at `quote`) is
+ * consistent when it is within `toleranceMinor` of ours. Same currency (no quote needed, any
+ * quote ignored): the amounts must be equal exactly.
  */
 export function checkPayToAmount(input: PayToCheckInput): PayToCheck {
   const { paymentAmount, payToAmount, quote } = input;
+  const quoteField = input.quoteField ?? 'paymentQuote';
   const sameCurrency = paymentAmount.currency === payToAmount.currency;
   const tolerance = sameCurrency ? 0n : (input.toleranceMinor ?? 0n);
-  if (tolerance < 0n) throw new RangeError('toleranceMinor must not be negative');
   let expected: Money;
   try {
-    expected = expectedPayToAmount(paymentAmount, payToAmount.currency, quote, input.rounding ?? DEFAULT_ROUNDING);
+    if (sameCurrency) expected = paymentAmount;
+    else if (quote === undefined) throw new FxError(quoteField, 'QUOTE_MISSING', 'required when the currencies differ');
+    else expected = convert(paymentAmount, quote, payToAmount.currency, input.rounding ?? DEFAULT_ROUNDING, quoteField);
   } catch (error) {
     if (error instanceof FxError) return { ok: false, kind: 'INVALID', error };
     throw error;
   }
-  const differenceMinor = payToAmount.valueMinor - expected.valueMinor;
-  if ((differenceMinor < 0n ? -differenceMinor : differenceMinor) <= tolerance) return { ok: true, expected };
-  const detail = `expected ${expected.valueMinor} ${expected.currency}, got ${payToAmount.valueMinor}`;
-  const error = new FxError('payToAmount.value', 'AMOUNT_MISMATCH', detail);
-  return { ok: false, kind: 'MISMATCH', expected, received: payToAmount, differenceMinor, error };
+  const error = beyondTolerance(expected, payToAmount, tolerance, input.field ?? 'payToAmount');
+  if (!error) return { ok: true, expected };
+  return { ok: false, kind: 'MISMATCH', expected, received: payToAmount, differenceMinor: payToAmount.valueMinor - expected.valueMinor, error };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Surcharge
+
+/** The wire `surchargeInfo` of pay and refund. */
+export type SurchargeInfo = { readonly surchargeAmount: WireAmount; readonly surchargeQuote?: Quote | undefined };
+
+/**
+ * §2 revision 2, one rule for pay and refund: `surchargeAmount` is the whole amount the user pays
+ * (or, on a refund, gets back) in the wallet currency, and when `surchargeQuote` comes with it,
+ * Alipay+ computed it as `base x surchargeQuote.quotePrice` (taken as sent within the tolerance).
+ * Returns the surcharge amount; throws F PARAM_ILLEGAL naming the surchargeInfo field.
+ */
+export function checkSurcharge(
+  base: Money,
+  info: SurchargeInfo,
+  walletCurrency: CurrencyCode,
+  s: { readonly fxRoundingMode: RoundingModeName; readonly fxToleranceMinor: bigint },
+): Money {
+  const amount = requireAmount(info.surchargeAmount, 'surchargeInfo.surchargeAmount');
+  if (amount.currency !== walletCurrency) {
+    throw new ParamIllegal('surchargeInfo.surchargeAmount.currency', `must be the wallet currency ${walletCurrency}: it is what the user pays`);
+  }
+  if (amount.valueMinor <= 0n) throw new ParamIllegal('surchargeInfo.surchargeAmount.value', 'must be positive');
+  if (info.surchargeQuote) {
+    const check = checkPayToAmount({
+      paymentAmount: base,
+      payToAmount: amount,
+      quote: info.surchargeQuote,
+      rounding: s.fxRoundingMode,
+      toleranceMinor: s.fxToleranceMinor,
+      field: 'surchargeInfo.surchargeAmount',
+      quoteField: 'surchargeInfo.surchargeQuote',
+    });
+    if (!check.ok) throw check.error;
+  }
+  return amount;
+}
+
+/**
+ * `part / whole` of `amount`, rounded once with the named mode: a refund's share of what the user
+ * paid when no quote gives the rate (the user paid `amount` for `whole`; `part` is refunded).
+ */
+export function proportionOf(amount: Money, part: bigint, whole: bigint, rounding: RoundingModeName = DEFAULT_ROUNDING): Money {
+  if (whole <= 0n || part < 0n) throw new RangeError('a share needs a positive whole and a non-negative part');
+  const exact = new Dec(amount.valueMinor.toString()).times(new Dec(part.toString())).div(new Dec(whole.toString()));
+  return { currency: amount.currency, valueMinor: BigInt(exact.round(0, ROUNDING_MODES[rounding]).toFixed(0)) };
 }

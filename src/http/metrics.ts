@@ -86,3 +86,13 @@ export function registerNotifyMetrics(metrics: Metrics, queue: Pick<Notification
   });
   return (outcome) => attempts.inc({ outcome });
 }
+
+/** §6 revision 2: unsigned inquiryCodeRules answers taken (https, or CODE_RULES_ACCEPT_UNSIGNED). */
+export function unsignedCodeRulesCounter(m: Metrics): () => void {
+  const counter = new Counter({
+    name: 'mpp_code_rules_unsigned_answers_total',
+    help: 'inquiryCodeRules answers taken without an Alipay+ signature (https, or CODE_RULES_ACCEPT_UNSIGNED)',
+    registers: [m.registry],
+  });
+  return () => counter.inc();
+}

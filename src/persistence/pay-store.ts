@@ -132,7 +132,7 @@ export function acceptPayStatement(p: NewPayment, requestHash: string, answer: S
 }
 
 /** §4 a final refusal recorded under the key (no order); false when the key was already claimed. */
-async function refusePay(db: Db, key: PayKey, answer: StoredAnswer): Promise<boolean> {
+export async function refusePay(db: Db, key: PayKey, answer: StoredAnswer): Promise<boolean> {
   const { rows } = await sql<{ psp_id: string }>`
     insert into pay_requests (psp_id, payment_request_id, request_hash, payment_id, answer, created_at)
     values (${key.pspId}, ${key.paymentRequestId}, ${key.requestHash}, null, ${answerJson(answer)}::jsonb, ${asDate(key.now)}::timestamptz)

@@ -16,6 +16,8 @@ import type { Database } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 import { type PaymentRow, type FinalRow, FINAL_COLUMNS, toPayment, toFinalPayment, asDate } from './payment-rows.ts';
 import { paymentQueries } from './payment-queries.ts';
+import { refusePay } from './pay-store.ts';
+import { result } from '../domain/errors.ts';
 
 /**
  * Whenever payments leave PROCESSING for a final status (SUCCESS, FAILED, CLOSED), by every path
@@ -113,6 +115,8 @@ export function paymentRepository(trx: Transaction<Database>, hooks: PaymentHook
       const row = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst();
       return row ? toPayment(row) : undefined;
     },
+    // §5 revision 2, cancel before pay: the pay key claimed the way pay claims a refusal.
+    recordCancelBeforePay: (key) => refusePay(trx, key, { result: result('ORDER_IS_CLOSED', 'cancelled by cancelPayment before the pay arrived') }),
   };
 }
 

@@ -84,6 +84,21 @@ export interface GrantsTable {
   refresh_expires_at: Date;
   revoked_at: Date | null;
   created_at: CreatedAt;
+  /** §3 revision 2 (migration 0042): the acquirerId the grant was issued for; recorded, not a gate. */
+  acquirer_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** §3 revision 2 refresh rotation (migration 0042): one row per refresh token rotated away. */
+export interface RefreshRotationsTable {
+  old_refresh_token_hash: string;
+  grant_id: string;
+  nonce: string;
+  access_token_hash: string;
+  access_expires_at: Date;
+  refresh_token_hash: string;
+  refresh_expires_at: Date;
+  grace_until: Date;
+  created_at: Date;
 }
 
 export interface AccessTokensTable {
@@ -183,6 +198,7 @@ export interface Database {
   code_rule_sets: CodeRuleSetsTable;
   refunds: RefundsTable;
   agreements: AgreementsTable;
+  refresh_rotations: RefreshRotationsTable;
 }
 
 export type UnbindState = 'CONSULT' | 'NOTIFY' | 'UNBOUND' | 'REFUSED';

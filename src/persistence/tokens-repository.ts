@@ -69,9 +69,9 @@ export function tokenRepos(db: Db): TokenRepos {
              and exists (select 1 from customers c where c.id = auth_codes.customer_id and c.status = ${customerStatus})
           returning customer_id, scopes
         ), granted as (
-          insert into grants (id, customer_id, auth_code_hash, scopes, refresh_token_hash, refresh_expires_at, created_at)
+          insert into grants (id, customer_id, auth_code_hash, scopes, refresh_token_hash, refresh_expires_at, created_at, acquirer_id)
           select ${issue.grantId}, customer_id, ${codeHash}, scopes, ${issue.refreshTokenHash},
-                 ${issue.refreshExpiresAt.toISOString()}::timestamptz, ${at}::timestamptz
+                 ${issue.refreshExpiresAt.toISOString()}::timestamptz, ${at}::timestamptz, ${issue.acquirerId ?? null}::text
             from code
           returning id, customer_id
         ), issued as (
@@ -87,8 +87,69 @@ export function tokenRepos(db: Db): TokenRepos {
       return row ? toGrant(row) : undefined;
     },
 
-    async insertAccessToken(t) {
-      await db.insertInto('access_tokens').values({ token_hash: t.tokenHash, grant_id: t.grantId, expires_at: t.expiresAt, created_at: t.createdAt }).execute();
+    async rotateRefreshToken(r) {
+      await db
+        .insertInto('refresh_rotations')
+        .values({
+          old_refresh_token_hash: r.oldRefreshTokenHash,
+          grant_id: r.grantId,
+          nonce: r.nonce,
+          access_token_hash: r.accessTokenHash,
+          access_expires_at: r.accessExpiresAt,
+          refresh_token_hash: r.refreshTokenHash,
+          refresh_expires_at: r.refreshExpiresAt,
+          grace_until: r.graceUntil,
+          created_at: r.createdAt,
+        })
+        .execute();
+      await db.updateTable('grants').set({ refresh_token_hash: r.refreshTokenHash, refresh_expires_at: r.refreshExpiresAt }).where('id', '=', r.grantId).execute();
+      // The old pair works until the grace ends (an access token issued later is left alone).
+      await db
+        .updateTable('access_tokens')
+        .set((eb) => ({ expires_at: eb.fn('least', ['expires_at', eb.val(r.graceUntil)]) }))
+        .where('grant_id', '=', r.grantId)
+        .where('created_at', '<', r.graceUntil)
+        .execute();
+      await db
+        .insertInto('access_tokens')
+        .values({ token_hash: r.accessTokenHash, grant_id: r.grantId, expires_at: r.accessExpiresAt, created_at: r.createdAt })
+        .execute();
+    },
+
+    async findRotation(oldRefreshTokenHash) {
+      const row = await db
+        .selectFrom('refresh_rotations as r')
+        .innerJoin('grants as g', 'g.id', 'r.grant_id')
+        .select([
+          'r.old_refresh_token_hash',
+          'r.nonce',
+          'r.access_token_hash',
+          'r.access_expires_at',
+          'r.refresh_token_hash as new_refresh_token_hash',
+          'r.refresh_expires_at as new_refresh_expires_at',
+          'r.grace_until',
+          'r.created_at as rotated_at',
+          'g.id',
+          'g.customer_id',
+          'g.scopes',
+          'g.refresh_expires_at',
+          'g.revoked_at',
+        ])
+        .where('r.old_refresh_token_hash', '=', oldRefreshTokenHash)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      return {
+        oldRefreshTokenHash: row.old_refresh_token_hash,
+        grantId: row.id,
+        nonce: row.nonce,
+        accessTokenHash: row.access_token_hash,
+        accessExpiresAt: row.access_expires_at,
+        refreshTokenHash: row.new_refresh_token_hash,
+        refreshExpiresAt: row.new_refresh_expires_at,
+        graceUntil: row.grace_until,
+        createdAt: row.rotated_at,
+        grant: toGrant(row),
+      };
     },
 
     async findAccessToken(tokenHash): Promise<AccessTokenRecord | undefined> {

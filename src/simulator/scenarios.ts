@@ -18,7 +18,7 @@ export const SCENARIO_DESCRIPTIONS: Readonly<Record<PayScenario, string>> = {
   fx: 'the seed: JPY 100 order, payToAmount KRW 1000 at JPY/KRW 10.0000',
   'same-currency': 'KRW 1000 order paid in KRW 1000, no paymentQuote',
   'reverse-pair': 'JPY 100 -> KRW 1000 quoted the other way round: KRW/JPY 0.1000 (the MPP divides)',
-  surcharge: 'the seed plus surchargeInfo: the user pays KRW 50 on top; we still settle payToAmount',
+  surcharge: 'the seed plus surchargeInfo: the user pays KRW 1050 in all (surchargeAmount); we still settle payToAmount 1000',
   promo: 'JPY 100 order with a JPY 10 promotion: paymentAmount JPY 90, payToAmount KRW 900',
   expiry: 'the seed with an explicit paymentExpiryTime (default 60 s from now)',
 };
@@ -83,8 +83,12 @@ export function payRequest(scenario: PayScenario, o: PayScenarioOptions): PayReq
       // §2: the pay-to currency is the BASE of the pair, so payToAmount = paymentAmount / price.
       return { ...seed, paymentQuote: { ...seedQuote, quoteCurrencyPair: 'KRW/JPY', quotePrice: '0.1000' } };
     case 'surcharge':
-      // §2: the user pays the surcharge on top; we still settle payToAmount to Alipay+.
-      return { ...seed, surchargeInfo: { surchargeAmount: amount('KRW', '50') } };
+      // §2 revision 2: surchargeAmount is the whole amount the user pays (at the surcharge rate
+      // JPY/KRW 10.5); we still settle payToAmount to Alipay+, the KRW 50 difference is ours.
+      return {
+        ...seed,
+        surchargeInfo: { surchargeAmount: amount('KRW', '1050'), surchargeQuote: { quoteCurrencyPair: 'JPY/KRW', quotePrice: '10.5' } },
+      };
     case 'promo':
       // §2: paymentAmount excludes the promotion; the promotion is carried through.
       return {

@@ -68,10 +68,25 @@ export const ALIPAYPLUS_ROUTES: readonly AlipayPlusRouteEntry[] = [
     sampleResultCode: 'ORDER_NOT_EXIST',
   },
   {
-    // §5 cancelPayment of a payment that does not exist.
+    // §5 revision 2, cancel before pay: cancelPayment of a payment that does not exist is S, and
+    // the cancel is recorded in pay_requests (a valid mutation records its own id); nothing else
+    // may change: no order, no money moved.
     path: '/alipayplus/v1/payments/cancelPayment',
     sample: { ...ids, paymentRequestId: 'fuzz-cancel-no-such-request' },
-    sampleResultCode: 'ORDER_NOT_EXIST',
+    sampleResultCode: 'SUCCESS',
+    unchangedTables: [
+      'payments',
+      'payment_status_history',
+      'customers',
+      'ledger_accounts',
+      'ledger_transfers',
+      'ledger_entries',
+      'notify_outbox',
+      'refunds',
+      'grants',
+      'access_tokens',
+      'auth_codes',
+    ],
   },
   {
     // §5 refund of a payment that does not exist.

@@ -101,12 +101,10 @@ describe('applyToken with AUTHORIZATION_CODE (§3)', () => {
     expect(withNull.json()).not.toHaveProperty('passThroughInfo');
   });
 
-  it('refuses another acquirerId with F ACCESS_DENIED and leaves the code usable', async () => {
+  it('serves another acquirerId (§3 revision 2: recorded, not a gate)', async () => {
     const code = await authCodeFor(t, await customer());
     const res = await applyWithCode(t, code, { acquirerId: '1022188000000000001' });
-    expect(resultOf(res)).toMatchObject({ resultCode: 'ACCESS_DENIED', resultStatus: 'F' });
-    expect(resultOf(res).resultMessage).toContain('acquirerId');
-    expect(resultOf(await applyWithCode(t, code)).resultStatus).toBe('S');
+    expect(resultOf(res)).toMatchObject({ resultCode: 'SUCCESS', resultStatus: 'S' });
   });
 
   it('refuses another pspId with F ACCESS_DENIED and leaves the code usable', async () => {
@@ -138,7 +136,7 @@ describe('applyToken with AUTHORIZATION_CODE (§3)', () => {
 });
 
 describe('applyToken with REFRESH_TOKEN (§3)', () => {
-  it('issues a new access token that inquiryUserInfo accepts; the refresh token keeps its expiry', async () => {
+  it('issues a new access token that inquiryUserInfo accepts, and a new refresh token with a fresh expiry', async () => {
     const id = await customer();
     const first = await tokensFor(t, id);
     clock.advance(3_000_000);
@@ -147,14 +145,14 @@ describe('applyToken with REFRESH_TOKEN (§3)', () => {
     const body = applyTokenResponse.parse(res.json());
     expect(body.result.resultStatus).toBe('S');
     expect(body.accessToken).not.toBe(first.accessToken);
-    expect(body.refreshToken).toBe(first.refreshToken);
-    expect(body.refreshTokenExpiryTime).toBe(first.refreshTokenExpiryTime);
+    expect(body.refreshToken).not.toBe(first.refreshToken);
+    expect(body.refreshTokenExpiryTime).toBe('2032-06-02T00:50:00+00:00');
     expect(body.accessTokenExpiryTime).toBe('2030-06-01T01:50:00+00:00');
     expect(body.customerId).toBe(id);
     expect(body.passThroughInfo).toBe('p');
     expect((await inquiryUserInfo(t, body.accessToken)).json().userInfo).toEqual({ userId: id });
-    // The refresh token can be used again (no rotation: a retry after a lost answer still works).
-    expect(resultOf(await applyWithRefresh(t, first.refreshToken)).resultStatus).toBe('S');
+    // A retry after a lost answer (within the grace) gets the same new pair (§3 revision 2).
+    expect((await applyWithRefresh(t, first.refreshToken)).json().refreshToken).toBe(body.refreshToken);
   });
 
   it('answers an unknown refresh token, or an access token passed as one, with F INVALID_REFRESH_TOKEN', async () => {
@@ -165,8 +163,9 @@ describe('applyToken with REFRESH_TOKEN (§3)', () => {
 
   it('answers a refresh token at its expiry with F EXPIRED_REFRESH_TOKEN', async () => {
     const tokens = await tokensFor(t, await customer());
+    const other = await tokensFor(t, await customer());
     clock.set(new Date(Date.parse(tokens.refreshTokenExpiryTime) - 1000));
-    expect(resultOf(await applyWithRefresh(t, tokens.refreshToken)).resultStatus).toBe('S');
+    expect(resultOf(await applyWithRefresh(t, other.refreshToken)).resultStatus).toBe('S');
     clock.set(new Date(Date.parse(tokens.refreshTokenExpiryTime)));
     expect(resultOf(await applyWithRefresh(t, tokens.refreshToken))).toMatchObject({ resultCode: 'EXPIRED_REFRESH_TOKEN', resultStatus: 'F' });
   });

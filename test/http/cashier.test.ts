@@ -25,7 +25,7 @@ const inquire = async (paymentRequestId: string) =>
 
 describe('cashier page', () => {
   it('shows merchant, store, order amount, what the user pays in the wallet currency, the quote and the time left', async () => {
-    const { path } = await openPayment(t.app, RICH, { surchargeInfo: { surchargeAmount: { currency: 'KRW', value: '30' } } });
+    const { path } = await openPayment(t.app, RICH, { surchargeInfo: { surchargeAmount: { currency: 'KRW', value: '1030' } } });
     const res = await t.app.inject({ method: 'GET', url: path });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
@@ -33,7 +33,7 @@ describe('cashier page', () => {
     expect(res.body).toContain('UGG');
     expect(res.body).toContain('UGG-2');
     expect(res.body).toContain('JPY 100');
-    expect(res.body).toContain('You pay KRW 1030'); // payToAmount 1000 + surcharge 30
+    expect(res.body).toContain('You pay KRW 1030'); // surchargeAmount: the whole amount the user pays (§2 revision 2)
     expect(res.body).toContain('1 JPY = 10.0000 KRW');
     expect(res.body).toMatch(/data-seconds="1[0-9]{2}"/); // 180 s default expiry, server-computed
   });
@@ -115,9 +115,9 @@ describe('cashier page', () => {
 });
 
 describe('cashier Pay', () => {
-  it('debits payToAmount + surcharge, makes the payment S SUCCESS with paymentTime and queues one notifyPayment', async () => {
+  it('debits surchargeAmount, makes the payment S SUCCESS with paymentTime and queues one notifyPayment', async () => {
     const before = await balanceOf(t.app, RICH);
-    const { path, paymentId, paymentRequestId } = await openPayment(t.app, RICH, { surchargeInfo: { surchargeAmount: { currency: 'KRW', value: '30' } } });
+    const { path, paymentId, paymentRequestId } = await openPayment(t.app, RICH, { surchargeInfo: { surchargeAmount: { currency: 'KRW', value: '1030' } } });
     const res = await press(t.app, path, 'pay');
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('data-status="SUCCESS"');

@@ -118,7 +118,7 @@ describe('an order code becomes a §4 payment', () => {
   it('carries the surcharge: the user pays surchargeAmount', async () => {
     const res = await initiate(t.app, C, issueOrderCode({ scenario: 'surcharge' }));
     expect(res.status).toBe(200);
-    expect(res.body.surchargeAmount).toEqual({ currency: 'KRW', value: '50' });
+    expect(res.body.surchargeAmount).toEqual({ currency: 'KRW', value: '1050' });
   });
 
   it("applies pay's rules to the order: unknown user, wallet in another currency", async () => {

@@ -65,13 +65,14 @@ describe('pay: the seed sample (seed step 5)', () => {
   });
 
   it('stores the full request, the quote and the surcharge, PROCESSING, its creation in the status log from the row alone', async () => {
-    const body = withField(seedPay(KRW), 'surchargeInfo', { surchargeAmount: { currency: 'KRW', value: '30' } });
+    const body = withField(seedPay(KRW), 'surchargeInfo', { surchargeAmount: { currency: 'KRW', value: '1030' } });
     const res = await pay({ ...body, paymentNotifyUrl: 'https://aplus.test/notify', paymentRedirectUrl: 'https://merchant.test/done' });
     const id = res.json().paymentId;
     const row = await db().selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'PROCESSING', result_code: 'PAYMENT_IN_PROCESS', customer_id: KRW, quote_id: '1234567', quote_pair: 'JPY/KRW' });
     expect(row.quote_price).toMatch(/^10\.0+$/);
-    expect([row.payment_minor, row.pay_to_minor, row.surcharge_minor, row.debit_minor]).toEqual([100n, 1000n, 30n, 1030n]);
+    // §2 revision 2: surchargeAmount is the whole amount the user pays, so it is the debit
+    expect([row.payment_minor, row.pay_to_minor, row.surcharge_minor, row.debit_minor]).toEqual([100n, 1000n, 1030n, 1030n]);
     expect(row.surcharge_currency).toBe('KRW');
     const stored = row.request as Record<string, any>;
     expect(stored.order.merchant.store.storeName).toBe('UGG-2');
@@ -119,7 +120,7 @@ describe('pay: idempotency on paymentRequestId (§4)', () => {
     ['payToAmount', (b: PayBody) => withField(withField(b, 'payToAmount.value', '1010'), 'paymentAmount.value', '101')],
     ['paymentMethod.customerId', (b: PayBody) => withField(b, 'paymentMethod.customerId', OTHER)],
     ['paymentMethod.paymentMethodId', (b: PayBody) => withField(b, 'paymentMethod.paymentMethodId', 'another-token')],
-    ['surchargeInfo', (b: PayBody) => withField(b, 'surchargeInfo', { surchargeAmount: { currency: 'KRW', value: '1' } })],
+    ['surchargeInfo', (b: PayBody) => withField(b, 'surchargeInfo', { surchargeAmount: { currency: 'KRW', value: '1001' } })],
     ['paymentPromoInfo', (b: PayBody) => withField(b, 'paymentPromoInfo', { paymentPromoDetails: [{ promoId: 'P1', savingsAmount: { currency: 'JPY', value: '5' } }] })],
   ])('rejects the same id with a different %s as F REPEAT_REQ_INCONSISTENT', async (_field, change) => {
     const body = seedPay(KRW);
@@ -186,8 +187,8 @@ describe('pay: synchronous checks (§4)', () => {
     },
   );
 
-  it('answers F PARAM_ILLEGAL naming payToAmount.value when the FX result is off by one', async () => {
-    await expectParamIllegal(withField(seedPay(KRW), 'payToAmount.value', '1001'), 'payToAmount.value');
+  it('answers F PARAM_ILLEGAL naming payToAmount.value when the FX result is off by more than the 1-unit tolerance', async () => {
+    await expectParamIllegal(withField(seedPay(KRW), 'payToAmount.value', '1002'), 'payToAmount.value');
   });
 
   it('accepts the pair in the other order (KRW/JPY 0.1 divides)', async () => {
@@ -220,7 +221,7 @@ describe('pay: synchronous checks (§4)', () => {
     expect(resultOf(await pay(at(LIMIT_KRW + 1n)))).toMatchObject({ resultCode: 'PAYMENT_AMOUNT_EXCEED_LIMIT', resultStatus: 'F' });
   });
 
-  it('counts the surcharge in the limit (the user pays it on top)', async () => {
+  it('counts the surcharge in the limit (the user pays surchargeAmount)', async () => {
     const body = withField(
       withField(
         withField(withField(seedPay(KRW), 'paymentAmount', { currency: 'KRW', value: String(LIMIT_KRW) }), 'payToAmount.value', String(LIMIT_KRW)),
@@ -228,7 +229,7 @@ describe('pay: synchronous checks (§4)', () => {
         undefined,
       ),
       'surchargeInfo',
-      { surchargeAmount: { currency: 'KRW', value: '1' } },
+      { surchargeAmount: { currency: 'KRW', value: String(LIMIT_KRW + 1n) } },
     );
     expect(resultOf(await pay(body)).resultCode).toBe('PAYMENT_AMOUNT_EXCEED_LIMIT');
   });
@@ -256,18 +257,14 @@ describe('pay: synchronous checks (§4)', () => {
     expect(resultOf(await pay({ ...big, paymentExpiryTime: past })).resultCode).toBe('PAYMENT_AMOUNT_EXCEED_LIMIT');
   });
 
-  it('converts a surcharge in the order currency at the payment quote, and refuses one it cannot convert', async () => {
-    const jpy = await pay(withField(seedPay(KRW), 'surchargeInfo', { surchargeAmount: { currency: 'JPY', value: '3' } }));
-    const row = await db().selectFrom('payments').select(['debit_minor', 'surcharge_currency']).where('id', '=', jpy.json().paymentId).executeTakeFirstOrThrow();
-    expect(row).toEqual({ debit_minor: 1030n, surcharge_currency: 'JPY' });
-    await expectParamIllegal(withField(seedPay(KRW), 'surchargeInfo', { surchargeAmount: { currency: 'USD', value: '3' } }), 'surchargeInfo.surchargeQuote');
-    const quoted = withField(seedPay(KRW), 'surchargeInfo', {
-      surchargeAmount: { currency: 'USD', value: '100' },
-      surchargeQuote: { quoteCurrencyPair: 'USD/KRW', quotePrice: '1350.5' },
-    });
-    const ok = await pay(quoted);
+  it('checks surchargeAmount against surchargeQuote within the tolerance (§2 revision 2)', async () => {
+    const quoted = (value: string) =>
+      withField(seedPay(KRW), 'surchargeInfo', { surchargeAmount: { currency: 'KRW', value }, surchargeQuote: { quoteCurrencyPair: 'JPY/KRW', quotePrice: '10.505' } });
+    const ok = await pay(quoted('1051')); // 1050.5 rounded half up
     const debit = await db().selectFrom('payments').select('debit_minor').where('id', '=', ok.json().paymentId).executeTakeFirstOrThrow();
-    expect(debit.debit_minor).toBe(1000n + 1351n); // 1350.5 rounded half up
+    expect(debit.debit_minor).toBe(1051n);
+    expect(resultOf(await pay(quoted('1050'))).resultCode).toBe('PAYMENT_IN_PROCESS'); // one off: taken as sent
+    await expectParamIllegal(quoted('1053'), 'surchargeInfo.surchargeAmount.value');
   });
 });
 
@@ -284,16 +281,16 @@ describe('pay: the configured FX rounding mode and tolerance (§2)', () => {
 
   beforeAll(async () => createCustomer(t.app, USD, 'USD'));
 
-  it('rounds half up by default with no tolerance', async () => {
-    expect(await codesFor(t, [10, 11, 12])).toEqual(['PARAM_ILLEGAL', 'PAYMENT_IN_PROCESS', 'PARAM_ILLEGAL']);
+  it('rounds half up by default and takes an amount within the default tolerance of 1 minor unit as sent', async () => {
+    expect(await codesFor(t, [9, 10, 11, 12, 13])).toEqual(['PARAM_ILLEGAL', 'PAYMENT_IN_PROCESS', 'PAYMENT_IN_PROCESS', 'PAYMENT_IN_PROCESS', 'PARAM_ILLEGAL']);
   });
 
   it('follows FX_ROUNDING_MODE and FX_TOLERANCE_MINOR', async () => {
-    const down = await testApp({ database: t.database, clock, env: { FX_ROUNDING_MODE: 'ROUND_DOWN' } });
-    const tolerant = await testApp({ database: t.database, clock, env: { FX_TOLERANCE_MINOR: '1' } });
+    const down = await testApp({ database: t.database, clock, env: { FX_ROUNDING_MODE: 'ROUND_DOWN', FX_TOLERANCE_MINOR: '0' } });
+    const tolerant = await testApp({ database: t.database, clock, env: { FX_TOLERANCE_MINOR: '2' } });
     try {
       expect(await codesFor(down, [10, 11])).toEqual(['PAYMENT_IN_PROCESS', 'PARAM_ILLEGAL']);
-      expect(await codesFor(tolerant, [9, 10, 11, 12, 13])).toEqual(['PARAM_ILLEGAL', 'PAYMENT_IN_PROCESS', 'PAYMENT_IN_PROCESS', 'PAYMENT_IN_PROCESS', 'PARAM_ILLEGAL']);
+      expect(await codesFor(tolerant, [8, 9, 13, 14])).toEqual(['PARAM_ILLEGAL', 'PAYMENT_IN_PROCESS', 'PAYMENT_IN_PROCESS', 'PARAM_ILLEGAL']);
     } finally {
       await down.close();
       await tolerant.close();
@@ -328,8 +325,6 @@ describe('pay: every field validated (F PARAM_ILLEGAL naming the field)', () => 
     'order.merchant.merchantName',
     'order.merchant.merchantAddress',
     'order.merchant.merchantAddress.region',
-    'order.merchant.merchantAddress.city',
-    'order.merchant.store',
     'order.merchant.store.referenceStoreId',
     'order.merchant.store.storeName',
     'order.merchant.store.storeMCC',
@@ -345,8 +340,6 @@ describe('pay: every field validated (F PARAM_ILLEGAL naming the field)', () => 
     'paymentMethod.paymentMethodId',
     'paymentMethod.customerId',
     'paymentFactor',
-    'paymentFactor.isInStorePayment',
-    'paymentFactor.isCashierPayment',
     'paymentQuote.quoteCurrencyPair',
     'paymentQuote.quotePrice',
     'paymentPromoInfo.paymentPromoDetails',

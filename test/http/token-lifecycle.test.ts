@@ -129,7 +129,6 @@ describe('cancelToken and inquiryUserInfo with bad input', () => {
     ['accessToken too long', { accessToken: 'D'.repeat(129) }, 'PARAM_ILLEGAL', 'accessToken'],
     ['accessToken empty', { accessToken: '' }, 'PARAM_ILLEGAL', 'accessToken'],
     ['acquirerId missing', { acquirerId: undefined }, 'PARAM_ILLEGAL', 'acquirerId'],
-    ['acquirerId another', { acquirerId: '1022188000000000001' }, 'ACCESS_DENIED', 'acquirerId'],
     ['pspId missing', { pspId: undefined }, 'PARAM_ILLEGAL', 'pspId'],
   ];
 

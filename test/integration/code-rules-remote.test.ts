@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAlipayPlusClient } from '../../src/alipayplus/client.ts';
-import { alipayPlusCodeRules, INQUIRY_CODE_RULES_PATH } from '../../src/adapters/code-rules-source.ts';
+import { alipayPlusCodeRules, INQUIRY_CODE_RULES_PATH, JAR_VERSION } from '../../src/adapters/code-rules-source.ts';
 import { CodeRulesUnavailable } from '../../src/domain/codes/rule-book.ts';
 import { CODE_RULES_REFRESHER } from '../../src/jobs/code-identification.ts';
 import { codeRuleSetStore } from '../../src/persistence/code-rule-sets-repository.ts';
@@ -78,7 +78,8 @@ describe('code rules from Alipay+ inquiryCodeRules (§6)', () => {
   it('loads the signed answer at start, identifies with it, and stores it', async () => {
     const t = await appOnFake();
     expect(fake.requests).toHaveLength(1);
-    expect(fake.requests[0]).toEqual({ path: INQUIRY_CODE_RULES_PATH, body: '{}', signatureValid: true, clientId: TEST_CLIENT_ID });
+    // §6 revision 2: the body the official SDK sends
+    expect(fake.requests[0]).toEqual({ path: INQUIRY_CODE_RULES_PATH, body: `{"jarVersion":"${JAR_VERSION}"}`, signatureValid: true, clientId: TEST_CLIENT_ID });
 
     expect(await identify(t, 'https://qr.alipayplus.com/r1/0001')).toMatchObject({
       source: 'ALIPAYPLUS',
@@ -108,6 +109,22 @@ describe('code rules from Alipay+ inquiryCodeRules (§6)', () => {
     expect(fake.requests).toHaveLength(1);
     expect(await decodes(t, 'r0')).toBe(true);
     expect(await decodes(t, 'r9')).toBe(false);
+  });
+
+  it('takes an unsigned answer over http with CODE_RULES_ACCEPT_UNSIGNED=true, and counts it in /metrics', async () => {
+    fake.mode = 'UNSIGNED';
+    fake.answer = remoteAnswer('r7');
+    const t = await testApp({ database: db, env: { ALIPAYPLUS_BASE_URL: fake.baseUrl, CODE_RULES_ACCEPT_UNSIGNED: 'true' } });
+    apps.push(t);
+    expect(await decodes(t, 'r7')).toBe(true);
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/^mpp_code_rules_unsigned_answers_total 1$/m);
+    // a signature that is present must still verify, flag or not
+    fake.mode = 'BAD_SIGNATURE';
+    fake.answer = remoteAnswer('r8');
+    const refresher = t.jobs.find((j) => j.name === CODE_RULES_REFRESHER)!;
+    await expect(refresher.runOnce(new Date(Date.now() + 31 * 60_000))).rejects.toThrow(/signature does not verify/);
+    expect(await decodes(t, 'r7')).toBe(true);
   });
 
   it('starts from the preset when the remote fails and nothing is stored', async () => {
@@ -182,5 +199,51 @@ describe('the inquiryCodeRules adapter', () => {
   it('refuses an answer signed with another key', async () => {
     fake.mode = 'BAD_SIGNATURE';
     await expect(adapter().fetch()).rejects.toThrow('signature does not verify');
+  });
+});
+
+describe('inquiryCodeRules over https (§6 revision 2: as the official SDK, an unsigned answer is taken)', () => {
+  /** A client to https://aplus.test whose fetch answers `answer`, signed or not. */
+  function httpsAdapter(answer: () => { body: unknown; signed: boolean }, log: { warn: (o: object, m: string) => void }, onUnsigned: () => void) {
+    const seen: string[] = [];
+    const fetchStub = (async (url: URL | string, init: RequestInit) => {
+      seen.push(`${String(url)} ${String(init.body)}`);
+      const a = answer();
+      const body = JSON.stringify(a.body);
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'client-id': TEST_CLIENT_ID, 'response-time': '2025-01-01T00:00:00Z' };
+      if (a.signed) headers.signature = 'algorithm=RSA256,keyVersion=1,signature=bm90LWEtc2lnbmF0dXJl';
+      return new Response(body, { status: 200, headers });
+    }) as unknown as typeof fetch;
+    const client = createAlipayPlusClient({
+      baseUrl: 'https://aplus.test',
+      clientId: TEST_CLIENT_ID,
+      mppPrivateKey: loadPrivateKey(testKeys.mppPrivatePem),
+      mppKeyVersion: '1',
+      alipayPlusPublicKeys: new Map([['1', testKeys.aplusPublic]]),
+      now: () => new Date(),
+      fetch: fetchStub,
+    });
+    return { source: alipayPlusCodeRules(client, { onUnsigned, log }), seen };
+  }
+
+  it('takes an unsigned answer, counts every one and logs once per version; a bad signature is still refused', async () => {
+    let answer = { body: remoteAnswer('h1') as unknown, signed: false };
+    const warnings: object[] = [];
+    let counted = 0;
+    const { source, seen } = httpsAdapter(
+      () => answer,
+      { warn: (o) => warnings.push(o) },
+      () => counted++,
+    );
+    expect(await source.fetch()).toEqual(remoteAnswer('h1'));
+    expect(await source.fetch()).toEqual(remoteAnswer('h1'));
+    answer = { body: remoteAnswer('h2'), signed: false };
+    expect(await source.fetch()).toEqual(remoteAnswer('h2'));
+    expect(counted).toBe(3);
+    expect(warnings).toEqual([{ version: 'h1' }, { version: 'h2' }]);
+    expect(seen[0]).toBe(`https://aplus.test${INQUIRY_CODE_RULES_PATH} {"jarVersion":"${JAR_VERSION}"}`);
+    answer = { body: remoteAnswer('h3'), signed: true }; // a signature that does not verify
+    await expect(source.fetch()).rejects.toThrow('signature does not verify');
+    expect(counted).toBe(3);
   });
 });

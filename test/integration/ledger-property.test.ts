@@ -1,10 +1,13 @@
 /**
- * Property: whatever the sequence and interleaving of top-ups, payment debits, reversals and
- * refunds (each batch runs concurrently with Promise.all), the books stay right:
+ * Property: whatever the sequence and interleaving of top-ups, payment debits (with and without
+ * surcharge income, §2 revision 2), reversals, refunds and refunds in rounded parts (§5 revision 2:
+ * the last part returns exactly what is left; each batch runs concurrently with Promise.all), the
+ * books stay right:
  *   - every transfer is balanced per currency and every balance equals the sum of its entries;
  *   - no wallet is ever negative;
  *   - per currency, wallets + SETTLEMENT + SURCHARGE = total top-ups, and all accounts sum to 0;
  *   - no payment gives back more than it took (what it holds in SETTLEMENT/SURCHARGE is >= 0);
+ *   - a payment refunded in parts to the end holds nothing any more (no residue anywhere);
  *   - every wallet holds exactly what the reported outcomes say (a success is applied once, a
  *     refusal changes nothing, a replay moves nothing).
  * One database for the whole property (the invariants are sums over everything); each run uses
@@ -15,7 +18,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.ts';
 import type { CurrencyCode, Money } from '../../src/domain/money.ts';
 import type { TransferOutcome } from '../../src/domain/wallet/ledger.ts';
-import { debitForPayment, refundToWallet, reverseForPayment } from '../../src/domain/wallet/payment-transfers.ts';
+import { debitForPayment, refundToGive, refundToWallet, reverseForPayment } from '../../src/domain/wallet/payment-transfers.ts';
 import { walletUseCases } from '../../src/domain/wallet/use-cases.ts';
 import { customerRepository } from '../../src/persistence/customers-repository.ts';
 import { ledgerQueries, ledgerRepository } from '../../src/persistence/ledger-repository.ts';
@@ -32,7 +35,8 @@ type Op =
   | { t: 'pay'; c: number; payTo: number; surcharge: number }
   | { t: 'repay'; p: number }
   | { t: 'reverse'; p: number }
-  | { t: 'refund'; p: number; v: number; replayOf: number | null };
+  | { t: 'refund'; p: number; v: number; replayOf: number | null }
+  | { t: 'refundParts'; p: number; parts: number; skew: number };
 
 /** Mostly new operations, sometimes a repeat of an earlier one (same key, same amounts). */
 const replayArb = fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat(20) });
@@ -51,6 +55,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('repay' as const), p: fc.nat(20) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('reverse' as const), p: fc.nat(20) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('refund' as const), p: fc.nat(20), v: fc.integer({ min: 1, max: 400 }), replayOf: replayArb }) },
+  // A payment refunded to the end in `parts` refunds, each sent rounded (up to `skew` units over its share).
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('refundParts' as const), p: fc.nat(20), parts: fc.integer({ min: 1, max: 6 }), skew: fc.integer({ min: 0, max: 2 }) }),
+  },
 );
 /** Opening balances, then batches of operations; the operations of one batch run concurrently. */
 const scenarioArb = fc.record({
@@ -89,6 +98,9 @@ async function runScenario({ opening, batches }: { opening: number[]; batches: O
   const payments: { id: string; c: (typeof customers)[number]; payTo: number; surcharge: number }[] = [];
   const topUps: { key: string; c: number; v: number }[] = [];
   const refunds: { id: string; p: number; v: number }[] = [];
+  /** Payments whose parts were all refunded: they must hold nothing at the end. */
+  const refundedToTheEnd = new Set<string>();
+  let partIds = 0;
   const posted: TransferOutcome[] = [];
   for (const [i, v] of opening.entries()) {
     if (v > 0) posted.push(await wallets.topUp({ customerId: customers[i]!.id, amount: money(customers[i]!, v) }));
@@ -135,6 +147,36 @@ async function runScenario({ opening, batches }: { opening: number[]; batches: O
           outcome = await inLedgerTx(db, (l) => refundToWallet(l, { refundId: rf.id, paymentId: p.id, refundFromAmount: money(p.c, rf.v), at }));
           break;
         }
+        case 'refundParts': {
+          // As the refund use case does: the payment's debit locked, what it holds read, refundToGive decides.
+          const p = payments[op.p % Math.max(payments.length, 1)];
+          if (!p) return;
+          const paid = p.payTo + p.surcharge;
+          let completed = true;
+          for (let part = 1; part <= op.parts; part++) {
+            const share = Math.ceil(paid / op.parts) + op.skew;
+            const id = `p${r}rp${++partIds}`;
+            const done = await inLedgerTx(db, async (l) => {
+              if (!(await l.lockPaymentDebit(p.id))) return 'not debited';
+              const give = refundToGive(BigInt(share), await l.heldForPayment(p.id), part === op.parts);
+              if (give === 0n) return undefined;
+              return refundToWallet(l, { refundId: id, paymentId: p.id, refundFromAmount: { currency: p.c.currency as CurrencyCode, valueMinor: give }, at });
+            });
+            if (done === 'not debited') {
+              completed = false;
+              break;
+            }
+            if (done) {
+              count(done.transfer.kind === 'REFUND' ? 'REFUND part' : done.transfer.kind);
+              posted.push(done);
+            }
+          }
+          if (completed) {
+            refundedToTheEnd.add(p.id);
+            count('refunded to the end');
+          }
+          return;
+        }
       }
       if (outcome) count(outcome.replayed ? `${outcome.transfer.kind} replayed` : outcome.transfer.kind);
       if (outcome && !outcome.replayed) posted.push(outcome);
@@ -175,12 +217,24 @@ async function runScenario({ opening, batches }: { opening: number[]; batches: O
     const held = await inLedgerTx(db, (l) => l.heldForPayment(p.id));
     expect(held.settlement >= 0n && held.surcharge >= 0n).toBe(true);
     expect(held.settlement <= BigInt(p.payTo) && held.surcharge <= BigInt(p.surcharge)).toBe(true);
+    if (refundedToTheEnd.has(p.id)) expect(held).toEqual({ settlement: 0n, surcharge: 0n });
   }
 }
 
 it('keeps the books balanced under random sequences and concurrent interleavings', async () => {
   await fc.assert(fc.asyncProperty(scenarioArb, runScenario), { numRuns: realPostgres ? 25 : 15 });
-  for (const what of ['TOP_UP', 'PAYMENT', 'REVERSAL', 'REFUND', 'TOP_UP replayed', 'PAYMENT replayed', 'USER_BALANCE_NOT_ENOUGH', 'REFUND_AMOUNT_EXCEED']) {
+  for (const what of [
+    'TOP_UP',
+    'PAYMENT',
+    'REVERSAL',
+    'REFUND',
+    'REFUND part',
+    'refunded to the end',
+    'TOP_UP replayed',
+    'PAYMENT replayed',
+    'USER_BALANCE_NOT_ENOUGH',
+    'REFUND_AMOUNT_EXCEED',
+  ]) {
     expect(seen.get(what) ?? 0, what).toBeGreaterThan(0);
   }
 }, 60_000);

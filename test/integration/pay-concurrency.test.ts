@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
 import type { KeyValueStore } from '../../src/domain/ports.ts';
 import { attachDatabase, createCustomer, realPostgres, signedPost, type TestApp, testApp, type TestDatabase, testDatabase, testKv } from '../support/harness.ts';
-import { PAY_PATH, seedPay, withField } from '../support/payments.ts';
+import { INQUIRY_PATH, PAY_PATH, seedPay, withField } from '../support/payments.ts';
+import { CANCEL_PATH, cancelBody } from '../support/cashier.ts';
 
 const N = 100;
 const CUSTOMER = 'C_CONC_1';
@@ -99,5 +100,30 @@ describe('concurrent identical pay requests', () => {
     for (let i = 0; i < bodies.length; i++) expect(responses[2 * i]!.json()).toEqual(responses[2 * i + 1]!.json());
     const ids = new Set(responses.map((r) => r.json().paymentId as string));
     expect(ids.size).toBe(bodies.length);
+  });
+});
+
+describe('cancelPayment racing pay on the same paymentRequestId (§5 revision 2, cancel before pay)', () => {
+  it.runIf(realPostgres)('30 races over three instances: both always S/answered, never a payable order left, at most one order', async () => {
+    for (let round = 0; round < 30; round++) {
+      const body = seedPay(CUSTOMER);
+      const [payApp, cancelApp] = [apps[round % 3]!, apps[(round + 1) % 3]!];
+      const [pay, cancel] = await Promise.all([signedPost(payApp.app, PAY_PATH, body), signedPost(cancelApp.app, CANCEL_PATH, cancelBody(body.paymentRequestId))]);
+      expect(cancel.json().result.resultStatus).toBe('S');
+      const payResult = pay.json().result;
+      const orders = await ordersFor(body.paymentRequestId);
+      expect(orders.length).toBeLessThanOrEqual(1);
+      if (payResult.resultCode === 'ORDER_IS_CLOSED') expect(orders).toHaveLength(0);
+      else {
+        // the pay won the key: its order exists and the cancel closed it
+        expect(payResult.resultCode).toBe('PAYMENT_IN_PROCESS');
+        expect(orders.map((o) => o.status)).toEqual(['CLOSED']);
+      }
+      const inquiry = (await signedPost(apps[(round + 2) % 3]!.app, INQUIRY_PATH, cancelBody(body.paymentRequestId))).json();
+      expect(inquiry.paymentResult).toMatchObject({ resultCode: 'ORDER_IS_CLOSED', resultStatus: 'F' });
+      // a late retry of the pay never reopens anything
+      const retry = (await signedPost(payApp.app, PAY_PATH, body)).json();
+      expect(retry.result.resultCode).toBe('ORDER_IS_CLOSED');
+    }
   });
 });

@@ -95,3 +95,18 @@ describe('§3 token issuance under concurrency', () => {
     }
   });
 });
+
+describe('§3 revision 2: concurrent identical refreshes', () => {
+  it.runIf(realPostgres)('40 identical refreshes racing on two instances rotate once: one new pair for all', async () => {
+    const first = await tokensFor(one, await customer());
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => applyWithRefresh(i % 2 ? two : one, first.refreshToken)));
+    const bodies = answers.map((a) => a.json());
+    expect(tally(bodies.map((b) => b.result))).toEqual({ 'S SUCCESS': 40 });
+    expect(new Set(bodies.map((b) => `${b.accessToken}/${b.refreshToken}`)).size).toBe(1);
+    expect(bodies[0].refreshToken).not.toBe(first.refreshToken);
+    const grant = await database.db.selectFrom('grants').select('id').where('customer_id', '=', first.customerId).executeTakeFirstOrThrow();
+    const rotations = await database.db.selectFrom('refresh_rotations').select('grant_id').where('grant_id', '=', grant.id).execute();
+    const tokens = await database.db.selectFrom('access_tokens').select('token_hash').where('grant_id', '=', grant.id).execute();
+    expect([rotations.length, tokens.length]).toEqual([1, 2]);
+  });
+});

@@ -1,7 +1,19 @@
 import Big from 'big.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FxError, ROUNDING_MODES, checkPayToAmount, convert, isRoundingModeName, parseQuote, type Quote, type RoundingModeName } from '../../src/domain/fx.ts';
+import {
+  FxError,
+  ROUNDING_MODES,
+  beyondTolerance,
+  checkPayToAmount,
+  checkSurcharge,
+  proportionOf,
+  convert,
+  isRoundingModeName,
+  parseQuote,
+  type Quote,
+  type RoundingModeName,
+} from '../../src/domain/fx.ts';
 import { MAX_VALUE_MINOR, currencyExponent, isCurrency, type CurrencyCode, type Money } from '../../src/domain/money.ts';
 
 const cur = (code: string): CurrencyCode => {
@@ -280,5 +292,32 @@ describe('conversion properties (fast-check)', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('revision 2: one tolerance rule, one surcharge rule, shares (§2, §5)', () => {
+  const s = { fxRoundingMode: 'ROUND_HALF_UP' as const, fxToleranceMinor: 1n };
+  const surcharge = (value: string, quotePrice?: string) => ({
+    surchargeAmount: { currency: 'KRW', value },
+    ...(quotePrice ? { surchargeQuote: { quoteCurrencyPair: 'JPY/KRW', quotePrice } } : {}),
+  });
+
+  it('beyondTolerance takes an amount within the tolerance and names the field beyond it', () => {
+    expect(beyondTolerance(m('KRW', 100n), m('KRW', 101n), 1n, 'payToAmount')).toBeUndefined();
+    expect(beyondTolerance(m('KRW', 100n), m('KRW', 98n), 1n, 'refundFromAmount')?.field).toBe('refundFromAmount.value');
+  });
+
+  it('checkSurcharge: wallet currency, positive, consistent with surchargeQuote within the tolerance', () => {
+    expect(checkSurcharge(m('JPY', 100n), surcharge('1031', '10.3'), cur('KRW'), s)).toEqual(m('KRW', 1031n));
+    expect(checkSurcharge(m('JPY', 100n), surcharge('5000'), cur('KRW'), s)).toEqual(m('KRW', 5000n)); // no quote: as sent
+    expect(() => checkSurcharge(m('JPY', 100n), surcharge('1032', '10.3'), cur('KRW'), s)).toThrow(/surchargeInfo\.surchargeAmount\.value/);
+    expect(() => checkSurcharge(m('JPY', 100n), { surchargeAmount: { currency: 'JPY', value: '3' } }, cur('KRW'), s)).toThrow(/surchargeAmount\.currency/);
+    expect(() => checkSurcharge(m('JPY', 100n), surcharge('0'), cur('KRW'), s)).toThrow(/must be positive/);
+  });
+
+  it('proportionOf rounds the share once with the named mode', () => {
+    expect(proportionOf(m('KRW', 53n), 1n, 5n)).toEqual(m('KRW', 11n)); // 10.6
+    expect(proportionOf(m('KRW', 105n), 1n, 10n, 'ROUND_HALF_EVEN')).toEqual(m('KRW', 10n)); // 10.5
+    expect(proportionOf(m('KRW', 53n), 5n, 5n)).toEqual(m('KRW', 53n));
   });
 });

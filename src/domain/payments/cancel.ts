@@ -5,7 +5,11 @@
  *   SUCCESS     -> CANCELLED and the wallet reversal in full, in the same transaction
  *   CLOSED, CANCELLED, FAILED -> nothing to do: S (idempotent; a repeat never reverses twice,
  *                  the reversal is keyed by the paymentId too)
- *   unknown     -> F ORDER_NOT_EXIST (our choice)
+ *   unknown     -> S, and the cancel is recorded under the pay key (§5 revision 2, cancel before
+ *                  pay): a pay that arrives later with that paymentRequestId finds the key taken
+ *                  and is F ORDER_IS_CLOSED, creating and debiting nothing. The key's primary key
+ *                  decides a race between the two, on any instance: when the pay claimed it
+ *                  first, the cancel goes on with what the pay committed.
  *   a pay refused before an order existed -> S (our choice: nothing was taken, nothing to undo)
  *
  * Window: until 00:30 UTC+8 of the day after the payment (paymentTime; creation for a never-paid
@@ -18,6 +22,7 @@
  */
 import { DateTime } from 'luxon';
 import { DomainError } from '../errors.ts';
+import { CANCELLED_BEFORE_PAY_HASH } from './ids.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import { reverseForPayment } from '../wallet/payment-transfers.ts';
 import type { CashierRepos } from './cashier.ts';
@@ -39,14 +44,22 @@ export interface CancelAnswer {
 export function cancelPaymentUseCase(deps: { queries: PaymentQueries; uow: UnitOfWork<CashierRepos>; clock: Clock }) {
   return {
     async cancelPayment(pspId: string, paymentRequestId: string): Promise<CancelAnswer> {
-      const found = await deps.queries.findByRequestId(pspId, paymentRequestId);
+      const now = deps.clock.now();
+      let found = await deps.queries.findByRequestId(pspId, paymentRequestId);
       if (!found) {
         if (await deps.queries.findRefusal(pspId, paymentRequestId)) return { payment: undefined, cancelTime: undefined };
-        throw new DomainError('ORDER_NOT_EXIST');
+        const key = { pspId, paymentRequestId, requestHash: CANCELLED_BEFORE_PAY_HASH, now };
+        if (await deps.uow.run(({ payments }) => payments.recordCancelBeforePay(key))) return { payment: undefined, cancelTime: now };
+        // A pay claimed the key in between: its claim is committed, so one of these finds it.
+        found = await deps.queries.findByRequestId(pspId, paymentRequestId);
+        if (!found) {
+          if (await deps.queries.findRefusal(pspId, paymentRequestId)) return { payment: undefined, cancelTime: undefined };
+          throw new Error(`pay key ${paymentRequestId} claimed but neither an order nor a refusal`);
+        }
       }
-      const now = deps.clock.now();
+      const first = found;
       return deps.uow.run(async ({ payments, ledger }) => {
-        let p: Payment = found;
+        let p: Payment = first;
         for (let round = 0; round < 4; round++) {
           if (p.status === 'CLOSED' || p.status === 'CANCELLED' || p.status === 'FAILED') return { payment: p, cancelTime: undefined };
           if (now.getTime() > cancelDeadline(p.paymentTime ?? p.createdAt).getTime()) throw new DomainError('CANCEL_WINDOW_EXCEED');

@@ -4,7 +4,8 @@
  *   show    the payment behind the link token; an overdue open order is closed first (the same
  *           lazy close as inquiry), so a page opened after expiry says so.
  *   pay     ONE transaction: compare-and-set PROCESSING -> SUCCESS while not expired (payment row
- *           first), then the wallet debit of payToAmount + surcharge (ledger, keyed by paymentId),
+ *           first), then the wallet debit of what the user pays (surchargeAmount when given, else
+ *           payToAmount; ledger, keyed by paymentId),
  *           then the notify outbox row (the repository's final hook). Insufficient funds
  *           (USER_BALANCE_NOT_ENOUGH), a frozen user (USER_STATUS_ABNORMAL) or a user limit
  *           (USER_AMOUNT_EXCEED_LIMIT) throw: the transaction rolls back and the order stays
@@ -48,7 +49,7 @@ export interface CashierOutcome {
   readonly changed: boolean;
 }
 
-/** The surcharge in the wallet currency: what the user pays on top of payToAmount (debit - payTo). */
+/** The surcharge income in the wallet currency: what the user pays beyond payToAmount (debit - payTo, §2 revision 2). */
 export function walletSurcharge(p: Payment) {
   return subtractMoney(p.debitAmount, p.payToAmount);
 }

@@ -57,6 +57,13 @@ export function payRequestHash(r: PayRequest): string {
   );
 }
 
+/**
+ * §5 revision 2, cancel before pay: the request hash recorded under a paymentRequestId that
+ * cancelPayment reached before any pay. No pay request hashes to it (it is the digest of a fixed
+ * text, not of canonical key fields), so a pay that arrives later finds the key taken by it.
+ */
+export const CANCELLED_BEFORE_PAY_HASH = sha256Hex('cancelPayment before pay');
+
 /** The paymentMethodId (an access token in cashier payments) is stored only as its SHA-256. */
 export function hashPaymentMethodId(paymentMethodId: string): string {
   return sha256Hex(paymentMethodId);

@@ -9,7 +9,9 @@
  *        shape, lengths, booleans, times (http layer)            -> F PARAM_ILLEGAL naming the field
  *        amounts positive                                        -> F PARAM_ILLEGAL
  *        every currency in ISO 4217                              -> F CURRENCY_NOT_SUPPORT
- *        FX consistent (§2, fx.ts), surcharge convertible        -> F PARAM_ILLEGAL
+ *        FX consistent within the tolerance (§2, fx.ts)          -> F PARAM_ILLEGAL
+ *        surchargeAmount in the wallet currency, consistent with
+ *          surchargeQuote, not below payToAmount (§2 revision 2) -> F PARAM_ILLEGAL
  *   B. Against the customer row and the key (pspId, paymentRequestId), claimed with INSERT ...
  *      ON CONFLICT DO NOTHING; these depend on the account, the configuration and the time, so
  *      their answer is recorded under the key and replayed (a final F is final, §1):
@@ -21,6 +23,7 @@
  *      otherwise the order is stored PROCESSING and the answer is U PAYMENT_IN_PROCESS with
  *      paymentId, paymentUrl and customerId.
  *
+ * A key taken by cancelPayment before any pay (§5 revision 2) -> F ORDER_IS_CLOSED, nothing created.
  * A repeat (the claim was taken): a different key-field hash -> F REPEAT_REQ_INCONSISTENT; the
  * same -> the first answer while the order is open (the same paymentId and paymentUrl), its final
  * result once it is final. The claim, its answer and the order are written by one statement, so a
@@ -37,10 +40,10 @@
  */
 import { parseIsoInstant } from '../../alipayplus/wire-time.ts';
 import { DomainError, ParamIllegal, result, type Result } from '../errors.ts';
-import { checkPayToAmount, convert, type Quote, type RoundingModeName } from '../fx.ts';
-import { addMoney, requireAmount, type Money } from '../money.ts';
+import { checkPayToAmount, checkSurcharge, type RoundingModeName } from '../fx.ts';
+import { requireAmount, type Money } from '../money.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
-import { hashCashierToken, hashPaymentMethodId, newCashierToken, newTimestampedId, payRequestHash } from './ids.ts';
+import { CANCELLED_BEFORE_PAY_HASH, hashCashierToken, hashPaymentMethodId, newCashierToken, newTimestampedId, payRequestHash } from './ids.ts';
 import { RecentClaims } from './recent-claims.ts';
 import { isOverdue, type Payment, type PayRequest, type StoredPayRequest } from './payment.ts';
 import type { CustomerPrecondition, NewPayment, PayClaim, PayLookup, PaymentRepos, PayStore } from './ports.ts';
@@ -111,12 +114,16 @@ export function preparePay(r: PayRequest, s: Pick<PaySettings, 'fxRoundingMode' 
   });
   if (!fx.ok) throw fx.error;
 
-  // §2 surcharge: paid by the user on top, in the wallet (pay-to) currency.
+  // §2 revision 2 surcharge: surchargeAmount is the whole amount the user pays (wallet currency);
+  // payToAmount is still what we settle; the difference is surcharge income (payment-transfers.ts).
   let surchargeAmount: Money | undefined;
   let debitAmount = payToAmount;
   if (r.surchargeInfo) {
-    surchargeAmount = requireAmount(r.surchargeInfo.surchargeAmount, 'surchargeInfo.surchargeAmount');
-    debitAmount = addMoney(payToAmount, surchargeInWalletCurrency(surchargeAmount, payToAmount, paymentAmount, r, s.fxRoundingMode));
+    surchargeAmount = checkSurcharge(paymentAmount, r.surchargeInfo, payToAmount.currency, s);
+    if (surchargeAmount.valueMinor < payToAmount.valueMinor) {
+      throw new ParamIllegal('surchargeInfo.surchargeAmount.value', 'must not be below payToAmount: it is the whole amount the user pays');
+    }
+    debitAmount = surchargeAmount;
   }
 
   let paymentExpiryTime: Date | undefined;
@@ -125,22 +132,6 @@ export function preparePay(r: PayRequest, s: Pick<PaySettings, 'fxRoundingMode' 
     if (!paymentExpiryTime) throw new ParamIllegal('paymentExpiryTime', 'must be ISO 8601 with an offset');
   }
   return { request: r, requestHash: payRequestHash(r), paymentAmount, payToAmount, surchargeAmount, debitAmount, paymentExpiryTime };
-}
-
-/**
- * The surcharge in the pay-to currency (our choice, the contract is silent): as is when already in
- * it; else with surchargeQuote when given; else, when it is in the order currency, at the
- * payment's own paymentQuote; else PARAM_ILLEGAL naming surchargeInfo.surchargeQuote.
- */
-function surchargeInWalletCurrency(surcharge: Money, payTo: Money, payment: Money, r: PayRequest, rounding: RoundingModeName): Money {
-  if (surcharge.currency === payTo.currency) return surcharge;
-  const quote: { q: Quote; field: string } | undefined = r.surchargeInfo?.surchargeQuote
-    ? { q: r.surchargeInfo.surchargeQuote, field: 'surchargeInfo.surchargeQuote' }
-    : surcharge.currency === payment.currency && r.paymentQuote
-      ? { q: r.paymentQuote, field: 'paymentQuote' }
-      : undefined;
-  if (!quote) throw new ParamIllegal('surchargeInfo.surchargeQuote', `required to convert ${surcharge.currency} to ${payTo.currency}`);
-  return convert(surcharge, quote.q, payTo.currency, rounding, quote.field);
 }
 
 /** The pay request as stored with the order: the payment method id only as its SHA-256. */
@@ -207,6 +198,8 @@ export function payUseCase(deps: PayDeps) {
 
   /** The answer to a request whose key was claimed before (by an earlier or a concurrent request). */
   async function replay(claim: PayClaim, prepared: PreparedPay, now: Date): Promise<PayAnswer> {
+    // §5 revision 2: cancelPayment got there first; its F ORDER_IS_CLOSED is the answer, nothing is created.
+    if (claim.requestHash === CANCELLED_BEFORE_PAY_HASH) return { kind: 'REFUSED', result: claim.answer.result };
     if (claim.requestHash !== prepared.requestHash) throw new DomainError('REPEAT_REQ_INCONSISTENT');
     if (!claim.paymentId) return { kind: 'REFUSED', result: claim.answer.result };
     const found = claim.payment;

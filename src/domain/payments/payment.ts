@@ -16,8 +16,9 @@ export interface PayOrder {
     readonly merchantMCC: string;
     readonly merchantName: string;
     readonly merchantDisplayName?: string | undefined;
-    readonly merchantAddress: { readonly region: string; readonly city: string };
-    readonly store: { readonly referenceStoreId: string; readonly storeName: string; readonly storeMCC: string };
+    readonly merchantAddress: { readonly region: string; readonly city?: string | undefined };
+    /** Optional on the official pay page (§4 revision 2). */
+    readonly store?: { readonly referenceStoreId: string; readonly storeName: string; readonly storeMCC: string } | undefined;
   };
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
 }
@@ -46,8 +47,8 @@ export interface PayRequest {
   readonly payToAmount: WireAmount;
   readonly paymentMethod: { readonly paymentMethodType: 'CONNECT_WALLET'; readonly paymentMethodId: string; readonly customerId: string };
   readonly paymentFactor: {
-    readonly isInStorePayment: WireBoolean;
-    readonly isCashierPayment: WireBoolean;
+    readonly isInStorePayment?: WireBoolean | undefined;
+    readonly isCashierPayment?: WireBoolean | undefined;
     readonly inStorePaymentScenario?: 'PaymentCode' | 'OrderCode' | 'EntryCode' | undefined;
     readonly isAgreementPayment?: WireBoolean | undefined;
     readonly needSurcharge?: WireBoolean | undefined;
@@ -59,6 +60,8 @@ export interface PayRequest {
   readonly paymentPromoInfo?: PaymentPromoInfo | undefined;
   readonly surchargeInfo?: SurchargeInfo | undefined;
   readonly passThroughInfo?: string | undefined;
+  /** Carried and stored, not interpreted (official pay page: optional). */
+  readonly settlementStrategy?: { readonly settlementCurrency?: string | undefined } | undefined;
 }
 
 /**
@@ -86,9 +89,9 @@ export interface Payment {
   readonly resultCode: ResultCode;
   readonly paymentAmount: Money;
   readonly payToAmount: Money;
-  /** surchargeInfo.surchargeAmount as received (§2), when there is one. */
+  /** surchargeInfo.surchargeAmount as received (§2: the whole amount the user pays), when there is one. */
   readonly surchargeAmount: Money | undefined;
-  /** What the user pays from the wallet: payToAmount plus the surcharge, in the wallet currency. */
+  /** What the user pays from the wallet: surchargeAmount when there is one (§2 revision 2), else payToAmount. */
   readonly debitAmount: Money;
   readonly quote: StoredQuote | undefined;
   readonly paymentTime: Date | undefined;

@@ -125,6 +125,12 @@ export interface PaymentRepository extends PaymentQueries {
    * the ledger (lock order: payment row, then ledger transfer, then accounts).
    */
   lockPayment(paymentId: string): Promise<Payment | undefined>;
+  /**
+   * §5 revision 2, cancel before pay: claims the pay key (pspId, paymentRequestId) with a final
+   * F ORDER_IS_CLOSED and no order, as a pay refusal is claimed; false when the key was claimed
+   * already (a pay got there first).
+   */
+  recordCancelBeforePay(key: PayKey): Promise<boolean>;
 }
 
 /** The repositories a pay transaction works with. */

@@ -10,22 +10,26 @@
  *   payment CANCELLED -> F ORDER_IS_CLOSED; not SUCCESS -> F ORDER_STATUS_INVALID (our choice)
  *   more than 366 days after paymentTime -> F REFUND_WINDOW_EXCEED
  *   refundAmount in the order currency, refundFromAmount in the wallet currency -> else PARAM_ILLEGAL
- *   refundFromAmount = refundAmount at the payment's OWN quote (config rounding, within the
- *     configured tolerance) -> else F PARAM_ILLEGAL naming refundFromAmount.value
- *   refunds of the payment (this one included) never exceed paymentAmount, nor the wallet
- *     refunds what the payment still holds -> F REFUND_AMOUNT_EXCEED
- *   the wallet gets refundFromAmount (+ the surcharge given back) from SETTLEMENT (+ SURCHARGE)
+ *   refundFromAmount = refundAmount at the rate the user paid (userRefundFrom: the surcharge
+ *     quote or share of a surcharged payment, else its own quote; config rounding), taken as
+ *     sent within the configured tolerance (§2 revision 2) -> else F PARAM_ILLEGAL naming
+ *     refundFromAmount.value; a surchargeInfo is checked by the same rule as pay's (checkSurcharge)
+ *   refunds of the payment (this one included) never exceed paymentAmount -> F REFUND_AMOUNT_EXCEED
+ *   the wallet gets refundFromAmount from what the payment still holds (SETTLEMENT and SURCHARGE in
+ *     the proportion it was paid); rounding never strands money (§5 revision 2): the refund that
+ *     brings the refunds to paymentAmount returns exactly what is left of the debit, and no refund
+ *     returns more than is left
  * A refused refund rolls back its claim: a retry is decided again (it did not execute).
  */
 import { createHash } from 'node:crypto';
 import { DomainError, ParamIllegal } from '../errors.ts';
-import { convert, type Quote, type RoundingModeName } from '../fx.ts';
+import { beyondTolerance, checkSurcharge, convert, proportionOf, type Quote, type RoundingModeName, type SurchargeInfo } from '../fx.ts';
 import { requireAmount, type Money, type WireAmount } from '../money.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import { canonicalJson, newTimestampedId } from '../payments/ids.ts';
 import type { Payment } from '../payments/payment.ts';
 import type { PaymentQueries, PaymentRepository } from '../payments/ports.ts';
-import { refundToWallet } from '../wallet/payment-transfers.ts';
+import { refundToGive, refundToWallet } from '../wallet/payment-transfers.ts';
 import type { Ledger } from '../wallet/ports.ts';
 
 export const REFUND_WINDOW_DAYS = 366;
@@ -40,7 +44,7 @@ export interface RefundRequest {
   readonly refundFromAmount: WireAmount;
   readonly refundQuote?: Quote | undefined;
   readonly refundPromoInfo?: unknown;
-  readonly surchargeInfo?: { readonly surchargeAmount: WireAmount; readonly surchargeQuote?: Quote | undefined } | undefined;
+  readonly surchargeInfo?: SurchargeInfo | undefined;
 }
 
 export interface RefundAnswer {
@@ -91,22 +95,22 @@ export function refundRequestHash(r: RefundRequest): string {
   return createHash('sha256').update(canonicalJson(key), 'utf8').digest('hex');
 }
 
-/** §5 "at the payment's own rate": what the wallet gets for `amount` of the order currency. */
-export function expectedRefundFrom(p: Payment, amount: Money, rounding: RoundingModeName): Money {
-  if (amount.currency === p.payToAmount.currency) return amount;
+/**
+ * §5 "at the payment's own rate", the rate the user paid at: what the wallet gets back for `amount`
+ * of the order currency. A surcharged payment (§2 revision 2: the user paid surchargeAmount) is
+ * refunded at its surchargeQuote, or without one at the share amount / paymentAmount of what the
+ * user paid; any other payment at its paymentQuote (same currency: the amount itself).
+ */
+export function userRefundFrom(p: Payment, amount: Money, rounding: RoundingModeName): Money {
+  const wallet = p.payToAmount.currency;
+  if (p.surchargeAmount) {
+    const quote = p.request.surchargeInfo?.surchargeQuote;
+    if (quote && amount.currency !== wallet) return convert(amount, quote, wallet, rounding, 'refundAmount');
+    return proportionOf(p.debitAmount, amount.valueMinor, p.paymentAmount.valueMinor, rounding);
+  }
+  if (amount.currency === wallet) return amount;
   if (!p.quote) throw new ParamIllegal('refundAmount.currency', `payment ${p.paymentId} has no quote to convert ${amount.currency}`);
-  return convert(amount, p.quote, p.payToAmount.currency, rounding, 'refundAmount');
-}
-
-/** The surcharge given back, in the wallet currency (same conversions as pay's surcharge). */
-function refundSurcharge(p: Payment, r: RefundRequest, rounding: RoundingModeName): Money | undefined {
-  if (!r.surchargeInfo) return undefined;
-  const s = requireAmount(r.surchargeInfo.surchargeAmount, 'surchargeInfo.surchargeAmount');
-  if (s.valueMinor === 0n) return undefined;
-  if (s.currency === p.payToAmount.currency) return s;
-  if (r.surchargeInfo.surchargeQuote) return convert(s, r.surchargeInfo.surchargeQuote, p.payToAmount.currency, rounding, 'surchargeInfo.surchargeQuote');
-  if (s.currency === p.paymentAmount.currency && p.quote) return convert(s, p.quote, p.payToAmount.currency, rounding, 'surchargeInfo.surchargeAmount');
-  throw new ParamIllegal('surchargeInfo.surchargeQuote', `required to convert ${s.currency} to ${p.payToAmount.currency}`);
+  return convert(amount, p.quote, wallet, rounding, 'refundAmount');
 }
 
 export function refundUseCase(deps: {
@@ -159,20 +163,22 @@ export function refundUseCase(deps: {
         if (refundFromAmount.currency !== p.payToAmount.currency) {
           throw new ParamIllegal('refundFromAmount.currency', `must be the wallet currency ${p.payToAmount.currency}`);
         }
-        const expected = expectedRefundFrom(p, refundAmount, deps.settings.fxRoundingMode);
-        const diff = refundFromAmount.valueMinor - expected.valueMinor;
-        const tolerance = refundAmount.currency === refundFromAmount.currency ? 0n : deps.settings.fxToleranceMinor;
-        if ((diff < 0n ? -diff : diff) > tolerance) {
-          throw new ParamIllegal('refundFromAmount.value', `expected ${expected.valueMinor} ${expected.currency} at the payment's rate`);
+        const { fxRoundingMode, fxToleranceMinor } = deps.settings;
+        if (r.surchargeInfo) checkSurcharge(refundAmount, r.surchargeInfo, p.payToAmount.currency, deps.settings);
+        const expected = userRefundFrom(p, refundAmount, fxRoundingMode);
+        const exact = refundAmount.currency === refundFromAmount.currency && !p.surchargeAmount;
+        const off = beyondTolerance(expected, refundFromAmount, exact ? 0n : fxToleranceMinor, 'refundFromAmount');
+        if (off) throw off;
+        const refunded = await refunds.totalRefunded(p.paymentId);
+        if (refunded > p.paymentAmount.valueMinor) throw new DomainError('REFUND_AMOUNT_EXCEED');
+        // §5 revision 2: never strand money. The payment row is locked, so refunds of one payment
+        // are decided one at a time against what it still holds.
+        const last = refunded === p.paymentAmount.valueMinor;
+        const give = refundToGive(refundFromAmount.valueMinor, await ledger.heldForPayment(p.paymentId), last);
+        if (give > 0n) {
+          const amount = { currency: refundFromAmount.currency, valueMinor: give };
+          await refundToWallet(ledger, { refundId: answer.refundId, paymentId: p.paymentId, refundFromAmount: amount, at: now });
         }
-        if ((await refunds.totalRefunded(p.paymentId)) > p.paymentAmount.valueMinor) throw new DomainError('REFUND_AMOUNT_EXCEED');
-        await refundToWallet(ledger, {
-          refundId: answer.refundId,
-          paymentId: p.paymentId,
-          refundFromAmount,
-          surchargeAmount: refundSurcharge(p, r, deps.settings.fxRoundingMode),
-          at: now,
-        });
         return answer;
       });
     },

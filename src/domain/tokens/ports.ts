@@ -29,6 +29,22 @@ export interface RedeemedCode {
   readonly refreshExpiresAt: Date;
   readonly accessTokenHash: string;
   readonly accessExpiresAt: Date;
+  /** §3 revision 2: the acquirerId applyToken came with (recorded, not a gate). */
+  readonly acquirerId?: string | undefined;
+}
+
+/** §3 revision 2: a refresh token rotated away, and what replaced it (hashes and the nonce only). */
+export interface RefreshRotation {
+  readonly oldRefreshTokenHash: string;
+  readonly grantId: string;
+  readonly nonce: string;
+  readonly accessTokenHash: string;
+  readonly accessExpiresAt: Date;
+  readonly refreshTokenHash: string;
+  readonly refreshExpiresAt: Date;
+  /** The old refresh token, and the access tokens issued before the rotation, work until then. */
+  readonly graceUntil: Date;
+  readonly createdAt: Date;
 }
 
 export interface TokenRepos {
@@ -51,7 +67,16 @@ export interface TokenRepos {
    */
   lockGrantByRefreshTokenHash(refreshTokenHash: string): Promise<GrantRecord | undefined>;
 
-  insertAccessToken(token: { tokenHash: string; grantId: string; expiresAt: Date; createdAt: Date }): Promise<void>;
+  /**
+   * §3 revision 2, in the caller's transaction (the grant row locked): records the rotation (its
+   * primary key is the old refresh token's hash: one rotation per token), moves the grant to the
+   * new refresh token and its expiry, caps the grant's earlier access tokens at the grace end and
+   * stores the new access token.
+   */
+  rotateRefreshToken(r: RefreshRotation): Promise<void>;
+  /** The rotation that replaced this refresh token, with its grant (revoked or not). */
+  findRotation(oldRefreshTokenHash: string): Promise<(RefreshRotation & { readonly grant: GrantRecord }) | undefined>;
+
   /** The access token and the grant it was issued under (revoked or not, expired or not). */
   findAccessToken(tokenHash: string): Promise<AccessTokenRecord | undefined>;
   /**

@@ -4,7 +4,7 @@
  * only as hashes"). SHA-256 without a salt is enough here because the values carry 128+ bits of
  * entropy: there is nothing to guess from a leaked digest.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /**
  * Scopes the app may ask for (the client SDK's getAuthCode asks for BASE_USER_INFO, §3). A small
@@ -53,4 +53,20 @@ export function normaliseScopes(scopes: readonly AuthScope[] | undefined): AuthS
  */
 export function expiryAfter(now: Date, ttlSeconds: number): Date {
   return new Date(Math.floor(now.getTime() / 1000) * 1000 + ttlSeconds * 1000);
+}
+
+/**
+ * §3 revision 2 refresh rotation: the new pair is derived from the old refresh token and a random
+ * per-rotation nonce (HMAC-SHA256, 64 upper-case hex digits like newToken). The nonce is stored,
+ * the tokens are not: a repeat of the same refresh (it presents the old refresh token) derives the
+ * same pair on any instance, while neither the database alone nor an old refresh token alone
+ * yields the new tokens.
+ */
+export function newRotationNonce(): string {
+  return randomBytes(32).toString('hex');
+}
+
+export function rotatedTokens(nonce: string, oldRefreshToken: string): { accessToken: string; refreshToken: string } {
+  const derive = (label: string) => createHmac('sha256', Buffer.from(nonce, 'hex')).update(`${label}\n${oldRefreshToken}`, 'utf8').digest('hex').toUpperCase();
+  return { accessToken: derive('access'), refreshToken: derive('refresh') };
 }

@@ -10,19 +10,25 @@
  *   grant is revoked; of an unknown one, F INVALID_TOKEN. Either way the same answer every time
  *   (the accessToken is cancelToken's idempotency field).
  * - inquiryUserInfo: a revoked token is F INVALID_TOKEN even when it has also expired.
- * - A refresh returns the same refresh token with its original expiry (no rotation, §3); the new
- *   access token's lifetime is the configured one, not capped by the refresh token's expiry.
+ * - A refresh rotates (§3 revision 2): a new access token and a new refresh token, each with the
+ *   configured lifetime from now. The old refresh token and the access tokens issued before keep
+ *   working for `refreshGraceSeconds`; a repeat of the same refresh within it gets the same new
+ *   pair (derived again from the stored nonce, see rotatedTokens), then INVALID_REFRESH_TOKEN.
+ *   Concurrent identical refreshes serialise on the grant row: one rotates, the others then find
+ *   the rotation and answer its pair.
  */
 import { requireUsable, USABLE_STATUS } from '../customers/customer.ts';
 import { DomainError } from '../errors.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import type { AuthCodeRecord, TokenRepos } from './ports.ts';
-import { type AuthScope, expiryAfter, newAuthCode, newGrantId, newToken, normaliseScopes, secretHash } from './token.ts';
+import { type AuthScope, expiryAfter, newAuthCode, newGrantId, newRotationNonce, newToken, normaliseScopes, rotatedTokens, secretHash } from './token.ts';
 
 export interface TokenLifetimes {
   readonly authCodeTtlSeconds: number;
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
+  /** §3 revision 2: how long the rotated-away pair keeps working. */
+  readonly refreshGraceSeconds: number;
 }
 
 export interface TokenDeps {
@@ -55,7 +61,7 @@ export interface IssuedTokens {
 }
 
 export type ApplyTokenInput =
-  | { readonly grantType: 'AUTHORIZATION_CODE'; readonly authCode: string }
+  | { readonly grantType: 'AUTHORIZATION_CODE'; readonly authCode: string; readonly acquirerId?: string | undefined }
   | { readonly grantType: 'REFRESH_TOKEN'; readonly refreshToken: string };
 
 export interface UserInfo {
@@ -80,7 +86,7 @@ export function tokenUseCases(deps: TokenDeps) {
    * does not, one read of the code and its customer says why, in §3's order: the code first,
    * then the customer. A refused exchange writes nothing, so the code stays usable until it expires.
    */
-  async function exchangeAuthCode(authCode: string): Promise<IssuedTokens> {
+  async function exchangeAuthCode(authCode: string, acquirerId: string | undefined): Promise<IssuedTokens> {
     const now = clock.now();
     const codeHash = secretHash(authCode);
     const refreshToken = newToken();
@@ -98,6 +104,7 @@ export function tokenUseCases(deps: TokenDeps) {
         refreshExpiresAt: refreshTokenExpiresAt,
         accessTokenHash: secretHash(accessToken),
         accessExpiresAt: accessTokenExpiresAt,
+        acquirerId,
       },
       USABLE_STATUS,
     );
@@ -113,18 +120,33 @@ export function tokenUseCases(deps: TokenDeps) {
 
   async function refresh(refreshToken: string): Promise<IssuedTokens> {
     const now = clock.now();
+    const oldRefreshTokenHash = secretHash(refreshToken);
     return uow.run(async (r) => {
       // The grant row stays locked until we commit: a concurrent cancelToken either revoked it
-      // before (we see revoked_at and refuse) or waits and revokes after (our token dies with it).
-      const grant = await r.lockGrantByRefreshTokenHash(secretHash(refreshToken));
-      if (!grant || grant.revokedAt) throw new DomainError('INVALID_REFRESH_TOKEN');
+      // before (we see revoked_at and refuse) or waits and revokes after (our tokens die with it);
+      // a concurrent identical refresh waits, then no longer finds the token here (it was rotated)
+      // and answers the rotation's pair below.
+      const grant = await r.lockGrantByRefreshTokenHash(oldRefreshTokenHash);
+      if (!grant) return repeatedRefresh(r, refreshToken, oldRefreshTokenHash, now);
+      if (grant.revokedAt) throw new DomainError('INVALID_REFRESH_TOKEN');
       if (grant.refreshExpiresAt.getTime() <= now.getTime()) throw new DomainError('EXPIRED_REFRESH_TOKEN');
       const customer = requireUsable(await r.findCustomer(grant.customerId));
-      const accessToken = newToken();
+      const nonce = newRotationNonce();
+      const pair = rotatedTokens(nonce, refreshToken);
       const accessTokenExpiresAt = expiryAfter(now, lifetimes.accessTokenTtlSeconds);
-      await r.insertAccessToken({ tokenHash: secretHash(accessToken), grantId: grant.id, expiresAt: accessTokenExpiresAt, createdAt: now });
-      // §3 no rotation: the refresh token and its expiry stay as they were.
-      return { grantId: grant.id, customerId: customer.id, accessToken, accessTokenExpiresAt, refreshToken, refreshTokenExpiresAt: grant.refreshExpiresAt };
+      const refreshTokenExpiresAt = expiryAfter(now, lifetimes.refreshTokenTtlSeconds);
+      await r.rotateRefreshToken({
+        oldRefreshTokenHash,
+        grantId: grant.id,
+        nonce,
+        accessTokenHash: secretHash(pair.accessToken),
+        accessExpiresAt: accessTokenExpiresAt,
+        refreshTokenHash: secretHash(pair.refreshToken),
+        refreshExpiresAt: refreshTokenExpiresAt,
+        graceUntil: new Date(now.getTime() + lifetimes.refreshGraceSeconds * 1000),
+        createdAt: now,
+      });
+      return { grantId: grant.id, customerId: customer.id, ...pair, accessTokenExpiresAt, refreshTokenExpiresAt };
     });
   }
 
@@ -135,6 +157,24 @@ export function tokenUseCases(deps: TokenDeps) {
     if (!token || token.grant.revokedAt) throw new DomainError('INVALID_TOKEN');
     if (token.expiresAt.getTime() <= now.getTime()) throw new DomainError('EXPIRED_ACCESS_TOKEN');
     return token.grant;
+  }
+
+  /** A refresh token rotated away: within the grace, the same new pair again; after it, unknown. */
+  async function repeatedRefresh(r: TokenRepos, refreshToken: string, oldRefreshTokenHash: string, now: Date): Promise<IssuedTokens> {
+    const rotation = await r.findRotation(oldRefreshTokenHash);
+    if (!rotation || rotation.grant.revokedAt || rotation.graceUntil.getTime() <= now.getTime()) {
+      throw new DomainError('INVALID_REFRESH_TOKEN');
+    }
+    const customer = requireUsable(await r.findCustomer(rotation.grant.customerId));
+    const pair = rotatedTokens(rotation.nonce, refreshToken);
+    if (secretHash(pair.refreshToken) !== rotation.refreshTokenHash) throw new Error(`rotation of grant ${rotation.grantId} does not derive again`);
+    return {
+      grantId: rotation.grantId,
+      customerId: customer.id,
+      ...pair,
+      accessTokenExpiresAt: rotation.accessExpiresAt,
+      refreshTokenExpiresAt: rotation.refreshExpiresAt,
+    };
   }
 
   return {
@@ -149,9 +189,12 @@ export function tokenUseCases(deps: TokenDeps) {
       return { authCode, expiresAt, scopes: normalised };
     },
 
-    /** applyToken (§3), for the acquirer Alipay+ routes it for (recorded on an Auto Debit agreement, §10). */
+    /**
+     * applyToken (§3). The acquirerId is recorded on the grant (revision 2: not a gate) and, for
+     * an AGREEMENT_PAY grant, on its Auto Debit agreement (§10).
+     */
     async applyToken(input: ApplyTokenInput, acquirerId?: string): Promise<IssuedTokens> {
-      const issued = await (input.grantType === 'AUTHORIZATION_CODE' ? exchangeAuthCode(input.authCode) : refresh(input.refreshToken));
+      const issued = await (input.grantType === 'AUTHORIZATION_CODE' ? exchangeAuthCode(input.authCode, input.acquirerId) : refresh(input.refreshToken));
       if (deps.agreements && acquirerId !== undefined) {
         await deps.agreements.remember({ grantId: issued.grantId, accessToken: issued.accessToken, acquirerId, now: clock.now() });
       }

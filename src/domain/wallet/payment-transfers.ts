@@ -2,14 +2,16 @@
  * The ledger side of a payment's life, for the cashier (Pay), cancelPayment and refund use cases.
  * Each function runs INSIDE the caller's transaction (it takes the transaction-bound Ledger from
  * the caller's UnitOfWork), posts at most one balanced transfer, and is idempotent on its key:
- *   debitForPayment    'payment:<paymentId>'   wallet -> SETTLEMENT (payToAmount) + SURCHARGE
+ *   debitForPayment    'payment:<paymentId>'   wallet (what the user pays) -> SETTLEMENT (payToAmount)
+ *                                              + SURCHARGE (the surcharge income, §2 revision 2)
  *   reverseForPayment  'reversal:<paymentId>'  all the payment still holds -> wallet (§5 cancel)
- *   refundToWallet     'refund:<refundId>'     SETTLEMENT (+ SURCHARGE) -> wallet (§5 refund)
+ *   refundToWallet     'refund:<refundId>'     SETTLEMENT and SURCHARGE, in the proportion the
+ *                                              payment was paid -> wallet (§5 refund)
  * Amounts are in the wallet currency (the payment's payToAmount currency, §4).
  */
 import { DomainError } from '../errors.ts';
 import { addMoney, CurrencyMismatchError, type Money } from '../money.ts';
-import { house, type Leg, type LedgerTransfer, sameLegs, type TransferOutcome, type TransferRequest, transferKeys, wallet } from './ledger.ts';
+import { house, type Leg, type LedgerTransfer, type TransferOutcome, type TransferRequest, transferKeys, wallet } from './ledger.ts';
 import type { Ledger } from './ports.ts';
 
 const neg = (m: Money): Money => ({ currency: m.currency, valueMinor: -m.valueMinor });
@@ -37,13 +39,13 @@ export interface PaymentDebit {
   readonly customerId: string;
   /** §4 payToAmount, in the wallet currency: what we settle to Alipay+. */
   readonly payToAmount: Money;
-  /** §2 surchargeInfo, expressed in the wallet currency: paid on top, kept in SURCHARGE. */
+  /** §2 revision 2 surcharge income, in the wallet currency: what the user pays beyond payToAmount, kept in SURCHARGE. */
   readonly surchargeAmount?: Money | undefined;
   readonly at: Date;
 }
 
 /**
- * §5 cashier Pay: takes payToAmount + surcharge from the wallet. Throws USER_BALANCE_NOT_ENOUGH
+ * §5 cashier Pay: takes payToAmount + the surcharge income (= surchargeAmount) from the wallet. Throws USER_BALANCE_NOT_ENOUGH
  * when the wallet cannot cover it (the caller's transaction must roll back, leaving the order
  * payable). A repeat for the same payment is a no-op returning the first debit.
  */
@@ -93,39 +95,67 @@ export async function reverseForPayment(ledger: Ledger, r: { readonly paymentId:
 export interface WalletRefund {
   readonly refundId: string;
   readonly paymentId: string;
-  /** §5 refundFromAmount: what the user gets back from SETTLEMENT, in the wallet currency. */
+  /** §5 refundFromAmount: what the user gets back, in the wallet currency. */
   readonly refundFromAmount: Money;
-  /** The part of the surcharge given back too, if the refund carries one (wallet currency). */
-  readonly surchargeAmount?: Money | undefined;
   readonly at: Date;
 }
 
 /**
- * §5 refund: puts `refundFromAmount` (+ surcharge) back in the wallet. Never more than the payment
- * still holds (`REFUND_AMOUNT_EXCEED`; the refunds and the reversal of one payment are serialised
- * on its debit). Not debited -> `ORDER_STATUS_INVALID`. A repeat of the refundId with the same
- * amounts returns the first refund; with others, `REPEAT_REQ_INCONSISTENT`.
+ * How much of `give` comes back from SETTLEMENT and how much from SURCHARGE: in the proportion the
+ * payment was paid (payToAmount : surcharge income), rounded half up, and never more than either
+ * still holds (give <= held.settlement + held.surcharge).
+ */
+function refundSplit(debit: LedgerTransfer, give: bigint, held: { settlement: bigint; surcharge: bigint }): { settlement: bigint; surcharge: bigint } {
+  const paid = debit.legs.find((l) => l.account.kind === 'CUSTOMER_WALLET')?.amount.valueMinor ?? 0n; // negative
+  const settled = debit.legs.find((l) => l.account.kind === 'SETTLEMENT')?.amount.valueMinor ?? 0n;
+  const total = -paid;
+  let settlement = total > 0n ? (2n * give * settled + total) / (2n * total) : give;
+  if (settlement > held.settlement) settlement = held.settlement;
+  let surcharge = give - settlement;
+  if (surcharge > held.surcharge) {
+    surcharge = held.surcharge;
+    settlement = give - surcharge;
+  }
+  return { settlement, surcharge };
+}
+
+/**
+ * §5 revision 2, refunds never strand money: how much a refund gives back, in the wallet
+ * currency's minor unit, given what the payment still holds. The refund that brings the refunds to
+ * the whole paid amount (`last`) returns exactly what is left of the debit, whatever the per-part
+ * rounding was; no refund returns more than is left (a valid refund is never refused for
+ * rounding). 0 means nothing is left to give.
+ */
+export function refundToGive(requestedMinor: bigint, held: { settlement: bigint; surcharge: bigint }, last: boolean): bigint {
+  const left = held.settlement + held.surcharge;
+  return last || requestedMinor > left ? left : requestedMinor;
+}
+
+/**
+ * §5 refund: puts `refundFromAmount` back in the wallet, from SETTLEMENT and SURCHARGE in the
+ * proportion the payment was paid. Never more than the payment still holds
+ * (`REFUND_AMOUNT_EXCEED`; the refunds and the reversal of one payment are serialised on its
+ * debit). Not debited -> `ORDER_STATUS_INVALID`. A repeat of the refundId with the same amount
+ * returns the first refund; with another, `REPEAT_REQ_INCONSISTENT`.
  */
 export async function refundToWallet(ledger: Ledger, r: WalletRefund): Promise<TransferOutcome> {
-  if (r.refundFromAmount.valueMinor <= 0n || (r.surchargeAmount?.valueMinor ?? 0n) < 0n) {
-    throw new RangeError(`refund ${r.refundId}: amounts must be positive`);
-  }
+  if (r.refundFromAmount.valueMinor <= 0n) throw new RangeError(`refund ${r.refundId}: amounts must be positive`);
   const debit = await ledger.lockPaymentDebit(r.paymentId);
   if (!debit) throw new DomainError('ORDER_STATUS_INVALID', `payment ${r.paymentId} was never debited`);
   const { customerId, currency } = debitOf(debit);
-  if (r.refundFromAmount.currency !== currency || (r.surchargeAmount && r.surchargeAmount.currency !== currency)) {
+  if (r.refundFromAmount.currency !== currency) {
     throw new DomainError('CURRENCY_NOT_SUPPORT', `a refund of payment ${r.paymentId} is paid in ${currency}`);
   }
-  const legs = paymentLegs(customerId, r.refundFromAmount, r.surchargeAmount, true);
   const key = transferKeys.refund(r.refundId);
   const done = await ledger.findTransfer(key);
   if (done) {
-    if (done.paymentId !== r.paymentId || !sameLegs(done.legs, legs)) throw new DomainError('REPEAT_REQ_INCONSISTENT');
+    const back = done.legs.find((l) => l.account.kind === 'CUSTOMER_WALLET')?.amount.valueMinor;
+    if (done.paymentId !== r.paymentId || back !== r.refundFromAmount.valueMinor) throw new DomainError('REPEAT_REQ_INCONSISTENT');
     return { transfer: done, replayed: true };
   }
   const held = await ledger.heldForPayment(r.paymentId);
-  if (r.refundFromAmount.valueMinor > held.settlement || (r.surchargeAmount?.valueMinor ?? 0n) > held.surcharge) {
-    throw new DomainError('REFUND_AMOUNT_EXCEED');
-  }
+  if (r.refundFromAmount.valueMinor > held.settlement + held.surcharge) throw new DomainError('REFUND_AMOUNT_EXCEED');
+  const split = refundSplit(debit, r.refundFromAmount.valueMinor, held);
+  const legs = paymentLegs(customerId, { currency, valueMinor: split.settlement }, { currency, valueMinor: split.surcharge }, true);
   return ledger.transfer({ kind: 'REFUND', idempotencyKey: key, reference: r.refundId, paymentId: r.paymentId, legs, at: r.at });
 }

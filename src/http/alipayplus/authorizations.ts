@@ -7,13 +7,14 @@
  * Field limits: pspId and acquirerId at most 64, authCode at most 32 (§3), accessToken and
  * refreshToken at most 128 (§3), passThroughInfo at most 20000 (Alipay+ applyToken/cancelToken).
  *
- * acquirerId (our choice): must be the configured ALIPAYPLUS_ACQUIRER_ID (Alipay+ itself,
- * 2052666000000000, by default). A malformed one is F PARAM_ILLEGAL; a well-formed other one is
- * F ACCESS_DENIED, as for another pspId in the envelope (§1): the caller is not one we serve.
+ * acquirerId (§3 revision 2): whoever Alipay+ routes the call for (Alipay+ itself, or an acquirer
+ * for cancelToken and Auto Debit applyToken). It is recorded (on the grant, and in the log line of
+ * every token route), never a reason to refuse; a malformed one is F PARAM_ILLEGAL. pspId still
+ * gates (the envelope answers another one F ACCESS_DENIED).
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { DomainError, RESULT_CATALOG, result } from '../../domain/errors.ts';
+import { RESULT_CATALOG, result } from '../../domain/errors.ts';
 import type { TokenUseCases } from '../../domain/tokens/use-cases.ts';
 import { parseWire } from '../validation.ts';
 import { isoWithOffset } from '../../alipayplus/wire-time.ts';
@@ -80,27 +81,25 @@ export const inquiryUserInfoResponse = z.object({
 
 export interface AuthorizationRoutesDeps {
   readonly tokens: TokenUseCases;
-  /** ALIPAYPLUS_ACQUIRER_ID: the only acquirerId we serve. */
+  /** ALIPAYPLUS_ACQUIRER_ID: Alipay+'s own acquirerId; the log says whether a call came for another. */
   readonly acquirerId: string;
 }
 
-/** Our choice (see the header): another acquirer is refused like another pspId. */
-export function requireOurAcquirer(given: string, ours: string): void {
-  if (given !== ours) throw new DomainError('ACCESS_DENIED', 'acquirerId is not one this MPP serves');
-}
+/** What the log lines of the token routes record about the acquirer (§3 revision 2: not a gate). */
+const acquirerOf = (given: string, alipayPlus: string) => ({ acquirerId: given, viaAcquirer: given !== alipayPlus });
 
 /** Registers under the Alipay+ prefix: /authorizations/applyToken, /authorizations/cancelToken, /users/inquiryUserInfo. */
 export async function authorizationRoutes(app: FastifyInstance, deps: AuthorizationRoutesDeps): Promise<void> {
   app.post('/authorizations/applyToken', async (req): Promise<z.infer<typeof applyTokenResponse>> => {
     const body = parseWire(applyTokenRequest, req.body);
-    requireOurAcquirer(body.acquirerId, deps.acquirerId);
     const issued = await deps.tokens.applyToken(
       body.grantType === 'AUTHORIZATION_CODE'
-        ? { grantType: 'AUTHORIZATION_CODE', authCode: body.authCode! }
+        ? { grantType: 'AUTHORIZATION_CODE', authCode: body.authCode!, acquirerId: body.acquirerId }
         : { grantType: 'REFRESH_TOKEN', refreshToken: body.refreshToken! },
       body.acquirerId,
     );
-    req.log.info({ customerId: issued.customerId, grantId: issued.grantId, grantType: body.grantType }, 'access token issued');
+    const acquirer = acquirerOf(body.acquirerId, deps.acquirerId);
+    req.log.info({ customerId: issued.customerId, grantId: issued.grantId, grantType: body.grantType, ...acquirer }, 'access token issued');
     return {
       result: result('SUCCESS'),
       accessToken: issued.accessToken,
@@ -114,16 +113,15 @@ export async function authorizationRoutes(app: FastifyInstance, deps: Authorizat
 
   app.post('/authorizations/cancelToken', async (req): Promise<z.infer<typeof cancelTokenResponse>> => {
     const body = parseWire(cancelTokenRequest, req.body);
-    requireOurAcquirer(body.acquirerId, deps.acquirerId);
     const { grantId } = await deps.tokens.cancelToken(body.accessToken);
-    req.log.info({ grantId }, 'grant revoked');
+    req.log.info({ grantId, ...acquirerOf(body.acquirerId, deps.acquirerId) }, 'grant revoked');
     return { result: result('SUCCESS') };
   });
 
   app.post('/users/inquiryUserInfo', async (req): Promise<z.infer<typeof inquiryUserInfoResponse>> => {
     const body = parseWire(inquiryUserInfoRequest, req.body);
-    requireOurAcquirer(body.acquirerId, deps.acquirerId);
     const user = await deps.tokens.inquiryUserInfo(body.accessToken);
+    req.log.info({ userId: user.userId, ...acquirerOf(body.acquirerId, deps.acquirerId) }, 'user info answered');
     return { result: result('SUCCESS'), userInfo: { userId: user.userId } };
   });
 }

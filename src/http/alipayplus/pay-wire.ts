@@ -3,6 +3,14 @@
  * "true"/"false", times ISO 8601 with an offset. Unknown members are dropped. A wrong, missing
  * or oversized field is F PARAM_ILLEGAL naming it (parseWire).
  *
+ * Required is what the official pay page (docs.alipayplus.com, api_mpp/pay) marks REQUIRED, and
+ * only that (§4 revision 2): acquirerId, pspId, order {referenceOrderId, orderDescription,
+ * orderAmount, merchant {referenceMerchantId, merchantMCC, merchantName, merchantAddress
+ * {region}}}, paymentRequestId, paymentAmount, payToAmount, paymentMethod {paymentMethodType,
+ * paymentMethodId}, paymentFactor. Everything else is optional: absent or null (withoutNulls),
+ * never "" (a string is at least one character). paymentMethod.customerId is required here although
+ * the page lists it for CONNECT_WALLET only: it is how we know whose wallet pays (our choice).
+ *
  * Lengths: the Alipay+ documentation gives 64 for the ids (acquirerId, pspId, paymentRequestId,
  * referenceOrderId) and 256 for orderDescription; the others are our bounds, generous enough for
  * real traffic and small enough to keep a stored order bounded (our choice).
@@ -54,13 +62,15 @@ const order = z.object({
     merchantDisplayName: text(256).optional(),
     merchantAddress: z.object({
       region: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166 alpha-2'),
-      city: text(128),
+      city: text(128).optional(),
     }),
-    store: z.object({
-      referenceStoreId: idField(64),
-      storeName: text(256),
-      storeMCC: text(32),
-    }),
+    store: z
+      .object({
+        referenceStoreId: idField(64),
+        storeName: text(256),
+        storeMCC: text(32),
+      })
+      .optional(),
   }),
   env: env.optional(),
 });
@@ -78,8 +88,8 @@ export const payBody = z.object({
     customerId: idField(64),
   }),
   paymentFactor: z.object({
-    isInStorePayment: wireBoolean,
-    isCashierPayment: wireBoolean,
+    isInStorePayment: wireBoolean.optional(),
+    isCashierPayment: wireBoolean.optional(),
     inStorePaymentScenario: z.enum(['PaymentCode', 'OrderCode', 'EntryCode']).optional(),
     isAgreementPayment: wireBoolean.optional(),
     needSurcharge: wireBoolean.optional(),
@@ -110,4 +120,12 @@ export const payBody = z.object({
     .optional(),
   surchargeInfo: wireSurchargeInfo.optional(),
   passThroughInfo: text(20_000).optional(),
+  settlementStrategy: z
+    .object({
+      settlementCurrency: z
+        .string()
+        .regex(/^[A-Z]{3}$/, 'ISO 4217 alpha-3')
+        .optional(),
+    })
+    .optional(),
 }) satisfies z.ZodType<PayRequest>;

@@ -31,7 +31,7 @@ export function appPaymentView(p: Payment, paymentResult: Result) {
       orderDescription: order.orderDescription,
       orderAmount: order.orderAmount,
       merchantName: order.merchant.merchantDisplayName ?? order.merchant.merchantName,
-      storeName: order.merchant.store.storeName,
+      ...(order.merchant.store ? { storeName: order.merchant.store.storeName } : {}),
     },
     ...(p.request.paymentPromoInfo ? { paymentPromoInfo: p.request.paymentPromoInfo } : {}),
     createdAt: isoWithOffset(p.createdAt),

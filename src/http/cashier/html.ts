@@ -49,7 +49,7 @@ function summary(p: Payment): string {
       ? `<dt>Surcharge</dt><dd>${money({ currency: p.debitAmount.currency, valueMinor: p.debitAmount.valueMinor - p.payToAmount.valueMinor })}</dd>`
       : '';
   return `<h1 id="merchant">${esc(merchant.merchantDisplayName ?? merchant.merchantName)}</h1>
-<p class="store" id="store">${esc(merchant.store.storeName)}</p>
+${merchant.store ? `<p class="store" id="store">${esc(merchant.store.storeName)}</p>` : ''}
 <dl>
 <dt>Order</dt><dd>${esc(p.request.order.orderDescription)}</dd>
 <dt>Order amount</dt><dd id="order-amount">${money(p.paymentAmount)}</dd>
