@@ -8,11 +8,10 @@
  * - partial refunds rounded one by one still add up: the last returns exactly what is left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
 import { createCustomer, signedPost, type TestApp, testApp } from '../support/harness.ts';
-import { newRequestId, PAY_PATH, seedPay, withField } from '../support/payments.ts';
-import { balanceOf, openPayment, press, REFUND_PATH, refundBody, topUp } from '../support/cashier.ts';
-import { readBooks } from '../support/ledger.ts';
+import { newRequestId, PAY_PATH, SEED_SURCHARGE, seedPay, withField } from '../support/payments.ts';
+import { balanceOf, openPayment, press, REFUND_PATH, refundBody, refundsReturned, topUp } from '../support/cashier.ts';
+import { heldByKind, readBooks } from '../support/ledger.ts';
 
 let t: TestApp;
 const C = 'C_SURCHARGE';
@@ -26,18 +25,6 @@ afterAll(async () => t.close());
 
 const json = async (path: string, body: unknown) => (await signedPost(t.app, path, body)).json();
 
-/** JPY 100 -> KRW 1000 at 10.0000; the user pays KRW 1030 at the surcharge rate 10.3. */
-const surcharge = { surchargeAmount: { currency: 'KRW', value: '1030' }, surchargeQuote: { quoteCurrencyPair: 'JPY/KRW', quotePrice: '10.3' } };
-
-/** What the payment's transfers leave in each account kind (KRW), summed over its ledger entries. */
-async function heldByKind(paymentId: string): Promise<Record<string, bigint>> {
-  const { rows } = await sql<{ kind: string; total: bigint }>`
-    select a.kind, sum(e.amount_minor)::int8 as total from ledger_entries e
-      join ledger_transfers tr on tr.id = e.transfer_id join ledger_accounts a on a.id = e.account_id
-     where tr.payment_id = ${paymentId} group by a.kind`.execute(t.database.db);
-  return Object.fromEntries(rows.map((r) => [r.kind, BigInt(r.total)]));
-}
-
 async function pay(extra: Record<string, unknown>) {
   const p = await openPayment(t.app, C, extra);
   const page = await t.app.inject({ method: 'GET', url: p.path });
@@ -49,31 +36,31 @@ async function pay(extra: Record<string, unknown>) {
 describe('surcharge: the user pays surchargeAmount, Alipay+ is owed payToAmount (§2 revision 2)', () => {
   it('debits surchargeAmount once, books payToAmount to SETTLEMENT and the difference to SURCHARGE, and shows what is debited', async () => {
     const before = await balanceOf(t.app, C);
-    const p = await pay({ surchargeInfo: surcharge });
+    const p = await pay({ surchargeInfo: SEED_SURCHARGE });
     expect(p.page).toContain('You pay KRW 1030');
     expect(await balanceOf(t.app, C)).toBe(before - 1030n);
-    expect(await heldByKind(p.paymentId)).toEqual({ CUSTOMER_WALLET: -1030n, SETTLEMENT: 1000n, SURCHARGE: 30n });
+    expect(await heldByKind(t.database.db, p.paymentId)).toEqual({ CUSTOMER_WALLET: -1030n, SETTLEMENT: 1000n, SURCHARGE: 30n });
     const transfers = await t.database.db.selectFrom('ledger_transfers').select('kind').where('payment_id', '=', p.paymentId).execute();
     expect(transfers.map((x) => x.kind)).toEqual(['PAYMENT']); // one transfer
   });
 
   it('refunds a surcharged payment: the user gets refundFromAmount each time, and the whole debit back in the end', async () => {
     const before = await balanceOf(t.app, C);
-    const p = await pay({ surchargeInfo: surcharge });
+    const p = await pay({ surchargeInfo: SEED_SURCHARGE });
     const r1 = await json(REFUND_PATH, refundBody(p.paymentRequestId, newRequestId('RF'), '40', '412')); // 40 x 10.3
     expect(r1.result.resultStatus).toBe('S');
     expect(await balanceOf(t.app, C)).toBe(before - 1030n + 412n);
     const r2 = await json(REFUND_PATH, refundBody(p.paymentRequestId, newRequestId('RF'), '60', '618'));
     expect(r2.result.resultStatus).toBe('S');
     expect(await balanceOf(t.app, C)).toBe(before);
-    const held = await heldByKind(p.paymentId);
+    const held = await heldByKind(t.database.db, p.paymentId);
     expect([held.CUSTOMER_WALLET, held.SETTLEMENT, held.SURCHARGE]).toEqual([0n, 0n, 0n]);
     const books = await readBooks(t.database.db);
     expect([books.unbalanced, books.drifted, books.negativeWallets]).toEqual([[], [], []]);
   });
 
   it('refuses a surchargeAmount off the surcharge quote, one below payToAmount, or in another currency: F PARAM_ILLEGAL', async () => {
-    const off = { ...surcharge, surchargeAmount: { currency: 'KRW', value: '1040' } };
+    const off = { ...SEED_SURCHARGE, surchargeAmount: { currency: 'KRW', value: '1040' } };
     const below = { surchargeAmount: { currency: 'KRW', value: '999' } };
     const jpy = { surchargeAmount: { currency: 'JPY', value: '103' } };
     for (const s of [off, below, jpy]) {
@@ -84,7 +71,7 @@ describe('surcharge: the user pays surchargeAmount, Alipay+ is owed payToAmount 
   });
 
   it('keeps surchargeInfo among the replay key fields: the same id with another surcharge is F REPEAT_REQ_INCONSISTENT', async () => {
-    const body = withField(seedPay(C), 'surchargeInfo', surcharge);
+    const body = withField(seedPay(C), 'surchargeInfo', SEED_SURCHARGE);
     expect((await json(PAY_PATH, body)).result.resultCode).toBe('PAYMENT_IN_PROCESS');
     const other = withField(body, 'surchargeInfo', { surchargeAmount: { currency: 'KRW', value: '1020' } });
     expect((await json(PAY_PATH, other)).result).toMatchObject({ resultCode: 'REPEAT_REQ_INCONSISTENT', resultStatus: 'F' });
@@ -116,16 +103,9 @@ describe('refunds never strand money (§5 revision 2)', () => {
       paymentQuote: { quoteCurrencyPair: 'JPY/KRW', quotePrice: '10.5' },
     });
     expect(await balanceOf(t.app, C)).toBe(before - 53n);
-    const returned: bigint[] = [];
-    for (let i = 0; i < 5; i++) {
-      const was = await balanceOf(t.app, C);
-      const r = await json(REFUND_PATH, refundBody(p.paymentRequestId, newRequestId('RF'), '1', '11'));
-      expect(r.result).toMatchObject({ resultCode: 'SUCCESS', resultStatus: 'S' });
-      returned.push((await balanceOf(t.app, C)) - was);
-    }
-    expect(returned).toEqual([11n, 11n, 11n, 11n, 9n]);
+    expect(await refundsReturned(t.app, C, p.paymentRequestId, 5, '1', '11')).toEqual([11n, 11n, 11n, 11n, 9n]);
     expect(await balanceOf(t.app, C)).toBe(before);
-    const held = await heldByKind(p.paymentId);
+    const held = await heldByKind(t.database.db, p.paymentId);
     expect([held.CUSTOMER_WALLET, held.SETTLEMENT ?? 0n, held.SURCHARGE ?? 0n]).toEqual([0n, 0n, 0n]);
     // and a sixth is over the paid total
     expect((await json(REFUND_PATH, refundBody(p.paymentRequestId, newRequestId('RF'), '1', '11'))).result.resultCode).toBe('REFUND_AMOUNT_EXCEED');

@@ -59,3 +59,25 @@ export function refundBody(paymentRequestId: string, refundRequestId: string, re
     refundFromAmount: { currency: 'KRW', value: refundKrw },
   };
 }
+
+/**
+ * §5 revision 2: `count` refunds of one payment, each of `refundJpy` sent with `refundKrw`; each must
+ * be S. Returns what each gave back to the customer's wallet.
+ */
+export async function refundsReturned(
+  app: FastifyInstance,
+  customerId: string,
+  paymentRequestId: string,
+  count: number,
+  refundJpy: string,
+  refundKrw: string,
+): Promise<bigint[]> {
+  const returned: bigint[] = [];
+  for (let i = 0; i < count; i++) {
+    const was = await balanceOf(app, customerId);
+    const r = (await signedPost(app, REFUND_PATH, refundBody(paymentRequestId, newRequestId('RF'), refundJpy, refundKrw))).json();
+    if (r.result?.resultStatus !== 'S') throw new Error(`refund ${i + 1} of ${count} not S: ${JSON.stringify(r.result)}`);
+    returned.push((await balanceOf(app, customerId)) - was);
+  }
+  return returned;
+}

@@ -53,3 +53,12 @@ export async function readBooks(db: Kysely<Database>): Promise<Books> {
 }
 
 export const kindTotal = (b: Books, currency: string, kind: string): bigint => b.byKind.get(`${currency}/${kind}`) ?? 0n;
+
+/** What a payment's transfers leave in each account kind, summed over its ledger entries. */
+export async function heldByKind(db: Kysely<Database>, paymentId: string): Promise<Record<string, bigint>> {
+  const { rows } = await sql<{ kind: string; total: bigint }>`
+    select a.kind, sum(e.amount_minor)::int8 as total from ledger_entries e
+      join ledger_transfers tr on tr.id = e.transfer_id join ledger_accounts a on a.id = e.account_id
+     where tr.payment_id = ${paymentId} group by a.kind`.execute(db);
+  return Object.fromEntries(rows.map((r) => [r.kind, BigInt(r.total)]));
+}

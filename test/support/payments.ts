@@ -38,3 +38,6 @@ export function withField<T>(body: T, path: string, value: unknown): T {
 
 /** The cashier token at the end of a paymentUrl. */
 export const tokenOf = (paymentUrl: string) => paymentUrl.slice(paymentUrl.lastIndexOf('/') + 1);
+
+/** §2 revision 2 on the seed sample (JPY 100 -> KRW 1000 at 10.0000): the user pays KRW 1030 in all, at the surcharge rate 10.3. */
+export const SEED_SURCHARGE = { surchargeAmount: { currency: 'KRW', value: '1030' }, surchargeQuote: { quoteCurrencyPair: 'JPY/KRW', quotePrice: '10.3' } };

@@ -191,6 +191,20 @@ export function newPaymentOf(prepared: PreparedPay, o: { paymentId: string; cash
   };
 }
 
+/**
+ * A claimed key's answer when no order stands behind it, for every pay that replays a claim (the
+ * cashier's and the synchronous one): a key cancelPayment took before any pay (§5 revision 2) is
+ * its F ORDER_IS_CLOSED whatever the request, nothing created and nothing debited; other key
+ * fields than the claim's -> REPEAT_REQ_INCONSISTENT; a recorded refusal -> that F. Undefined
+ * when the claim has an order: the caller answers from the payment.
+ */
+export function refusedClaim(claim: PayClaim, requestHash: string): PayAnswer | undefined {
+  if (claim.requestHash === CANCELLED_BEFORE_PAY_HASH) return { kind: 'REFUSED', result: claim.answer.result };
+  if (claim.requestHash !== requestHash) throw new DomainError('REPEAT_REQ_INCONSISTENT');
+  if (!claim.paymentId) return { kind: 'REFUSED', result: claim.answer.result };
+  return undefined;
+}
+
 export function payUseCase(deps: PayDeps) {
   const ids = deps.ids ?? { paymentId: newTimestampedId, cashierToken: newCashierToken };
   const { settings } = deps;
@@ -198,10 +212,8 @@ export function payUseCase(deps: PayDeps) {
 
   /** The answer to a request whose key was claimed before (by an earlier or a concurrent request). */
   async function replay(claim: PayClaim, prepared: PreparedPay, now: Date): Promise<PayAnswer> {
-    // §5 revision 2: cancelPayment got there first; its F ORDER_IS_CLOSED is the answer, nothing is created.
-    if (claim.requestHash === CANCELLED_BEFORE_PAY_HASH) return { kind: 'REFUSED', result: claim.answer.result };
-    if (claim.requestHash !== prepared.requestHash) throw new DomainError('REPEAT_REQ_INCONSISTENT');
-    if (!claim.paymentId) return { kind: 'REFUSED', result: claim.answer.result };
+    const refused = refusedClaim(claim, prepared.requestHash);
+    if (refused) return refused;
     const found = claim.payment;
     if (!found) throw new Error(`payment ${claim.paymentId} of a claim is missing`);
     const payment = isOverdue(found, now) ? await deps.uow.run(({ payments }) => closeIfOverdue(payments, found, now)) : found;

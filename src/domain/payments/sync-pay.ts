@@ -16,7 +16,8 @@
  * Idempotency is pay's (§4): the key is (pspId, paymentRequestId), claimed in the statement that
  * stores the order, so a repeat, concurrent or later, replays the first outcome (the payment's
  * current result: a later cancelPayment makes it F ORDER_IS_CLOSED, as inquiry says) and a repeat
- * with other key fields is F REPEAT_REQ_INCONSISTENT. cancelPayment and refund work on these
+ * with other key fields is F REPEAT_REQ_INCONSISTENT. A key cancelPayment took before the pay
+ * arrived (§5 revision 2) is F ORDER_IS_CLOSED: nothing stored, nothing debited. cancelPayment and refund work on these
  * payments as on any other (cancel.ts reverses a SUCCESS in full).
  *
  * The token check of an agreement pay comes first (a revoked token pays nothing), but a repeat of
@@ -27,7 +28,7 @@ import { DomainError, result } from '../errors.ts';
 import type { Clock } from '../ports.ts';
 import { hashCashierToken, newCashierToken, newTimestampedId } from './ids.ts';
 import { notificationOf } from './notify.ts';
-import { customerAccepting, newPaymentOf, type PayAnswer, type PaySettings, preparePay, refusalOf } from './pay.ts';
+import { customerAccepting, newPaymentOf, type PayAnswer, type PaySettings, preparePay, refusalOf, refusedClaim } from './pay.ts';
 import { finalPaymentOf, type Payment, type PayRequest } from './payment.ts';
 import type { PayClaim, PayLookup, SyncPayStore } from './ports.ts';
 import { paymentResultOf } from './state-machine.ts';
@@ -55,8 +56,8 @@ export function syncPayUseCase(deps: SyncPayDeps) {
   const paymentId = deps.ids?.paymentId ?? newTimestampedId;
 
   function replay(claim: PayClaim, requestHash: string): PayAnswer {
-    if (claim.requestHash !== requestHash) throw new DomainError('REPEAT_REQ_INCONSISTENT');
-    if (!claim.paymentId) return { kind: 'REFUSED', result: claim.answer.result };
+    const refused = refusedClaim(claim, requestHash); // pay's rules: cancelled before pay, other key fields, a recorded F
+    if (refused) return refused;
     if (!claim.payment) throw new Error(`payment ${claim.paymentId} of a claim is missing`);
     return { kind: 'FINAL', result: paymentResultOf(claim.payment), payment: claim.payment };
   }
