@@ -13,23 +13,35 @@ const PENDING = sql`('CONSULT', 'NOTIFY')`;
 
 /** What applyToken calls after issuing tokens: keeps the live access token of an AGREEMENT_PAY grant, sealed. */
 export interface AgreementTokens {
-  remember(t: { grantId: string; accessToken: string; acquirerId: string; now: Date }): Promise<void>;
+  remember(t: { grantId: string; accessToken: string; accessTokenHash: string; acquirerId: string; now: Date }): Promise<void>;
 }
 
 /**
  * One statement, a no-op for a grant of other scopes: the agreement row with the sealed token,
  * replaced by the newest token on every refresh. The auth client and merchant Alipay+ names in
  * consultUnbinding are not in the MPP's applyToken; our choice: the acquirerId that bound it.
+ *
+ * §3 revision 2 rotation: only the access token of the grant's CURRENT pair is kept, the one
+ * Alipay+ holds and the one that outlives the grace: the first access token while the grant was
+ * never refreshed, else the one of the rotation whose new refresh token is the grant's refresh
+ * token now. So a repeated refresh answered within the grace, or a remember that lost a race to a
+ * later rotation, never puts an older token back (whichever order the statements run in: a later
+ * statement sees the later rotation).
  */
 export function agreementTokens(db: Kysely<Database>, sealer: TokenSealer): AgreementTokens {
   return {
     async remember(t) {
       const at = t.now.toISOString();
+      const current = sql`(
+        exists (select 1 from refresh_rotations r where r.grant_id = g.id and r.access_token_hash = ${t.accessTokenHash} and r.refresh_token_hash = g.refresh_token_hash)
+        or (not exists (select 1 from refresh_rotations r where r.grant_id = g.id)
+            and exists (select 1 from access_tokens x where x.grant_id = g.id and x.token_hash = ${t.accessTokenHash})))`;
       await sql`
         insert into agreements (grant_id, customer_id, acquirer_id, auth_client_id, reference_merchant_id, access_token_sealed, created_at, updated_at)
-        select id, customer_id, ${t.acquirerId}, ${t.acquirerId}, ${t.acquirerId}, ${sealer.seal(t.accessToken)}, ${at}::timestamptz, ${at}::timestamptz
-          from grants where id = ${t.grantId} and 'AGREEMENT_PAY' = any(scopes)
-        on conflict (grant_id) do update set access_token_sealed = excluded.access_token_sealed, updated_at = excluded.updated_at`.execute(db);
+        select g.id, g.customer_id, ${t.acquirerId}, ${t.acquirerId}, ${t.acquirerId}, ${sealer.seal(t.accessToken)}, ${at}::timestamptz, ${at}::timestamptz
+          from grants g where g.id = ${t.grantId} and 'AGREEMENT_PAY' = any(g.scopes) and ${current}
+        on conflict (grant_id) do update set access_token_sealed = excluded.access_token_sealed, updated_at = excluded.updated_at
+         where exists (select 1 from grants g where g.id = excluded.grant_id and ${current})`.execute(db);
     },
   };
 }

@@ -108,6 +108,23 @@ describe('§10 agreements', () => {
     expect((await asApp(A, 'DELETE', `/app/v1/agreements/${agreementId}`)).json().unbindStatus).toBe('UNBOUND');
   });
 
+  it('keeps the token of the current pair through rotations: a repeated refresh answered after a later rotation does not put an older token back', async () => {
+    const first = await bind(A);
+    const one = (await applyWithRefresh(t, first.refreshToken)).json();
+    const two = (await applyWithRefresh(t, one.refreshToken)).json();
+    expect(two.accessToken).not.toBe(one.accessToken);
+    // Alipay+ retries the first refresh (its answer was lost): within the grace it gets that rotation's pair again...
+    const repeated = (await applyWithRefresh(t, first.refreshToken)).json();
+    expect(repeated.accessToken).toBe(one.accessToken);
+    // ...but the agreement still names the token of the grant's current pair, the one that outlives the grace.
+    const agreementId = (await asApp(A, 'GET', '/app/v1/agreements')).json().agreements.at(-1).agreementId;
+    const mark = sim.requests.list().length;
+    expect((await asApp(A, 'DELETE', `/app/v1/agreements/${agreementId}`)).json()).toMatchObject({ agreementId, unbindStatus: 'UNBOUND' });
+    const calls = sim.requests.list().slice(mark);
+    expect(calls.map((c) => c.endpoint)).toEqual(['consultUnbinding', 'authNotify']);
+    expect(calls.map((c) => (c.body as { accessToken: string }).accessToken)).toEqual([two.accessToken, two.accessToken]);
+  });
+
   it('keeps the binding when Alipay+ does not allow unbinding (REFUSED), and the token still pays', async () => {
     const { accessToken } = await bind(A);
     const agreementId = (await asApp(A, 'GET', '/app/v1/agreements')).json().agreements.at(-1).agreementId;

@@ -42,7 +42,7 @@ export interface TokenDeps {
    * §10: after applyToken issued tokens, keeps the live access token of an AGREEMENT_PAY grant
    * (sealed) for the unbinding calls that must name it; a no-op for other grants.
    */
-  readonly agreements?: { remember(t: { grantId: string; accessToken: string; acquirerId: string; now: Date }): Promise<void> };
+  readonly agreements?: { remember(t: { grantId: string; accessToken: string; accessTokenHash: string; acquirerId: string; now: Date }): Promise<void> };
 }
 
 export interface IssuedAuthCode {
@@ -191,12 +191,14 @@ export function tokenUseCases(deps: TokenDeps) {
 
     /**
      * applyToken (§3). The acquirerId is recorded on the grant (revision 2: not a gate) and, for
-     * an AGREEMENT_PAY grant, on its Auto Debit agreement (§10).
+     * an AGREEMENT_PAY grant, on its Auto Debit agreement (§10), whose sealed live token follows
+     * every rotation (agreements-repository.ts keeps only the token of the grant's current pair).
      */
     async applyToken(input: ApplyTokenInput, acquirerId?: string): Promise<IssuedTokens> {
       const issued = await (input.grantType === 'AUTHORIZATION_CODE' ? exchangeAuthCode(input.authCode, input.acquirerId) : refresh(input.refreshToken));
       if (deps.agreements && acquirerId !== undefined) {
-        await deps.agreements.remember({ grantId: issued.grantId, accessToken: issued.accessToken, acquirerId, now: clock.now() });
+        const { grantId, accessToken } = issued;
+        await deps.agreements.remember({ grantId, accessToken, accessTokenHash: secretHash(accessToken), acquirerId, now: clock.now() });
       }
       return issued;
     },
