@@ -115,10 +115,14 @@ describe('an order code becomes a §4 payment', () => {
     expect(await paymentsOf(res.body.paymentRequestId)).toHaveLength(1);
   });
 
-  it('carries the surcharge: the user pays surchargeAmount', async () => {
+  it('carries the surcharge: the user pays surchargeAmount, the whole amount (§2 revision 2), not payToAmount plus it', async () => {
     const res = await initiate(t.app, C, issueOrderCode({ scenario: 'surcharge' }));
     expect(res.status).toBe(200);
     expect(res.body.surchargeAmount).toEqual({ currency: 'KRW', value: '1050' });
+    expect(res.body.payToAmount).toEqual({ currency: 'KRW', value: '1000' });
+    const before = await balanceOf(t.app, C);
+    await press(t.app, new URL(res.body.paymentUrl).pathname, 'pay', { authorization: `Bearer ${await appJwt(C)}` });
+    expect(await balanceOf(t.app, C)).toBe(before - 1050n);
   });
 
   it("applies pay's rules to the order: unknown user, wallet in another currency", async () => {

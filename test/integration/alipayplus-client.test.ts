@@ -1,7 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAlipayPlusClient, INQUIRY_CODE_RULES_PATH } from '../../src/alipayplus/client.ts';
+import {
+  AUTH_NOTIFY_PATH,
+  CONSULT_UNBINDING_PATH,
+  createAlipayPlusClient,
+  GET_PAYMENT_CODE_PATH,
+  INQUIRY_CODE_RULES_PATH,
+  USER_INITIATED_PAY_PATH,
+} from '../../src/alipayplus/client.ts';
 import { loadPrivateKey } from '../../src/alipayplus/signature.ts';
 import { type FakeAlipayPlus, startFakeAlipayPlus } from '../support/fake-alipayplus.ts';
 import { TEST_CLIENT_ID, testKeys } from '../support/harness.ts';
@@ -49,6 +56,27 @@ describe('Alipay+ client', () => {
   it('reports an answer that Alipay+ did not sign as bad-signature', async () => {
     fake = await startFakeAlipayPlus({ badSignature: true });
     expect(await client(fake.url).notifyPayment('{}')).toMatchObject({ kind: 'bad-signature', reason: 'signature does not verify' });
+  });
+
+  it('takes an unsigned answer over https from inquiryCodeRules alone: §8-§10 answers must be signed (revision 2, §1)', async () => {
+    const unsigned = (async () =>
+      new Response(JSON.stringify({ result: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'ok' } }), {
+        status: 200,
+        headers: { 'content-type': 'application/json', 'client-id': TEST_CLIENT_ID, 'response-time': '2025-05-01T08:00:00Z' },
+      })) as unknown as typeof fetch;
+    const https = createAlipayPlusClient({
+      baseUrl: 'https://aplus.test',
+      clientId: TEST_CLIENT_ID,
+      mppPrivateKey,
+      mppKeyVersion: '1',
+      alipayPlusPublicKeys: new Map([['1', testKeys.aplusPublic]]),
+      now: () => new Date('2025-05-01T08:00:00Z'),
+      fetch: unsigned,
+    });
+    expect(await https.inquiryCodeRules({ jarVersion: '1.2.1' })).toMatchObject({ kind: 'answered', signed: false });
+    for (const path of [USER_INITIATED_PAY_PATH, GET_PAYMENT_CODE_PATH, CONSULT_UNBINDING_PATH, AUTH_NOTIFY_PATH]) {
+      expect(await https.call(path, {}), path).toMatchObject({ kind: 'bad-signature' });
+    }
   });
 
   it('reports an answer signed with an unknown keyVersion as bad-signature', async () => {
