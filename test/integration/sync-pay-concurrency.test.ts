@@ -4,20 +4,23 @@
  * never take more than it holds, and every S is backed by exactly one debit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { balanceOf, topUp } from '../support/cashier.ts';
+import { balanceOf, CANCEL_PATH, cancelBody, topUp } from '../support/cashier.ts';
 import { createCustomer, realPostgres, signedPost, type TestApp, testApp } from '../support/harness.ts';
 import { kindTotal, readBooks } from '../support/ledger.ts';
-import { PAY_PATH } from '../support/payments.ts';
+import { INQUIRY_PATH, PAY_PATH } from '../support/payments.ts';
 import { codePay } from '../support/sync-pay.ts';
 
 let t: TestApp;
 const ONE = 'C_SYNC_CONC_1';
 const MANY = 'C_SYNC_CONC_2';
+const RACE = 'C_SYNC_CONC_RACE';
 
 beforeAll(async () => {
   t = await testApp();
   await createCustomer(t.app, ONE, 'KRW');
   await createCustomer(t.app, MANY, 'KRW');
+  await createCustomer(t.app, RACE, 'KRW');
+  await topUp(t.app, RACE, '100000');
   await topUp(t.app, ONE, '100000');
   await topUp(t.app, MANY, '10500');
 });
@@ -46,5 +49,24 @@ describe('concurrent synchronous pays', () => {
     expect(kindTotal(books, 'KRW', 'SETTLEMENT') + kindTotal(books, 'KRW', 'SURCHARGE') + kindTotal(books, 'KRW', 'CUSTOMER_WALLET')).toBe(
       -kindTotal(books, 'KRW', 'FUNDING'),
     );
+  });
+
+  it.runIf(realPostgres)('cancelPayment racing a payment-code pay on one key (§5 revision 2): whoever wins, nothing stays debited', async () => {
+    for (let round = 0; round < 20; round++) {
+      const body = codePay(RACE);
+      const [pay, cancel] = await Promise.all([signedPost(t.app, PAY_PATH, body), signedPost(t.app, CANCEL_PATH, cancelBody(body.paymentRequestId))]);
+      expect(cancel.json().result.resultStatus).toBe('S');
+      const orders = await t.database.db.selectFrom('payments').select('status').where('payment_request_id', '=', body.paymentRequestId).execute();
+      const code = pay.json().result.resultCode;
+      if (code === 'ORDER_IS_CLOSED')
+        expect(orders).toEqual([]); // the cancel took the key first
+      else {
+        expect(code).toBe('SUCCESS'); // the pay won: the cancel reversed it
+        expect(orders).toEqual([{ status: 'CANCELLED' }]);
+      }
+      expect(await balanceOf(t.app, RACE)).toBe(100000n);
+      expect((await signedPost(t.app, INQUIRY_PATH, cancelBody(body.paymentRequestId))).json().paymentResult).toMatchObject({ resultCode: 'ORDER_IS_CLOSED' });
+      expect((await signedPost(t.app, PAY_PATH, body)).json().result.resultCode).toBe('ORDER_IS_CLOSED');
+    }
   });
 });
