@@ -3,7 +3,7 @@
  * 0040), on both engines: every moved rule, one bad value each, is refused by the domain's own
  * check; the multi-column checks stay on their tables. And the status log (migration 0041) shows
  * an order's creation from its row, once, also for an order whose creation row was written to
- * the history before that migration.
+ * the history before that migration. Migration 0042's columns use the same domains.
  */
 import { type Kysely, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -109,6 +109,18 @@ describe('database guards on both engines', async () => {
         sql`insert into access_tokens (token_hash, grant_id, expires_at, created_at)
             values ('short', 'guard-g', ${T0}::timestamptz + interval '1 hour', ${T0}::timestamptz)`.execute(db),
       ).rejects.toThrow(/"mpp_sha256_hex_check"/);
+    });
+
+    it(`${name}: migration 0042's columns (refresh rotation, acquirerId) are checked by the same domains`, async () => {
+      await expect(sql`update grants set acquirer_id = repeat('a', 65) where id = 'guard-g'`.execute(db)).rejects.toThrow(/"mpp_id64_check"/);
+      await sql`update grants set acquirer_id = '1022188000000000' where id = 'guard-g'`.execute(db);
+      await sql`insert into refresh_rotations (old_refresh_token_hash, grant_id, nonce, access_token_hash, access_expires_at, refresh_token_hash,
+                                               refresh_expires_at, grace_until, created_at)
+                values (${HEX}, 'guard-g', ${HEX}, ${HEX}, ${T0}::timestamptz + interval '1 hour', ${HEX}, ${T0}::timestamptz + interval '1 day',
+                        ${T0}::timestamptz + interval '5 minutes', ${T0}::timestamptz)`.execute(db);
+      for (const column of ['old_refresh_token_hash', 'nonce', 'access_token_hash', 'refresh_token_hash']) {
+        await expect(sql`update refresh_rotations set ${sql.id(column)} = 'short'`.execute(db)).rejects.toThrow(/"mpp_sha256_hex_check"/);
+      }
     });
 
     it(`${name}: the status log shows an order's creation from its row, once, also with an older creation row in the history`, async () => {
