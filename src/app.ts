@@ -295,6 +295,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     csrfKey: cashierCsrfKey(secrets),
     mppHomeUrl: config.mppHomeUrl,
     publicBaseUrl: config.publicBaseUrl,
+    appJwtSecret: secrets.appJwtSecret,
+    sessionSeconds: config.cashierSessionSeconds,
   });
 
   await app.register(

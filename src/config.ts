@@ -87,6 +87,8 @@ const schema = z
     RATE_LIMIT_APP_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(600)),
     RATE_LIMIT_OPS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(1200)),
     NOTIFY_LEASE_MS: z.preprocess(emptyToUndefined, intFrom(6_000, 3_600_000).default(60_000)),
+    // §5 the cashier session cookie's lifetime (short: the webview gets a new one on every open).
+    CASHIER_SESSION_SECONDS: z.preprocess(emptyToUndefined, intFrom(30, 3600).default(900)),
   });
 
 type Parsed = z.infer<typeof schema>;
@@ -131,6 +133,8 @@ export interface Config {
   readonly rateLimitOpsPerMinute: number;
   /** §5 how long a claimed notifyPayment row is hidden from other instances (must exceed a send's 5 s timeout). */
   readonly notifyLeaseMs: number;
+  /** §5 lifetime of the cashier session cookie the app JWT is exchanged for. */
+  readonly cashierSessionSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -184,5 +188,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitAppPerMinute: c.RATE_LIMIT_APP_PER_MINUTE,
     rateLimitOpsPerMinute: c.RATE_LIMIT_OPS_PER_MINUTE,
     notifyLeaseMs: c.NOTIFY_LEASE_MS,
+    cashierSessionSeconds: c.CASHIER_SESSION_SECONDS,
   });
 }

@@ -214,7 +214,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
 
     // 5. The user opens the cashier link (seed step 7).
     current = 'cashier page';
-    const page = await fetch(paymentUrl, { redirect: 'manual' });
+    // As the app's webview opens it (§5): the user's app JWT on the first GET, exchanged for a
+    // session cookie that the Pay POST carries.
+    const page = await fetch(paymentUrl, { redirect: 'manual', headers: { authorization: `Bearer ${jwt}` } });
+    const session = (page.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    check(session.startsWith('mpp_cashier='), 'the cashier gave no session cookie for the app JWT');
     const html = await page.text();
     const fields = hiddenInputs(html);
     check(page.status === 200 && /text\/html/.test(page.headers.get('content-type') ?? ''), `GET paymentUrl answered HTTP ${page.status}`);
@@ -227,7 +231,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     const confirmed = await fetch(new URL(action ?? '', paymentUrl), {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', cookie: session },
       body: new URLSearchParams({ ...fields, action: 'pay' }).toString(),
     });
     const after = await confirmed.text();

@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCustomer, signedPost, type TestApp, testApp } from '../support/harness.ts';
-import { balanceOf, CANCEL_PATH, cancelBody, csrfOf, openPayment, topUp } from '../support/cashier.ts';
+import { balanceOf, CANCEL_PATH, cancelBody, openAsPayer, openPayment, topUp } from '../support/cashier.ts';
 
 const C = 'C_RACE';
 const ROUNDS = 20;
@@ -19,8 +19,8 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const form = (path: string, action: string, csrf: string) =>
-  t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `action=${action}&csrf=${encodeURIComponent(csrf)}` });
+const form = (path: string, action: string, csrf: string, cookie: string) =>
+  t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, payload: `action=${action}&csrf=${encodeURIComponent(csrf)}` });
 
 it('only one of cashier Pay, cashier Cancel, cancelPayment and the sweeper moves an order out of PROCESSING', async () => {
   const sweeper = t.jobs.find((j) => j.name === 'expiry-sweeper')!;
@@ -28,10 +28,10 @@ it('only one of cashier Pay, cashier Cancel, cancelPayment and the sweeper moves
   let debitedNet = 0n;
   for (let round = 0; round < ROUNDS; round++) {
     const p = await openPayment(t.app, C);
-    const csrf = csrfOf((await t.app.inject({ method: 'GET', url: p.path })).body);
+    const { csrf, cookie } = await openAsPayer(t.app, p.path);
     const racers = [
-      () => form(p.path, 'pay', csrf),
-      () => form(p.path, 'cancel', csrf),
+      () => form(p.path, 'pay', csrf, cookie),
+      () => form(p.path, 'cancel', csrf, cookie),
       () => signedPost(t.app, CANCEL_PATH, cancelBody(p.paymentRequestId)),
       () => sweeper.runOnce(new Date(Date.now() + 200_000)),
     ];
