@@ -144,12 +144,32 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Production fails closed (issue 16): with DATABASE_URL set, the signing keys and the app and ops
+ * secrets must be configured; dev material is generated (and printed) only on the embedded
+ * default. Checked beside the schema so that these are named together with every other bad variable.
+ */
+export const PRODUCTION_SECRETS = ['MPP_PRIVATE_KEY', 'ALIPAYPLUS_PUBLIC_KEY', 'APP_JWT_SECRET', 'OPS_API_TOKEN'] as const;
+
+function missingProductionSecrets(env: Record<string, string | undefined>): string[] {
+  if (emptyToUndefined(env.DATABASE_URL) === undefined) return [];
+  return PRODUCTION_SECRETS.filter((name) => emptyToUndefined(env[name]) === undefined).map(
+    (name) => `${name}: required when DATABASE_URL is set (dev secrets are generated only on the embedded default)`,
+  );
+}
+
+export interface LoadConfigOptions {
+  /** 'migrate' (`npm run migrate`) needs no secrets; 'serve' (the default) fails closed without them. */
+  readonly purpose?: 'serve' | 'migrate';
+}
+
 /** Parses the environment once; throws ConfigError naming every bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env, o: LoadConfigOptions = {}): Config {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new ConfigError([...new Set(problems)]);
+  const missing = o.purpose === 'migrate' ? [] : missingProductionSecrets(env);
+  if (!parsed.success || missing.length > 0) {
+    const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError([...new Set([...problems, ...missing])]);
   }
   const c = parsed.data;
   return Object.freeze({
