@@ -25,7 +25,7 @@ import { expirySweeper } from './jobs/expiry-sweeper.ts';
 import { createMetrics, installMetrics, type Metrics } from './http/metrics.ts';
 import { requireAppUser } from './http/app/auth.ts';
 import { requireOpsToken } from './http/ops/auth.ts';
-import { installRateLimit } from './http/rate-limit.ts';
+import { installRateLimit, rateLimitHook, registerRateLimiter } from './http/rate-limit.ts';
 import { installHostileInputGuard } from './http/hostile-input.ts';
 import type { Job } from './jobs/loop.ts';
 import { customerRoutes } from './http/ops/customers.ts';
@@ -157,6 +157,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   });
   installHandlerTimeout(app, config.handlerTimeoutMs);
   await app.register(sensible);
+  // @fastify/rate-limit, counted in `kv` on the injected clock; each audience installs its limit below.
+  await registerRateLimiter(app, { kv, now: () => clock.now().getTime() });
+  const publicLimit = (scope: string) => ({ limit: config.rateLimitPublicPerMinute, windowMs: 60_000, scope });
 
   // Every answer (Alipay+, app, ops, errors): no MIME sniffing, and never cached, since bodies carry
   // tokens, auth codes and payment data. A route that wants caching (none today) sets its own
@@ -246,7 +249,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   await registerDocs(app, { publicBaseUrl: config.publicBaseUrl });
 
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
+  app.get('/readyz', { logLevel: 'warn', onRequest: rateLimitHook(app, publicLimit('readyz')) }, async (_req, reply) => {
     const checks: Record<string, () => Promise<void>> = {
       database: () => pingDatabase(db),
       redis: () => kv.ping(),
@@ -279,7 +282,11 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
         maxSkewSeconds: config.signatureMaxSkewSeconds,
         bodyLimitBytes: config.bodyLimitBytes,
         now: () => clock.now(),
+        refusals: { kv, signedPerWindow: config.alipayPlusSignedRefusalsPerMinute, windowMs: 60_000 },
       });
+      // Per peer, after the envelope's Client-Id check: a caller that is not Alipay+ is already
+      // refused unsigned there, which costs less than counting it in Redis would.
+      installRateLimit(alipayplus, { limit: config.rateLimitAlipayPlusPerMinute, windowMs: 60_000, scope: 'alipayplus' });
       await alipayplus.register(paymentRoutes, { pay, reads: paymentReadUseCases });
       await alipayplus.register(cancelRefundRoutes, { cancel: cancelPayment, refund });
       await alipayplus.register(authorizationRoutes, { tokens, acquirerId: config.alipayPlusAcquirerId });
@@ -290,6 +297,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   // Browser: the cashier page at paymentUrl (HTML, its own error pages and security headers).
   await app.register(cashierRoutes, {
     prefix: '/cashier',
+    rateLimit: publicLimit('cashier'),
     cashier,
     clock,
     csrfKey: cashierCsrfKey(secrets),
@@ -302,7 +310,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   await app.register(
     async (ops) => {
       // Limit first: every attempt counts per address, wrong tokens included (token guessing).
-      installRateLimit(ops, { kv, limit: config.rateLimitOpsPerMinute, windowMs: 60_000, scope: 'ops', now: () => clock.now().getTime() });
+      installRateLimit(ops, { limit: config.rateLimitOpsPerMinute, windowMs: 60_000, scope: 'ops' });
       requireOpsToken(ops, secrets.opsApiToken);
       installHostileInputGuard(ops);
       await ops.register(customerRoutes, { customers, balanceOf: wallet.balanceOf });
@@ -316,12 +324,10 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     async (appRoutes) => {
       requireAppUser(appRoutes, { secret: secrets.appJwtSecret, now: () => clock.now() });
       installRateLimit(appRoutes, {
-        kv,
         limit: config.rateLimitAppPerMinute,
         windowMs: 60_000,
         scope: 'app',
         clientOf: (req) => req.customerId ?? req.ip,
-        now: () => clock.now().getTime(),
       });
       installHostileInputGuard(appRoutes);
       await appRoutes.register(authCodeRoutes, { tokens });

@@ -86,6 +86,12 @@ const schema = z
     JOBS_ENABLED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('true')),
     RATE_LIMIT_APP_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(600)),
     RATE_LIMIT_OPS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(1200)),
+    // Issue 16: per peer address. Alipay+'s Client-Id on the Alipay+ routes has a budget far above
+    // its traffic; the cashier and /readyz have the public one (each its own count).
+    RATE_LIMIT_ALIPAYPLUS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 100_000_000).default(600_000)),
+    RATE_LIMIT_PUBLIC_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(600)),
+    ALIPAYPLUS_SIGNED_REFUSALS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(60)),
+    DB_STATEMENT_TIMEOUT_MS: z.preprocess(emptyToUndefined, intFrom(0, 600_000).default(3000)),
     NOTIFY_LEASE_MS: z.preprocess(emptyToUndefined, intFrom(6_000, 3_600_000).default(60_000)),
     // §5 the cashier session cookie's lifetime (short: the webview gets a new one on every open).
     CASHIER_SESSION_SECONDS: z.preprocess(emptyToUndefined, intFrom(30, 3600).default(900)),
@@ -131,6 +137,14 @@ export interface Config {
   /** Requests per client per minute on /app and /ops; 0 turns the limit off. */
   readonly rateLimitAppPerMinute: number;
   readonly rateLimitOpsPerMinute: number;
+  /** Per peer address: Alipay+'s Client-Id on the Alipay+ routes; 0 turns the limit off. */
+  readonly rateLimitAlipayPlusPerMinute: number;
+  /** Per peer address: the cashier and /readyz (each its own count). */
+  readonly rateLimitPublicPerMinute: number;
+  /** Refusals before a verified signature answered signed per peer per minute; then unsigned (0: always signed). */
+  readonly alipayPlusSignedRefusalsPerMinute: number;
+  /** Postgres `statement_timeout` of the service's sessions (0: none). */
+  readonly dbStatementTimeoutMs: number;
   /** §5 how long a claimed notifyPayment row is hidden from other instances (must exceed a send's 5 s timeout). */
   readonly notifyLeaseMs: number;
   /** §5 lifetime of the cashier session cookie the app JWT is exchanged for. */
@@ -207,6 +221,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobsEnabled: c.JOBS_ENABLED === 'true',
     rateLimitAppPerMinute: c.RATE_LIMIT_APP_PER_MINUTE,
     rateLimitOpsPerMinute: c.RATE_LIMIT_OPS_PER_MINUTE,
+    rateLimitAlipayPlusPerMinute: c.RATE_LIMIT_ALIPAYPLUS_PER_MINUTE,
+    rateLimitPublicPerMinute: c.RATE_LIMIT_PUBLIC_PER_MINUTE,
+    alipayPlusSignedRefusalsPerMinute: c.ALIPAYPLUS_SIGNED_REFUSALS_PER_MINUTE,
+    dbStatementTimeoutMs: c.DB_STATEMENT_TIMEOUT_MS,
     notifyLeaseMs: c.NOTIFY_LEASE_MS,
     cashierSessionSeconds: c.CASHIER_SESSION_SECONDS,
   });

@@ -24,6 +24,7 @@ import { decideRedirect, isScanToPay, platformFromUserAgent, type RedirectDecisi
 import type { Clock } from '../../domain/ports.ts';
 import { cashierPage, messagePage, OPEN_IN_APP, openInAppPage, resultPage } from './html.ts';
 import { type CashierViewer, cashierSessionKey, cashierSessions } from './session.ts';
+import { installRateLimit, RateLimited, type RateLimitOptions } from '../rate-limit.ts';
 
 export interface CashierRouteDeps {
   readonly cashier: CashierUseCases;
@@ -36,6 +37,8 @@ export interface CashierRouteDeps {
   readonly appJwtSecret: Uint8Array;
   /** Lifetime of the cashier session cookie. */
   readonly sessionSeconds: number;
+  /** Per-peer limit on the page and its form (429 page beyond it). */
+  readonly rateLimit?: RateLimitOptions;
 }
 
 /** What the user is told when Pay is refused; the order stays payable (§5, our choice). */
@@ -105,8 +108,11 @@ export async function cashierRoutes(app: FastifyInstance, deps: CashierRouteDeps
   };
   const notFound = (reply: FastifyReply) => message(reply, 404, 'Not found', 'This payment link is not valid.');
 
+  if (deps.rateLimit) installRateLimit(app, deps.rateLimit);
+
   // No stack trace, no detail: a page.
   app.setErrorHandler(async (err, req, reply) => {
+    if (err instanceof RateLimited) return message(reply, 429, 'Too many requests', 'Please wait a moment and try again.');
     req.log.error({ err }, 'cashier failed');
     return message(reply, 500, 'Something went wrong', 'Please try again in a moment.');
   });
