@@ -46,6 +46,7 @@ import { walletRoutes } from './http/ops/wallet.ts';
 import { notifyDispatcher, registerNotifyMetrics } from './jobs/notify-dispatcher.ts';
 import { ledgerQueries, ledgerRepository } from './persistence/ledger-repository.ts';
 import { unitOfWork } from './persistence/unit-of-work.ts';
+import { topUpAudit, topUpHistory } from './persistence/top-ups-repository.ts';
 import { enqueuePaymentNotifications } from './persistence/notify-outbox-repository.ts';
 import { alipayPlusCodeRules, readPresetCodeRules } from './adapters/code-rules-source.ts';
 import { CodeListCache } from './domain/codes/list-cache.ts';
@@ -191,9 +192,10 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   // Wallet ledger (issue 5): top-ups here; the cashier/cancel/refund use cases bind ledgerRepository(trx) in their own UnitOfWork.
   const wallet = walletUseCases({
-    uow: unitOfWork(db, (trx) => ({ ledger: ledgerRepository(trx), customers: customerRepository(trx) })),
+    uow: unitOfWork(db, (trx) => ({ ledger: ledgerRepository(trx), customers: customerRepository(trx), topUps: topUpAudit(trx) })),
     queries: ledgerQueries(db),
     clock,
+    maxTopUp: config.topUpMaxAmounts,
   });
 
   // Outbound Alipay+ calls (notifyPayment, inquiryCodeRules): signed, verified, 5 s per try.
@@ -311,9 +313,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     async (ops) => {
       // Limit first: every attempt counts per address, wrong tokens included (token guessing).
       installRateLimit(ops, { limit: config.rateLimitOpsPerMinute, windowMs: 60_000, scope: 'ops' });
-      requireOpsToken(ops, secrets.opsApiToken);
+      requireOpsToken(ops, secrets.opsApiTokens);
       installHostileInputGuard(ops);
-      await ops.register(customerRoutes, { customers, balanceOf: wallet.balanceOf });
+      await ops.register(customerRoutes, { customers, balanceOf: wallet.balanceOf, topUpHistory: topUpHistory(db) });
       await ops.register(walletRoutes, { wallet });
       await ops.register(codeListRoutes, { codeLists });
     },

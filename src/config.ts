@@ -30,6 +30,12 @@ const limitsSchema = z
   .regex(/^([A-Z]{3}:[0-9]{1,18})(,[A-Z]{3}:[0-9]{1,18})*$/, 'comma-separated CUR:valueMinor pairs')
   .transform((s) => Object.freeze(Object.fromEntries(s.split(',').map((p) => [p.slice(0, 3), BigInt(p.slice(4))]))));
 
+/** `label:token` pairs: label 1-64 of [A-Za-z0-9_.-], token at least 24 printable characters. */
+const opsTokensSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}:[\x21-\x2b\x2d-\x7e]{24,}(,[A-Za-z0-9_.-]{1,64}:[\x21-\x2b\x2d-\x7e]{24,})*$/, 'comma-separated label:token pairs (token at least 24 characters, no commas)')
+  .transform((s) => Object.freeze(s.split(',').map((p) => ({ label: p.slice(0, p.indexOf(':')), token: p.slice(p.indexOf(':') + 1) }))));
+
 const schema = z
   .object({
     HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
@@ -65,6 +71,10 @@ const schema = z
     AUTH_CODE_TTL_SECONDS: z.preprocess(emptyToUndefined, intFrom(10, 3600).default(300)),
     APP_JWT_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'at least 32 characters').optional()),
     OPS_API_TOKEN: z.preprocess(emptyToUndefined, z.string().min(24, 'at least 24 characters').optional()),
+    // Issue 16: more ops tokens, each with the label recorded with what it does: `label:token,...`.
+    OPS_API_TOKENS: z.preprocess(emptyToUndefined, opsTokensSchema.optional()),
+    // Issue 16: the largest single top-up per currency (`CUR:valueMinor,...`); a currency not named has no cap.
+    TOP_UP_MAX_AMOUNTS: z.preprocess(emptyToUndefined, limitsSchema.optional()),
     CODE_IDENTIFICATION_MODE: z.preprocess(emptyToUndefined, z.enum(['ALLOWLIST', 'BLOCKLIST']).default('ALLOWLIST')),
     LOG_LEVEL: z.preprocess(
       emptyToUndefined,
@@ -121,6 +131,10 @@ export interface Config {
   readonly authCodeTtlSeconds: number;
   readonly appJwtSecret: string | undefined;
   readonly opsApiToken: string | undefined;
+  /** More ops tokens with their labels (OPS_API_TOKEN itself is labelled `ops`). */
+  readonly opsApiTokens: readonly { readonly label: string; readonly token: string }[];
+  /** The largest single top-up per currency, minor units. */
+  readonly topUpMaxAmounts: Readonly<Record<string, bigint>>;
   readonly codeIdentificationMode: 'ALLOWLIST' | 'BLOCKLIST';
   readonly logLevel: Parsed['LOG_LEVEL'];
   readonly fxRoundingMode: Parsed['FX_ROUNDING_MODE'];
@@ -208,6 +222,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authCodeTtlSeconds: c.AUTH_CODE_TTL_SECONDS,
     appJwtSecret: c.APP_JWT_SECRET,
     opsApiToken: c.OPS_API_TOKEN,
+    opsApiTokens: c.OPS_API_TOKENS ?? [],
+    topUpMaxAmounts: c.TOP_UP_MAX_AMOUNTS ?? Object.freeze({}),
     codeIdentificationMode: c.CODE_IDENTIFICATION_MODE,
     logLevel: c.LOG_LEVEL,
     fxRoundingMode: c.FX_ROUNDING_MODE,

@@ -168,6 +168,19 @@ export interface Database {
   code_lists_version: CodeListsVersionTable;
   code_rule_sets: CodeRuleSetsTable;
   refunds: RefundsTable;
+  ops_top_ups: OpsTopUpsTable;
+}
+
+/** Who topped up a wallet, and why (migration 0016). */
+export interface OpsTopUpsTable {
+  transfer_id: bigint;
+  customer_id: string;
+  currency: string;
+  amount_minor: bigint;
+  idempotency_key: string;
+  actor: string;
+  reason: string;
+  created_at: Date;
 }
 
 /** §5 refund claims (migration 0007). */

@@ -313,7 +313,7 @@ export async function seedData(app: FastifyInstance, customerId: string): Promis
     method: 'POST',
     url: `/ops/v1/customers/${customerId}/topUps`,
     headers: opsHeaders(),
-    payload: { amount: { currency: 'KRW', value: '100000' }, idempotencyKey: `seed-${customerId}` },
+    payload: { amount: { currency: 'KRW', value: '100000' }, idempotencyKey: `seed-${customerId}`, reason: 'fuzz seed' },
   });
   if (topUp.statusCode !== 201) throw new Error(`seed top-up failed: ${topUp.body}`);
   await authCodeFor(ctx, customerId);

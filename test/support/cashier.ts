@@ -1,4 +1,5 @@
 /** Cashier test helpers: top up, open the page, post its form (as a browser would). */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { appJwt, opsHeaders, signedPost, TEST_ACQUIRER_ID, TEST_PSP_ID } from './harness.ts';
 import { newRequestId, PAY_PATH, seedPay } from './payments.ts';
@@ -7,7 +8,12 @@ export const CANCEL_PATH = '/alipayplus/v1/payments/cancelPayment';
 export const REFUND_PATH = '/alipayplus/v1/payments/refund';
 
 export async function topUp(app: FastifyInstance, customerId: string, value: string, currency = 'KRW'): Promise<void> {
-  const res = await app.inject({ method: 'POST', url: `/ops/v1/customers/${customerId}/topUps`, headers: opsHeaders(), payload: { amount: { currency, value } } });
+  const res = await app.inject({
+    method: 'POST',
+    url: `/ops/v1/customers/${customerId}/topUps`,
+    headers: { ...opsHeaders(), 'idempotency-key': `test-${randomUUID()}` },
+    payload: { amount: { currency, value }, reason: 'test top-up' },
+  });
   if (res.statusCode >= 300) throw new Error(`top-up failed: ${res.statusCode} ${res.body}`);
 }
 
