@@ -205,6 +205,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     mppPrivateKey: secrets.mppPrivateKey,
     mppKeyVersion: config.mppKeyVersion,
     alipayPlusPublicKeys: secrets.alipayPlusPublicKeys,
+    maxSkewSeconds: config.signatureMaxSkewSeconds,
     now: () => clock.now(),
   });
   jobs.push(notifyDispatcher({ db, client: alipayPlus, leaseMs: config.notifyLeaseMs, onAttempt: registerNotifyMetrics(metrics, db, clock), log: app.log }));

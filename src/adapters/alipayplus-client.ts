@@ -2,13 +2,16 @@
  * Our outbound calls to Alipay+ (§1, §5 notifyPayment, §6 inquiryCodeRules): each request is
  * signed with the MPP private key, sent with a timeout (5 s by default, §5 "5 s timeout each try")
  * through Node's fetch, and the answer's signature is verified with the Alipay+ public key before
- * anything in it is believed. The outcome is a typed value, never an exception: callers (the
+ * anything in it is believed. The answer must also be fresh (issue 16): signed for the configured
+ * Alipay+ Client-Id, with a Response-Time inside the signature window, so a recorded answer (the
+ * same `{"result":{"resultStatus":"S"}}` for every notification) cannot be replayed later. The outcome is a typed value, never an exception: callers (the
  * notify dispatcher, the code-rule refresher) decide what to retry.
  */
 import type { KeyObject } from 'node:crypto';
 import type { ResultStatus } from '../domain/errors.ts';
 import { isoWithOffset } from '../domain/time.ts';
 import { parseSignatureHeader, sign, signatureHeader, signedUri, verify } from '../http/signature.ts';
+import { parseRequestTime } from '../http/alipayplus/envelope.ts';
 
 export const NOTIFY_PAYMENT_PATH = '/aps/api/v1/payments/notifyPayment';
 export const INQUIRY_CODE_RULES_PATH = '/aps/api/v1/codes/inquiryCodeRules';
@@ -42,6 +45,8 @@ export interface AlipayPlusClientOptions {
   /** keyVersion -> Alipay+ public key, verifying the answers. */
   readonly alipayPlusPublicKeys: ReadonlyMap<string, KeyObject>;
   readonly now: () => Date;
+  /** Accepted distance between an answer's Response-Time and now (SIGNATURE_MAX_SKEW_SECONDS). Default 600. */
+  readonly maxSkewSeconds?: number;
   /** Per try, covering connect, send and reading the answer. Default 5000. */
   readonly timeoutMs?: number;
   /** Bigger answers are refused (the code-rule set is the largest we expect). Default 4 MiB. */
@@ -90,6 +95,7 @@ function asWireResult(v: unknown): WireResult | undefined {
 
 export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusClient {
   const timeoutMs = o.timeoutMs ?? 5000;
+  const maxSkewMs = (o.maxSkewSeconds ?? 600) * 1000;
   const maxAnswerBytes = o.maxAnswerBytes ?? 4 * 1024 * 1024;
   const doFetch = o.fetch ?? fetch;
 
@@ -99,6 +105,10 @@ export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusCl
     const responseTime = res.headers.get('response-time');
     const parsed = parseSignatureHeader(res.headers.get('signature') ?? undefined);
     if (!clientId || !responseTime || !parsed) return 'missing client-id, response-time or signature';
+    if (clientId !== o.clientId) return 'Client-Id of the answer is not the configured Alipay+ client';
+    const answeredAt = parseRequestTime(responseTime);
+    if (answeredAt === undefined) return 'Response-Time is malformed';
+    if (Math.abs(o.now().getTime() - answeredAt) > maxSkewMs) return 'Response-Time is outside the accepted window';
     const keys = parsed.keyVersion === undefined ? [...o.alipayPlusPublicKeys.values()] : [o.alipayPlusPublicKeys.get(parsed.keyVersion)];
     const message = { method: 'POST', uri, clientId, time: responseTime, body: raw };
     for (const key of keys) {
