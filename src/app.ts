@@ -198,6 +198,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     maxTopUp: config.topUpMaxAmounts,
   });
 
+  // Issue 16: the URLs we call or hand to the app: https, public, and for notify an allowed host.
+  const redirectUrlPolicy = { allowHttp: config.outboundHttpAllowed, allowPrivateAddresses: config.outboundPrivateAddressesAllowed };
+  const notifyUrlPolicy = { ...redirectUrlPolicy, allowedHosts: config.notifyUrlAllowedHosts };
   // Outbound Alipay+ calls (notifyPayment, inquiryCodeRules): signed, verified, 5 s per try.
   const alipayPlus = createAlipayPlusClient({
     baseUrl: config.alipayPlusBaseUrl,
@@ -206,6 +209,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     mppKeyVersion: config.mppKeyVersion,
     alipayPlusPublicKeys: secrets.alipayPlusPublicKeys,
     maxSkewSeconds: config.signatureMaxSkewSeconds,
+    notifyUrlPolicy,
     now: () => clock.now(),
   });
   jobs.push(notifyDispatcher({ db, client: alipayPlus, leaseMs: config.notifyLeaseMs, onAttempt: registerNotifyMetrics(metrics, db, clock), log: app.log }));
@@ -290,7 +294,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       // Per peer, after the envelope's Client-Id check: a caller that is not Alipay+ is already
       // refused unsigned there, which costs less than counting it in Redis would.
       installRateLimit(alipayplus, { limit: config.rateLimitAlipayPlusPerMinute, windowMs: 60_000, scope: 'alipayplus' });
-      await alipayplus.register(paymentRoutes, { pay, reads: paymentReadUseCases });
+      await alipayplus.register(paymentRoutes, { pay, reads: paymentReadUseCases, notifyUrlPolicy });
       await alipayplus.register(cancelRefundRoutes, { cancel: cancelPayment, refund });
       await alipayplus.register(authorizationRoutes, { tokens, acquirerId: config.alipayPlusAcquirerId });
     },
@@ -334,7 +338,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       });
       installHostileInputGuard(appRoutes);
       await appRoutes.register(authCodeRoutes, { tokens });
-      await appRoutes.register(codeRoutes, { codes });
+      await appRoutes.register(codeRoutes, { codes, redirectUrlPolicy });
       await appRoutes.register(appPaymentRoutes, { reads: paymentReadUseCases });
     },
     { prefix: '/app/v1' },

@@ -101,6 +101,13 @@ const schema = z
     RATE_LIMIT_ALIPAYPLUS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 100_000_000).default(600_000)),
     RATE_LIMIT_PUBLIC_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(600)),
     ALIPAYPLUS_SIGNED_REFUSALS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(60)),
+    // Issue 16: outbound URLs (paymentNotifyUrl, the URLs code rules hand to the app).
+    NOTIFY_URL_ALLOWED_HOSTS: z.preprocess(
+      emptyToUndefined,
+      z.string().regex(/^(\*\.)?[A-Za-z0-9.:[\]_-]{1,253}(,(\*\.)?[A-Za-z0-9.:[\]_-]{1,253})*$/, 'comma-separated host names (*.suffix for subdomains)').optional(),
+    ),
+    OUTBOUND_HTTP_ALLOWED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')),
+    OUTBOUND_PRIVATE_ADDRESSES_ALLOWED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')),
     DB_STATEMENT_TIMEOUT_MS: z.preprocess(emptyToUndefined, intFrom(0, 600_000).default(3000)),
     NOTIFY_LEASE_MS: z.preprocess(emptyToUndefined, intFrom(6_000, 3_600_000).default(60_000)),
     // §5 the cashier session cookie's lifetime (short: the webview gets a new one on every open).
@@ -157,6 +164,12 @@ export interface Config {
   readonly rateLimitPublicPerMinute: number;
   /** Refusals before a verified signature answered signed per peer per minute; then unsigned (0: always signed). */
   readonly alipayPlusSignedRefusalsPerMinute: number;
+  /** Hosts a paymentNotifyUrl may name (`*.suffix` for subdomains); default: ALIPAYPLUS_BASE_URL's host. */
+  readonly notifyUrlAllowedHosts: readonly string[];
+  /** http (not only https) for outbound URLs: local runs only. */
+  readonly outboundHttpAllowed: boolean;
+  /** Internal and loopback addresses in outbound URLs: local runs only. */
+  readonly outboundPrivateAddressesAllowed: boolean;
   /** Postgres `statement_timeout` of the service's sessions (0: none). */
   readonly dbStatementTimeoutMs: number;
   /** §5 how long a claimed notifyPayment row is hidden from other instances (must exceed a send's 5 s timeout). */
@@ -241,6 +254,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPublicPerMinute: c.RATE_LIMIT_PUBLIC_PER_MINUTE,
     alipayPlusSignedRefusalsPerMinute: c.ALIPAYPLUS_SIGNED_REFUSALS_PER_MINUTE,
     dbStatementTimeoutMs: c.DB_STATEMENT_TIMEOUT_MS,
+    notifyUrlAllowedHosts: Object.freeze(
+      c.NOTIFY_URL_ALLOWED_HOSTS?.split(',') ?? (c.ALIPAYPLUS_BASE_URL ? [new URL(c.ALIPAYPLUS_BASE_URL).hostname] : []),
+    ),
+    outboundHttpAllowed: c.OUTBOUND_HTTP_ALLOWED === 'true',
+    outboundPrivateAddressesAllowed: c.OUTBOUND_PRIVATE_ADDRESSES_ALLOWED === 'true',
     notifyLeaseMs: c.NOTIFY_LEASE_MS,
     cashierSessionSeconds: c.CASHIER_SESSION_SECONDS,
   });

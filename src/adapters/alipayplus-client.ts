@@ -12,6 +12,9 @@ import type { ResultStatus } from '../domain/errors.ts';
 import { isoWithOffset } from '../domain/time.ts';
 import { parseSignatureHeader, sign, signatureHeader, signedUri, verify } from '../http/signature.ts';
 import { parseRequestTime } from '../http/alipayplus/envelope.ts';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { isInternalAddress, type OutboundUrlPolicy, outboundUrlProblem } from '../domain/outbound-url.ts';
 
 export const NOTIFY_PAYMENT_PATH = '/aps/api/v1/payments/notifyPayment';
 export const INQUIRY_CODE_RULES_PATH = '/aps/api/v1/codes/inquiryCodeRules';
@@ -34,7 +37,9 @@ export type AlipayPlusCallResult =
   | { readonly kind: 'network-error'; readonly error: Error }
   | { readonly kind: 'timeout' }
   /** No URL: neither the call's own nor ALIPAYPLUS_BASE_URL (the call stays queued). */
-  | { readonly kind: 'not-configured' };
+  | { readonly kind: 'not-configured' }
+  /** The call's own URL (paymentNotifyUrl) is refused by the outbound URL policy: nothing was sent. */
+  | { readonly kind: 'refused-url'; readonly reason: string };
 
 export interface AlipayPlusClientOptions {
   /** ALIPAYPLUS_BASE_URL without a trailing slash; unset means outbound calls wait. */
@@ -45,6 +50,13 @@ export interface AlipayPlusClientOptions {
   /** keyVersion -> Alipay+ public key, verifying the answers. */
   readonly alipayPlusPublicKeys: ReadonlyMap<string, KeyObject>;
   readonly now: () => Date;
+  /**
+   * Issue 16: the policy a paymentNotifyUrl must pass, checked again at send time (the payment was
+   * accepted under it, but the configuration or the name's DNS may have changed since). Absent: none.
+   */
+  readonly notifyUrlPolicy?: OutboundUrlPolicy;
+  /** Resolves a host name to its addresses (tests inject one). Default: node:dns lookup, all addresses. */
+  readonly resolve?: (host: string) => Promise<readonly string[]>;
   /** Accepted distance between an answer's Response-Time and now (SIGNATURE_MAX_SKEW_SECONDS). Default 600. */
   readonly maxSkewSeconds?: number;
   /** Per try, covering connect, send and reading the answer. Default 5000. */
@@ -166,12 +178,34 @@ export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusCl
     }
   }
 
+  const resolve = o.resolve ?? (async (host: string) => (await lookup(host, { all: true })).map((a) => a.address));
+
+  /** The policy's verdict on a paymentNotifyUrl, its host's resolved addresses included. */
+  async function notifyUrlRefusal(url: string): Promise<string | undefined> {
+    const policy = o.notifyUrlPolicy;
+    if (!policy) return undefined;
+    const problem = outboundUrlProblem(url, policy);
+    if (problem || policy.allowPrivateAddresses) return problem;
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host)) return undefined;
+    try {
+      const addresses = await resolve(host);
+      return addresses.some(isInternalAddress) ? `${host} resolves to an internal address` : undefined;
+    } catch {
+      return undefined; // not resolvable now: the send fails as a network error and is retried
+    }
+  }
+
   return {
     configured: o.baseUrl !== undefined,
     post,
-    notifyPayment(rawBody, paymentNotifyUrl) {
+    async notifyPayment(rawBody, paymentNotifyUrl) {
+      if (paymentNotifyUrl) {
+        const refused = await notifyUrlRefusal(paymentNotifyUrl);
+        if (refused) return { kind: 'refused-url', reason: `paymentNotifyUrl ${refused}` };
+      }
       const url = paymentNotifyUrl ?? (o.baseUrl === undefined ? undefined : `${o.baseUrl}${NOTIFY_PAYMENT_PATH}`);
-      return url === undefined ? Promise.resolve({ kind: 'not-configured' }) : post(url, rawBody);
+      return url === undefined ? { kind: 'not-configured' } : post(url, rawBody);
     },
     inquiryCodeRules(body = {}) {
       if (o.baseUrl === undefined) return Promise.resolve({ kind: 'not-configured' });

@@ -158,7 +158,17 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     server = await startServer(
-      loadConfig({ ...env, HOST: '127.0.0.1', PORT: String(port), PUBLIC_BASE_URL: baseUrl, ALIPAYPLUS_BASE_URL: sim.url, LOG_LEVEL: 'warn' }),
+      loadConfig({
+        ...env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        PUBLIC_BASE_URL: baseUrl,
+        ALIPAYPLUS_BASE_URL: sim.url,
+        LOG_LEVEL: 'warn',
+        // A local run: the simulator's notify URL is http on the loopback (issue 16 refuses both by default).
+        OUTBOUND_HTTP_ALLOWED: 'true',
+        OUTBOUND_PRIVATE_ADDRESSES_ALLOWED: 'true',
+      }),
     );
     await waitReady(baseUrl, 20_000);
     done('start', 'ready', `service ${baseUrl}, simulator ${sim.url}`);

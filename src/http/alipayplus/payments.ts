@@ -6,6 +6,8 @@ import type { PaymentReads } from '../../domain/payments/inquiry.ts';
 import type { PayAnswer, PayUseCase } from '../../domain/payments/pay.ts';
 import type { Payment } from '../../domain/payments/payment.ts';
 import { parseWire } from '../validation.ts';
+import { type OutboundUrlPolicy, outboundUrlProblem } from '../../domain/outbound-url.ts';
+import { ParamIllegal } from '../../domain/errors.ts';
 import { isoWithOffset } from './envelope.ts';
 import { payBody, withoutNulls } from './pay-wire.ts';
 import { acquirerId, idField, pspId, toWireAmount } from './wire.ts';
@@ -15,6 +17,8 @@ const inquiryBody = z.object({ pspId, acquirerId, paymentRequestId: idField(64) 
 export interface PaymentRoutesDeps {
   readonly pay: PayUseCase;
   readonly reads: PaymentReads;
+  /** Issue 16: what a paymentNotifyUrl must be (https, allowed host, not internal). Absent: no check. */
+  readonly notifyUrlPolicy?: OutboundUrlPolicy;
 }
 
 /** The order's fields every answer about an existing payment carries. */
@@ -43,6 +47,8 @@ export function payResponse(a: PayAnswer): Record<string, unknown> {
 export async function paymentRoutes(app: FastifyInstance, deps: PaymentRoutesDeps): Promise<void> {
   app.post('/payments/pay', async (req) => {
     const body = parseWire(payBody, withoutNulls(req.body));
+    const notifyUrlProblem = body.paymentNotifyUrl && deps.notifyUrlPolicy ? outboundUrlProblem(body.paymentNotifyUrl, deps.notifyUrlPolicy) : undefined;
+    if (notifyUrlProblem) throw new ParamIllegal('paymentNotifyUrl', notifyUrlProblem);
     const answer = await deps.pay.pay(body);
     const { paymentRequestId } = body;
     if (answer.kind === 'REFUSED') req.log.info({ paymentRequestId, resultCode: answer.result.resultCode }, 'pay refused');
