@@ -22,6 +22,9 @@ import { appPaymentRoutes } from './http/app/payments.ts';
 import { paymentReads } from './domain/payments/inquiry.ts';
 import { payUseCase } from './domain/payments/pay.ts';
 import { expirySweeper } from './jobs/expiry-sweeper.ts';
+import { Counter } from 'prom-client';
+import { retentionJob } from './jobs/retention.ts';
+import { retentionRepository } from './persistence/retention-repository.ts';
 import { createMetrics, installMetrics, type Metrics } from './http/metrics.ts';
 import { requireAppUser } from './http/app/auth.ts';
 import { requireOpsToken } from './http/ops/auth.ts';
@@ -240,6 +243,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const pay = payUseCase({ store: payStore(db), uow: paymentsUow, clock, settings: config });
   const paymentReadUseCases = paymentReads({ queries: paymentQueries(db), uow: paymentsUow, clock });
   jobs.push(expirySweeper({ uow: paymentsUow }));
+  // Issue 16: retention of what is finished (notifications, auth codes, tokens, device data).
+  const retentionDeleted = new Counter({ name: 'mpp_retention_deleted_total', help: 'Rows deleted (or stripped) by the retention job, by kind', labelNames: ['kind'], registers: [metrics.registry] });
+  jobs.push(retentionJob({ repo: retentionRepository(db), settings: config, onDeleted: (kind, n) => retentionDeleted.inc({ kind }, n) }));
   // §5 after pay: the cashier, cancelPayment and refund bind payments + ledger (+ refunds) in one
   // transaction; every final change queues notifyPayment through onPaymentFinal.
   const afterPayUow = unitOfWork(db, (trx) => ({

@@ -108,6 +108,12 @@ const schema = z
     ),
     OUTBOUND_HTTP_ALLOWED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')),
     OUTBOUND_PRIVATE_ADDRESSES_ALLOWED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')),
+    // Issue 16: retention ages (days) and the batch per kind per run of the retention job.
+    RETENTION_DELIVERED_NOTIFICATIONS_DAYS: z.preprocess(emptyToUndefined, intFrom(1, 3650).default(30)),
+    RETENTION_AUTH_CODES_DAYS: z.preprocess(emptyToUndefined, intFrom(1, 3650).default(7)),
+    RETENTION_TOKENS_DAYS: z.preprocess(emptyToUndefined, intFrom(1, 3650).default(30)),
+    RETENTION_ORDER_ENV_DAYS: z.preprocess(emptyToUndefined, intFrom(1, 3650).default(90)),
+    RETENTION_BATCH_SIZE: z.preprocess(emptyToUndefined, intFrom(1, 100_000).default(1000)),
     DB_STATEMENT_TIMEOUT_MS: z.preprocess(emptyToUndefined, intFrom(0, 600_000).default(3000)),
     NOTIFY_LEASE_MS: z.preprocess(emptyToUndefined, intFrom(6_000, 3_600_000).default(60_000)),
     // §5 the cashier session cookie's lifetime (short: the webview gets a new one on every open).
@@ -170,6 +176,13 @@ export interface Config {
   readonly outboundHttpAllowed: boolean;
   /** Internal and loopback addresses in outbound URLs: local runs only. */
   readonly outboundPrivateAddressesAllowed: boolean;
+  /** Issue 16 retention: days after delivery / use or expiry / expiry or revocation / acceptance. */
+  readonly retentionDeliveredNotificationsDays: number;
+  readonly retentionAuthCodesDays: number;
+  readonly retentionTokensDays: number;
+  readonly retentionOrderEnvDays: number;
+  /** Rows per kind per run of the retention job. */
+  readonly retentionBatchSize: number;
   /** Postgres `statement_timeout` of the service's sessions (0: none). */
   readonly dbStatementTimeoutMs: number;
   /** §5 how long a claimed notifyPayment row is hidden from other instances (must exceed a send's 5 s timeout). */
@@ -254,6 +267,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPublicPerMinute: c.RATE_LIMIT_PUBLIC_PER_MINUTE,
     alipayPlusSignedRefusalsPerMinute: c.ALIPAYPLUS_SIGNED_REFUSALS_PER_MINUTE,
     dbStatementTimeoutMs: c.DB_STATEMENT_TIMEOUT_MS,
+    retentionDeliveredNotificationsDays: c.RETENTION_DELIVERED_NOTIFICATIONS_DAYS,
+    retentionAuthCodesDays: c.RETENTION_AUTH_CODES_DAYS,
+    retentionTokensDays: c.RETENTION_TOKENS_DAYS,
+    retentionOrderEnvDays: c.RETENTION_ORDER_ENV_DAYS,
+    retentionBatchSize: c.RETENTION_BATCH_SIZE,
     notifyUrlAllowedHosts: Object.freeze(
       c.NOTIFY_URL_ALLOWED_HOSTS?.split(',') ?? (c.ALIPAYPLUS_BASE_URL ? [new URL(c.ALIPAYPLUS_BASE_URL).hostname] : []),
     ),
