@@ -35,16 +35,26 @@ export class RateLimited extends DomainError {
 
 type IncrCallback = (err: Error | null, res?: { current: number; ttl: number }) => void;
 
-/** A @fastify/rate-limit store: fixed windows on the injected clock, counted in the KeyValueStore. */
+/** After the store failed, how long requests skip it (allowed at once) before it is tried again. */
+const STORE_RETRY_MS = 5000;
+
+/**
+ * A @fastify/rate-limit store: fixed windows on the injected clock, counted in the KeyValueStore.
+ * A failing store is skipped for STORE_RETRY_MS (wall clock): while Redis is away, requests are
+ * let through at once instead of each waiting for a command timeout (payments must not slow down).
+ */
 function kvStoreClass(kv: KeyValueStore, now: () => number, log: FastifyBaseLogger) {
+  let skipUntil = 0;
   return class KvWindowStore {
     incr(key: string, cb: IncrCallback, timeWindow: number): void {
+      if (Date.now() < skipUntil) return cb(new Error('rate limiter store skipped after a failure'));
       const t = now();
       const window = Math.floor(t / timeWindow);
       kv.incrementWindow(`rl:${key}:${window}`, timeWindow).then(
         (current) => cb(null, { current, ttl: (window + 1) * timeWindow - t }),
         (err: Error) => {
-          log.warn({ err: err.message }, 'rate limiter unavailable; request allowed');
+          if (Date.now() >= skipUntil) log.warn({ err: err.message }, `rate limiter unavailable; requests allowed for ${STORE_RETRY_MS} ms`);
+          skipUntil = Date.now() + STORE_RETRY_MS;
           cb(err);
         },
       );

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { realPostgres, testKeys, TEST_APP_JWT_SECRET, TEST_OPS_TOKEN } from '../support/harness.ts';
+import { realPostgres, testDatabase, testKeys, TEST_APP_JWT_SECRET, TEST_OPS_TOKEN } from '../support/harness.ts';
 import { repoDir } from '../support/shared.ts';
 
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
@@ -82,11 +82,15 @@ describe('the service process', () => {
     }
     if (!realPostgres) return; // the production half needs the real Postgres (CI provides it)
     const dataDir = mkdtempSync(join(tmpdir(), 'mpp-proc-'));
+    // A migrated schema of its own (migrating is the operator's step), named in the URL's options.
+    const db = await testDatabase();
+    const url = new URL(process.env.DATABASE_URL!);
+    url.searchParams.set('options', `-c search_path=${(db as { schema: string }).schema}`);
     const prod = start({
       DATA_DIR: dataDir,
       PORT: '0',
       JOBS_ENABLED: 'false',
-      DATABASE_URL: process.env.DATABASE_URL!,
+      DATABASE_URL: url.toString(),
       MPP_PRIVATE_KEY: testKeys.mppPrivatePem,
       ALIPAYPLUS_PUBLIC_KEY: testKeys.aplusPublicPem,
       APP_JWT_SECRET: TEST_APP_JWT_SECRET,
@@ -100,6 +104,7 @@ describe('the service process', () => {
       expect(existsSync(join(dataDir, 'dev-keys'))).toBe(false);
     } finally {
       prod.child.kill('SIGKILL');
+      await db.close();
     }
   }, 120_000);
 });
