@@ -184,9 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     else req.log.warn({ resultCode: r.resultCode, reason: r.resultMessage }, 'request refused');
     return reply.code(httpStatusFor(r, err)).send({ result: r });
   });
-  app.setNotFoundHandler(async (req, reply) =>
-    reply.code(404).send({ result: result('PARAM_ILLEGAL', `No route ${req.method} ${req.url.split('?')[0]}`) }),
-  );
+  app.setNotFoundHandler(async (req, reply) => reply.code(404).send({ result: result('PARAM_ILLEGAL', `No route ${req.method} ${req.url.split('?')[0]}`) }));
 
   const db = database.db;
   const customers = customerUseCases(customerRepository(db));
@@ -244,7 +242,12 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const paymentReadUseCases = paymentReads({ queries: paymentQueries(db), uow: paymentsUow, clock });
   jobs.push(expirySweeper({ uow: paymentsUow }));
   // Issue 16: retention of what is finished (notifications, auth codes, tokens, device data).
-  const retentionDeleted = new Counter({ name: 'mpp_retention_deleted_total', help: 'Rows deleted (or stripped) by the retention job, by kind', labelNames: ['kind'], registers: [metrics.registry] });
+  const retentionDeleted = new Counter({
+    name: 'mpp_retention_deleted_total',
+    help: 'Rows deleted (or stripped) by the retention job, by kind',
+    labelNames: ['kind'],
+    registers: [metrics.registry],
+  });
   jobs.push(retentionJob({ repo: retentionRepository(db), settings: config, onDeleted: (kind, n) => retentionDeleted.inc({ kind }, n) }));
   // §5 after pay: the cashier, cancelPayment and refund bind payments + ledger (+ refunds) in one
   // transaction; every final change queues notifyPayment through onPaymentFinal.
@@ -352,4 +355,3 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   return { app, metrics, jobs };
 }
-

@@ -50,7 +50,9 @@ export const payUnderFlood: Scenario = {
     const under = await ctx.measure(payJob(ctx, { name: PAY_UNDER_FLOOD, prefix: `${ctx.runId}-pf-`, connections: c }), [ctx.service.sampler]);
     const junk = await flood;
     const jt = junk.status === 'ok' ? junk.targets[0] : undefined;
-    const codes = Object.entries(junk.validation.codes).map(([k, n]) => `${k} x${n}`).join(', ');
+    const codes = Object.entries(junk.validation.codes)
+      .map(([k, n]) => `${k} x${n}`)
+      .join(', ');
     const ratePct = (((under.outcome.status === 'ok' ? under.outcome.targets[0]!.rps : 0) / (aloneRow.rate ?? 1) - 1) * 100).toFixed(0);
     const notes = [
       `junk: ${jt ? `${Math.round(jt.rps)} req/s, p99 ${jt.p99Ms} ms` : junk.status}; answers ${codes || '-'}`,

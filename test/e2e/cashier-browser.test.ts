@@ -84,14 +84,16 @@ it('opens a real paymentUrl, presses Pay and lands on the merchant page; wallet 
     await expect.poll(() => page.textContent('#total')).toContain('KRW 1000');
     expect(await page.textContent('#merchant')).toBe('UGG');
     // The inline style applied (nonce accepted by the CSP): the Pay button is coloured.
-    expect(await page.$eval('#pay', (el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor)).toBe('rgb(22, 119, 255)');
+    expect(
+      await page.$eval('#pay', (el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor),
+    ).toBe('rgb(22, 119, 255)');
     const dir = join(repoDir, 'test-artifacts');
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: join(dir, 'cashier.png'), fullPage: true });
 
     await Promise.all([page.waitForURL(merchantUrl), page.click('#pay')]);
     expect(await page.textContent('#thanks')).toContain('Thank you');
-    expect(cspErrors, cspErrors.join("\n")).toEqual([]);
+    expect(cspErrors, cspErrors.join('\n')).toEqual([]);
   } finally {
     await context.close();
   }
@@ -110,7 +112,10 @@ async function openAs(paymentUrl: string, customerId: string | undefined) {
   return { context, page };
 }
 
-for (const [who, viewer] of [['the link alone (no app session)', undefined], ['another user of the app', OTHER]] as const) {
+for (const [who, viewer] of [
+  ['the link alone (no app session)', undefined],
+  ['another user of the app', OTHER],
+] as const) {
   it(`${who}: the order is shown with "open this in the wallet app", no Pay button, and a forged Pay changes nothing`, async () => {
     const p = await openPayment(t.app, C);
     const before = await balanceOf(t.app, C);
@@ -126,21 +131,27 @@ for (const [who, viewer] of [['the link alone (no app session)', undefined], ['a
       for (const action of ['pay', 'cancel']) {
         const [response] = await Promise.all([
           page.waitForResponse((r) => r.request().method() === 'POST'),
-          page.evaluate(({ a, c }: { a: string; c: string }) => {
-            // A form like the payer's, built in this page (the CSP allows posting to 'self').
-            const d = (globalThis as unknown as { document: any }).document;
-            const f = d.createElement('form');
-            f.method = 'post';
-            for (const [name, value] of [['action', a], ['csrf', c]]) {
-              const i = d.createElement('input');
-              i.type = 'hidden';
-              i.name = name;
-              i.value = value;
-              f.appendChild(i);
-            }
-            d.body.appendChild(f);
-            f.submit();
-          }, { a: action, c: csrf }),
+          page.evaluate(
+            ({ a, c }: { a: string; c: string }) => {
+              // A form like the payer's, built in this page (the CSP allows posting to 'self').
+              const d = (globalThis as unknown as { document: any }).document;
+              const f = d.createElement('form');
+              f.method = 'post';
+              for (const [name, value] of [
+                ['action', a],
+                ['csrf', c],
+              ]) {
+                const i = d.createElement('input');
+                i.type = 'hidden';
+                i.name = name;
+                i.value = value;
+                f.appendChild(i);
+              }
+              d.body.appendChild(f);
+              f.submit();
+            },
+            { a: action, c: csrf },
+          ),
         ]);
         const status = response.status();
         expect(await response.text()).toContain('Open this payment in the wallet app');

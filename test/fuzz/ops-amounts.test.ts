@@ -23,7 +23,12 @@ describe('POST /ops/v1/customers/{id}/topUps under absurd amounts', () => {
     const sample = { amount: { currency: 'KRW', value: '1000' }, reason: 'fuzz' };
     await fc.assert(
       fc.asyncProperty(absurdAmount(sample, [['amount']]), async ([body, field]) => {
-        const res = await t.app.inject({ method: 'POST', url, headers: { ...opsHeaders(), 'content-type': 'application/json', 'idempotency-key': `fuzz-${Math.random().toString(36).slice(2)}` }, payload: JSON.stringify(body) });
+        const res = await t.app.inject({
+          method: 'POST',
+          url,
+          headers: { ...opsHeaders(), 'content-type': 'application/json', 'idempotency-key': `fuzz-${Math.random().toString(36).slice(2)}` },
+          payload: JSON.stringify(body),
+        });
         expect(res.statusCode, res.body).toBe(400);
         expect(expectAppAnswer(res).resultMessage).toContain(field);
         expectUnchanged(before, await rowCounts(t.database.db));
@@ -34,7 +39,12 @@ describe('POST /ops/v1/customers/{id}/topUps under absurd amounts', () => {
 
   it('accepts the largest BIGINT and refuses one more', async () => {
     const post = (value: string) =>
-      t.app.inject({ method: 'POST', url, headers: { ...opsHeaders(), 'idempotency-key': `max-${value}` }, payload: { amount: { currency: 'KRW', value }, reason: 'fuzz' } });
+      t.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...opsHeaders(), 'idempotency-key': `max-${value}` },
+        payload: { amount: { currency: 'KRW', value }, reason: 'fuzz' },
+      });
     expect((await post('9223372036854775808')).statusCode).toBe(400);
     expect((await post('9223372036854775807')).statusCode).toBe(201);
   });

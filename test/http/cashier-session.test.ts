@@ -21,8 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const statusOf = async (paymentId: string) =>
-  (await t.database.db.selectFrom('payments').select('status').where('id', '=', paymentId).executeTakeFirstOrThrow()).status;
+const statusOf = async (paymentId: string) => (await t.database.db.selectFrom('payments').select('status').where('id', '=', paymentId).executeTakeFirstOrThrow()).status;
 
 /** The csrf field of any page we rendered for this link (the payer's page has it). */
 async function csrfFor(path: string, customerId: string): Promise<string> {

@@ -49,10 +49,14 @@ describe('ops top-ups are controlled', () => {
     expect((await topUp('tu1', { amount: { currency: 'KRW', value: '1000000' }, reason: 'at the cap' }, { 'idempotency-key': 'big-2' })).statusCode).toBe(201);
   });
 
-  it('records who (the ops token\'s label) and why, visible in GET customer history, newest first', async () => {
+  it("records who (the ops token's label) and why, visible in GET customer history, newest first", async () => {
     await createCustomer(t.app, 'tu3', 'KRW');
     await topUp('tu3', { amount: { currency: 'KRW', value: '100' }, reason: 'first deposit' }, { 'idempotency-key': 'h-1' });
-    await topUp('tu3', { amount: { currency: 'KRW', value: '250' }, reason: 'chargeback reversal' }, { 'idempotency-key': 'h-2', authorization: `Bearer ${AUDITOR_TOKEN}` });
+    await topUp(
+      'tu3',
+      { amount: { currency: 'KRW', value: '250' }, reason: 'chargeback reversal' },
+      { 'idempotency-key': 'h-2', authorization: `Bearer ${AUDITOR_TOKEN}` },
+    );
     const body = await customer('tu3');
     expect(body.customer.balance.value).toBe('350');
     expect(body.customer.topUps).toHaveLength(2);

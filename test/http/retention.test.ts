@@ -40,7 +40,14 @@ afterAll(async () => {
 const db = () => t.database.db;
 const retention = () => t.jobs.find((j) => j.name === 'retention')!;
 const count = async (table: 'auth_codes' | 'access_tokens' | 'grants' | 'notify_outbox') =>
-  Number((await db().selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await db()
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 const envOf = async (paymentId: string) =>
   (await db().selectFrom('payments').select('request').where('id', '=', paymentId).executeTakeFirstOrThrow()).request as { order: { env?: unknown } };
 

@@ -17,7 +17,12 @@ let keys = 0;
 const topUp = (customerId: string, payload: unknown, headers: Record<string, string> = {}) => {
   const p = payload as Record<string, unknown>;
   const keyed = 'idempotency-key' in headers || 'idempotencyKey' in p ? {} : { 'idempotency-key': `wr-${++keys}-${Date.now()}` };
-  return t.app.inject({ method: 'POST', url: `/ops/v1/customers/${customerId}/topUps`, headers: { ...opsHeaders(), ...keyed, ...headers }, payload: { reason: 'test', ...p } });
+  return t.app.inject({
+    method: 'POST',
+    url: `/ops/v1/customers/${customerId}/topUps`,
+    headers: { ...opsHeaders(), ...keyed, ...headers },
+    payload: { reason: 'test', ...p },
+  });
 };
 
 describe('POST /ops/v1/customers/{customerId}/topUps', () => {

@@ -57,7 +57,7 @@ describe('refusals that cost no signature', () => {
 });
 
 describe('rate limits on the unauthenticated routes', () => {
-  it('refuses an unknown caller on the Alipay+ routes unsigned without counting it: it cannot use up Alipay+\'s budget from the same peer', async () => {
+  it("refuses an unknown caller on the Alipay+ routes unsigned without counting it: it cannot use up Alipay+'s budget from the same peer", async () => {
     clock.set(at(10, 30));
     for (let i = 0; i < 60; i++) {
       const junk = await signedPost(t.app, INQUIRY_PATH, inquiry, { clientId: 'JUNK', requestTime: requestTime() });

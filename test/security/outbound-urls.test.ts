@@ -18,7 +18,12 @@ const ruleOpening = (prefix: string) => ({
 const presetCodeRules = async () => ({
   result: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'Success' },
   version: 'outbound-urls-test',
-  codeRules: [ruleOpening('https://g.alipayplus.com/page/'), ruleOpening('http://g.alipayplus.com/page/'), ruleOpening('https://10.1.2.3/page/'), ruleOpening('https://localhost/page/')],
+  codeRules: [
+    ruleOpening('https://g.alipayplus.com/page/'),
+    ruleOpening('http://g.alipayplus.com/page/'),
+    ruleOpening('https://10.1.2.3/page/'),
+    ruleOpening('https://localhost/page/'),
+  ],
 });
 
 let strict: TestApp;
@@ -87,10 +92,16 @@ describe('the sender checks again at send time', () => {
 
 describe('URLs a code rule hands to the app', () => {
   const identify = async (codeValue: string) =>
-    (await strict.app.inject({ method: 'POST', url: '/app/v1/codes/identify', headers: { authorization: `Bearer ${await appJwt('C_URL')}` }, payload: { codeValue } })).json();
+    (
+      await strict.app.inject({ method: 'POST', url: '/app/v1/codes/identify', headers: { authorization: `Bearer ${await appJwt('C_URL')}` }, payload: { codeValue } })
+    ).json();
 
   it('hands an https public URL to the app', async () => {
-    expect(await identify('https://g.alipayplus.com/page/x')).toMatchObject({ isAcCode: true, postCodeMatchActionType: 'OPEN_URL', redirectUrl: 'https://g.alipayplus.com/page/x' });
+    expect(await identify('https://g.alipayplus.com/page/x')).toMatchObject({
+      isAcCode: true,
+      postCodeMatchActionType: 'OPEN_URL',
+      redirectUrl: 'https://g.alipayplus.com/page/x',
+    });
   });
 
   it.each(['http://g.alipayplus.com/page/x', 'https://10.1.2.3/page/x', 'https://localhost/page/x'])('never hands %s to the app', async (code) => {

@@ -53,7 +53,7 @@ export async function openAsPayer(app: FastifyInstance, path: string, headers: R
   if (!customerId) throw new Error(`no payer known for ${path}: pass the customerId`);
   const page = await app.inject({ method: 'GET', url: path, headers: { ...headers, authorization: `Bearer ${await appJwt(customerId)}` } });
   const set = page.headers['set-cookie'];
-  const cookie = String(Array.isArray(set) ? set[0] : set ?? '').split(';')[0]!;
+  const cookie = String(Array.isArray(set) ? set[0] : (set ?? '')).split(';')[0]!;
   return { page, csrf: csrfOf(page.body), cookie };
 }
 

@@ -85,7 +85,10 @@ describe('configuration', () => {
   it('fails closed in production: with DATABASE_URL set, the four secrets are required, each named, with the other bad variables', () => {
     const problems = problemsOf({ DATABASE_URL: 'postgres://db.internal/mpp', PORT: 'abc' });
     for (const name of ['MPP_PRIVATE_KEY', 'ALIPAYPLUS_PUBLIC_KEY', 'APP_JWT_SECRET', 'OPS_API_TOKEN', 'PORT']) {
-      expect(problems.some((p) => p.startsWith(`${name}:`)), name).toBe(true);
+      expect(
+        problems.some((p) => p.startsWith(`${name}:`)),
+        name,
+      ).toBe(true);
     }
     expect(problems).toHaveLength(5);
     // Only the missing ones are named.

@@ -114,10 +114,7 @@ function checkCrcObject(objects: readonly EmvDataObject[], codeLength: number): 
 }
 
 /** Parse the value of each template tag as nested TLV (one level, as the EMVCo book defines). */
-function parseTemplates(
-  objects: readonly EmvDataObject[],
-  offsets: readonly number[],
-): { ok: true; objects: EmvDataObject[] } | { ok: false; offset: number } {
+function parseTemplates(objects: readonly EmvDataObject[], offsets: readonly number[]): { ok: true; objects: EmvDataObject[] } | { ok: false; offset: number } {
   const out: EmvDataObject[] = [];
   for (const [i, object] of objects.entries()) {
     if (!isTemplateTag(object.tag)) {
@@ -131,9 +128,7 @@ function parseTemplates(
   return { ok: true, objects: out };
 }
 
-type TlvList =
-  | { ok: true; objects: EmvDataObject[]; offsets: number[] }
-  | { ok: false; reason: EmvMalformedReason; offset: number };
+type TlvList = { ok: true; objects: EmvDataObject[]; offsets: number[] } | { ok: false; reason: EmvMalformedReason; offset: number };
 
 /**
  * Reads `TT LL V` objects until the end of `text`. The loop consumes at least 4 characters per

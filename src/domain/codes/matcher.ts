@@ -1,23 +1,6 @@
 import { codeValueProblem } from './code-value.ts';
-import {
-  EMV_PREFIX,
-  findObject,
-  isMerchantAccountTemplateTag,
-  looksLikeEmvco,
-  parseEmvco,
-  type EmvDataObject,
-} from './emvco.ts';
-import type {
-  CodePattern,
-  CodeRuleSet,
-  CompiledRule,
-  EmvCondition,
-  EmvUrlLocation,
-  PostCodeMatchActionType,
-  UrlPart,
-  UrlSource,
-  ValueMatcher,
-} from './rules.ts';
+import { EMV_PREFIX, findObject, isMerchantAccountTemplateTag, looksLikeEmvco, parseEmvco, type EmvDataObject } from './emvco.ts';
+import type { CodePattern, CodeRuleSet, CompiledRule, EmvCondition, EmvUrlLocation, PostCodeMatchActionType, UrlPart, UrlSource, ValueMatcher } from './rules.ts';
 
 /**
  * Alipay+ identification (§6), local and synchronous: the first rule in precedence order
@@ -50,12 +33,7 @@ const NOT_AN_AC_CODE: RuleIdentification = Object.freeze({ isAcCode: false });
  * `scan`: 'indexed' (the default) tries only the rules whose required first character fits the
  * code (RuleIndex); 'all' tries every rule, the plain reading of §6, which tests compare it with.
  */
-export function identifyWithRules(
-  ruleSet: CodeRuleSet,
-  codeValue: string,
-  options: IdentifyOptions,
-  scan: 'indexed' | 'all' = 'indexed',
-): RuleIdentification {
+export function identifyWithRules(ruleSet: CodeRuleSet, codeValue: string, options: IdentifyOptions, scan: 'indexed' | 'all' = 'indexed'): RuleIdentification {
   if (codeValueProblem(codeValue)) return NOT_AN_AC_CODE;
   const code = new CodeUnderTest(codeValue);
   const rules = scan === 'all' ? ruleSet.rules : candidateRules(ruleSet, code.lower);
@@ -243,12 +221,7 @@ function valueMatches(matcher: ValueMatcher, value: string): boolean {
 // ---- postCodeMatchAction ----
 
 /** The answer for a matched rule, or undefined when its URL cannot be built (next rule, then). */
-function answerFor(
-  rule: CompiledRule,
-  match: PatternMatch,
-  code: CodeUnderTest,
-  options: IdentifyOptions,
-): RuleIdentification | undefined {
+function answerFor(rule: CompiledRule, match: PatternMatch, code: CodeUnderTest, options: IdentifyOptions): RuleIdentification | undefined {
   const common = {
     isAcCode: true,
     rule,
@@ -261,12 +234,7 @@ function answerFor(
   return { ...common, redirectUrl, userAgent: rule.action.userAgent };
 }
 
-function buildUrl(
-  source: UrlSource,
-  match: PatternMatch,
-  code: CodeUnderTest,
-  options: IdentifyOptions,
-): string | undefined {
+function buildUrl(source: UrlSource, match: PatternMatch, code: CodeUnderTest, options: IdentifyOptions): string | undefined {
   switch (source.method) {
     case 'USE_DIRECTLY': // §6: opens the code value itself
       return code.value;
@@ -298,8 +266,7 @@ const HTTP_URL = /^https?:\/\/[^\s]+$/i;
  */
 function extractEmvUrl(location: EmvUrlLocation, match: PatternMatch, emv: EmvIndex | null): string | undefined {
   if (!emv) return undefined;
-  const value =
-    location.scope === 'MATCHED_MERCHANT_TEMPLATE' ? merchantValue(location.subTag, match, emv) : tagValue(location, emv);
+  const value = location.scope === 'MATCHED_MERCHANT_TEMPLATE' ? merchantValue(location.subTag, match, emv) : tagValue(location, emv);
   return value !== undefined && HTTP_URL.test(value) ? value : undefined;
 }
 

@@ -60,19 +60,14 @@ export type EmvUrlLocation =
   | { readonly scope: 'MATCHED_MERCHANT_TEMPLATE'; readonly subTag: string }
   | { readonly scope: 'TAG'; readonly tag: string; readonly subTag?: string };
 
-export type UrlPart =
-  | { readonly kind: 'TEXT'; readonly text: string }
-  | { readonly kind: 'CODE_VALUE' }
-  | { readonly kind: 'ISSUER' };
+export type UrlPart = { readonly kind: 'TEXT'; readonly text: string } | { readonly kind: 'CODE_VALUE' } | { readonly kind: 'ISSUER' };
 
 export type UrlSource =
   | { readonly method: 'USE_DIRECTLY' }
   | { readonly method: 'CONSTRUCT_DYNAMIC_URL'; readonly expression: string; readonly parts: readonly UrlPart[] }
   | { readonly method: 'EXTRACT_URL_FROM_EMVCODE'; readonly emvUrlTag: string; readonly location: EmvUrlLocation };
 
-export type RuleAction =
-  | { readonly type: 'DECODE' }
-  | { readonly type: 'OPEN_URL'; readonly userAgent: string; readonly url: UrlSource };
+export type RuleAction = { readonly type: 'DECODE' } | { readonly type: 'OPEN_URL'; readonly userAgent: string; readonly url: UrlSource };
 
 export interface CompiledRule {
   /** Position in the wire list: the tie-breaker between equal priorities. */
@@ -109,7 +104,15 @@ export interface CompiledCodeRules {
 /** Java-side serialisers write absent fields as null: read null as absent everywhere. */
 const optionalString = z.string().nullish();
 
-const PrioritySchema = z.union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)]).nullish();
+const PrioritySchema = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^-?\d+$/)
+      .transform(Number),
+  ])
+  .nullish();
 
 const EmvMatchRuleSchema = z.object({
   primitiveMerchant: z.boolean().nullish(),
@@ -152,9 +155,7 @@ const CodeRulesAnswerSchema = z.object({
 
 // ---- loading ----
 
-export type CodeRulesLoad =
-  | ({ readonly ok: true } & CompiledCodeRules)
-  | { readonly ok: false; readonly reason: string };
+export type CodeRulesLoad = ({ readonly ok: true } & CompiledCodeRules) | { readonly ok: false; readonly reason: string };
 
 /**
  * Reads an `inquiryCodeRules` answer (or the preset file, which has the same shape). Fails as a
@@ -303,9 +304,7 @@ export function compileValuePattern(pattern: string | null | undefined): Checked
 // ---- extendInfo ----
 
 /** extendInfo is a JSON string whose `matchResult` is itself a JSON string (§6). */
-function readMatchResult(
-  extendInfo: ParsedWireRule['extendInfo'],
-): Checked<Readonly<Record<string, unknown>> | undefined> {
+function readMatchResult(extendInfo: ParsedWireRule['extendInfo']): Checked<Readonly<Record<string, unknown>> | undefined> {
   if (extendInfo === undefined || extendInfo === null || extendInfo === '') return ok(undefined);
   const info = typeof extendInfo === 'string' ? parseJsonObject(extendInfo) : extendInfo;
   if (!info) return fail('extendInfo is not a JSON object');
@@ -337,10 +336,7 @@ function toAcDecodeConfig(matchResult: Readonly<Record<string, unknown>>): strin
 
 // ---- postCodeMatchAction ----
 
-function compileAction(
-  a: ParsedWireRule['postCodeMatchAction'],
-  matchResult: Readonly<Record<string, unknown>> | undefined,
-): Checked<RuleAction> {
+function compileAction(a: ParsedWireRule['postCodeMatchAction'], matchResult: Readonly<Record<string, unknown>> | undefined): Checked<RuleAction> {
   if (a.postCodeMatchActionType === 'DECODE') return ok({ type: 'DECODE' });
   // OPEN_URL without a construction method opens the code value itself (our choice).
   const method = a.urlConstructionMethod ?? 'USE_DIRECTLY';

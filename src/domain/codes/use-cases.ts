@@ -2,13 +2,7 @@ import { ParamIllegal } from '../errors.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import { codeValueProblem, InvalidCodeValue } from './code-value.ts';
 import type { CodeListCache } from './list-cache.ts';
-import {
-  checkListPattern,
-  identifyCode,
-  type CodeIdentification,
-  type CodeListKind,
-  type IdentificationMode,
-} from './lists.ts';
+import { checkListPattern, identifyCode, type CodeIdentification, type CodeListKind, type IdentificationMode } from './lists.ts';
 import type { CodeListRepository, NewCodeListEntry, StoredCodeListEntry } from './ports.ts';
 import type { CodeRuleBook } from './rule-book.ts';
 

@@ -65,7 +65,7 @@ export function cashierUseCases(deps: CashierDeps) {
   /** The payment, when `payerId` is its customer; holding the link is not enough. */
   async function findAsPayer(token: string, payerId: string | undefined): Promise<Payment> {
     const p = await find(token);
-    if (payerId === undefined || p.customerId !== payerId) throw new DomainError('ACCESS_DENIED', 'only the payment\'s customer can act on it');
+    if (payerId === undefined || p.customerId !== payerId) throw new DomainError('ACCESS_DENIED', "only the payment's customer can act on it");
     return p;
   }
 

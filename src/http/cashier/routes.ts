@@ -165,7 +165,7 @@ export async function cashierRoutes(app: FastifyInstance, deps: CashierRouteDeps
     } catch (err) {
       if (err instanceof DomainError && err.code === 'ORDER_NOT_EXIST') return notFound(reply);
       if (err instanceof DomainError && err.code === 'ACCESS_DENIED') {
-        req.log.warn({ hasSession: viewer.customerId !== undefined }, 'cashier action refused: not the payment\'s customer');
+        req.log.warn({ hasSession: viewer.customerId !== undefined }, "cashier action refused: not the payment's customer");
         return message(reply, 403, 'Open in the wallet app', OPEN_IN_APP);
       }
       const refusal = err instanceof DomainError ? REFUSALS[err.code] : undefined;

@@ -40,7 +40,16 @@ describe('parseEmvco', () => {
   });
 
   it('parses merchant account templates 26-51 and template 62 into sub-objects', () => {
-    const code = merchantQr([['26', [['00', 'com.alipayplus'], ['01', 'M123']]], ['04', '4111111111111111']]);
+    const code = merchantQr([
+      [
+        '26',
+        [
+          ['00', 'com.alipayplus'],
+          ['01', 'M123'],
+        ],
+      ],
+      ['04', '4111111111111111'],
+    ]);
     const result = parseEmvco(code);
     expect(result.kind).toBe('ok');
     if (result.kind !== 'ok') return;
@@ -82,11 +91,46 @@ describe('parseEmvco', () => {
     ['a non-numeric tag', 'BAD_TAG', withCrc('000201010211AB03XYZ')],
     ['a non-numeric length', 'BAD_LENGTH', withCrc('00020101021159X1A')],
     ['a template that is not TLV', 'BAD_TEMPLATE', withCrc(`000201${tlv([['26', 'not tlv']])}`)],
-    ['no tag 63', 'MISSING_CRC', `000201${tlv([['01', '11'], ['59', 'SHOP']])}`],
-    ['tag 63 before the end', 'MISSING_CRC', `000201${tlv([['63', 'ABCD'], ['59', 'SHOP']])}`],
-    ['two tags 63', 'MISSING_CRC', `000201${tlv([['63', 'ABCD'], ['63', 'ABCD']])}`],
-    ['tag 63 of length 5', 'BAD_CRC_FIELD', `000201${tlv([['59', 'SHOP'], ['63', 'ABCDE']])}`],
-    ['tag 63 not hex', 'BAD_CRC_FIELD', `000201${tlv([['59', 'SHOP'], ['63', 'WXYZ']])}`],
+    [
+      'no tag 63',
+      'MISSING_CRC',
+      `000201${tlv([
+        ['01', '11'],
+        ['59', 'SHOP'],
+      ])}`,
+    ],
+    [
+      'tag 63 before the end',
+      'MISSING_CRC',
+      `000201${tlv([
+        ['63', 'ABCD'],
+        ['59', 'SHOP'],
+      ])}`,
+    ],
+    [
+      'two tags 63',
+      'MISSING_CRC',
+      `000201${tlv([
+        ['63', 'ABCD'],
+        ['63', 'ABCD'],
+      ])}`,
+    ],
+    [
+      'tag 63 of length 5',
+      'BAD_CRC_FIELD',
+      `000201${tlv([
+        ['59', 'SHOP'],
+        ['63', 'ABCDE'],
+      ])}`,
+    ],
+    [
+      'tag 63 not hex',
+      'BAD_CRC_FIELD',
+      `000201${tlv([
+        ['59', 'SHOP'],
+        ['63', 'WXYZ'],
+      ])}`,
+    ],
     ['more than 8192 characters', 'TOO_LONG', `000201${'0'.repeat(EMV_MAX_LENGTH)}`],
   ])('calls %s malformed (%s)', (_name, reason, code) => {
     expectMalformed(parseEmvco(code), reason);

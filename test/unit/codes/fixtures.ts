@@ -38,16 +38,7 @@ export function emvQr(objects: readonly Tlv[]): string {
 
 /** A typical static MPM QR with the given merchant account templates and primitives. */
 export function merchantQr(accounts: readonly Tlv[]): string {
-  return emvQr([
-    ['01', '11'],
-    ...accounts,
-    ['52', '5812'],
-    ['53', '702'],
-    ['58', 'SG'],
-    ['59', 'NASI LEMAK KING'],
-    ['60', 'SINGAPORE'],
-    ['62', [['05', 'REF123']]],
-  ]);
+  return emvQr([['01', '11'], ...accounts, ['52', '5812'], ['53', '702'], ['58', 'SG'], ['59', 'NASI LEMAK KING'], ['60', 'SINGAPORE'], ['62', [['05', 'REF123']]]]);
 }
 
 // ---- wire rules (§6 shape) ----
@@ -78,8 +69,7 @@ function rule(pattern: WireCodeRule['codeMatchPattern'], o: RuleOptions): WireCo
 
 export const prefixRule = (prefix: string, o: RuleOptions = {}) => rule({ matchMethod: 'PREFIX', prefix }, o);
 export const regexRule = (regex: string, o: RuleOptions = {}) => rule({ matchMethod: 'REGEX', regex }, o);
-export const emvRule = (emvMatchRules: EmvMatchRule[], o: RuleOptions = {}) =>
-  rule({ matchMethod: 'EMVCO', emvMatchRules }, o);
+export const emvRule = (emvMatchRules: EmvMatchRule[], o: RuleOptions = {}) => rule({ matchMethod: 'EMVCO', emvMatchRules }, o);
 
 /** Sub-tag condition of a merchant account template (`primitiveMerchant: false`). */
 export const subTag = (tag: string, value?: string): EmvMatchRule => ({

@@ -3,8 +3,7 @@ import { identifyWithRules } from '../../../src/domain/codes/matcher.ts';
 import { emvRule, merchantQr, openUrl, prefixRule, regexRule, ruleSetOf, subTag, type Tlv } from './fixtures.ts';
 
 const ISSUER = 'SANDBOX_CLIENT';
-const identify = (rules: Parameters<typeof ruleSetOf>, code: string) =>
-  identifyWithRules(ruleSetOf(...rules), code, { issuer: ISSUER });
+const identify = (rules: Parameters<typeof ruleSetOf>, code: string) => identifyWithRules(ruleSetOf(...rules), code, { issuer: ISSUER });
 const matches = (rules: Parameters<typeof ruleSetOf>, code: string) => identify(rules, code).isAcCode;
 
 /** A QR whose merchant account template 26 holds the given sub-objects. */
@@ -64,7 +63,10 @@ describe('EMVCO rules (§6)', () => {
   });
 
   it('ignores the same sub-tag in templates that are not merchant account information', () => {
-    const code = merchantQr([['26', [['00', 'com.other']]], ['80', [['00', 'com.alipayplus']]]]);
+    const code = merchantQr([
+      ['26', [['00', 'com.other']]],
+      ['80', [['00', 'com.alipayplus']]],
+    ]);
     expect(matches([alipayplus], code)).toBe(false);
   });
 
@@ -84,7 +86,15 @@ describe('EMVCO rules (§6)', () => {
 
   it('combines a primitive and a template condition', () => {
     const rule = emvRule([{ primitiveMerchant: true, primitiveMerchantTag: '02' }, subTag('00', 'com.alipay')]);
-    expect(matches([rule], merchantQr([['02', '4000'], ['26', [['00', 'com.alipay']]]]))).toBe(true);
+    expect(
+      matches(
+        [rule],
+        merchantQr([
+          ['02', '4000'],
+          ['26', [['00', 'com.alipay']]],
+        ]),
+      ),
+    ).toBe(true);
     expect(matches([rule], merchantQr([['26', [['00', 'com.alipay']]]]))).toBe(false);
   });
 
@@ -109,7 +119,15 @@ describe('EMVCO rules (§6)', () => {
       const rule = emvRule([subTag('00', 'com.alipay'), subTag('05', 'N<NULL>')]);
       expect(matches([rule], qrWith26(['00', 'com.alipay']))).toBe(true);
       expect(matches([rule], qrWith26(['00', 'com.alipay'], ['05', 'x']))).toBe(false);
-      expect(matches([rule], merchantQr([['26', [['00', 'com.alipay']]], ['27', [['05', 'x']]]]))).toBe(false);
+      expect(
+        matches(
+          [rule],
+          merchantQr([
+            ['26', [['00', 'com.alipay']]],
+            ['27', [['05', 'x']]],
+          ]),
+        ),
+      ).toBe(false);
     });
 
     it('NNULL is read as absent too', () => {
@@ -184,25 +202,54 @@ describe('actions (§6 postCodeMatchAction)', () => {
 
   describe('OPEN_URL with EXTRACT_URL_FROM_EMVCODE', () => {
     const extract = openUrl({ urlConstructionMethod: 'EXTRACT_URL_FROM_EMVCODE' });
-    const extractRule = (emvUrlTag: string, conditions = [subTag('00', 'com.alipayplus')]) =>
-      emvRule(conditions, { action: extract, matchResult: { emvUrlTag } });
+    const extractRule = (emvUrlTag: string, conditions = [subTag('00', 'com.alipayplus')]) => emvRule(conditions, { action: extract, matchResult: { emvUrlTag } });
 
     it('takes merchantTag.03 from the merchant template that matched, not from another one', () => {
       const code = merchantQr([
-        ['26', [['00', 'com.other'], ['03', 'https://other.example/']]],
-        ['27', [['00', 'com.alipayplus'], ['03', 'https://qr.alipayplus.com/page/123']]],
+        [
+          '26',
+          [
+            ['00', 'com.other'],
+            ['03', 'https://other.example/'],
+          ],
+        ],
+        [
+          '27',
+          [
+            ['00', 'com.alipayplus'],
+            ['03', 'https://qr.alipayplus.com/page/123'],
+          ],
+        ],
       ]);
       expect(identify([extractRule('merchantTag.03')], code).redirectUrl).toBe('https://qr.alipayplus.com/page/123');
     });
 
     it('falls back to the first template with the sub-tag when the rule names no template', () => {
       const rule = extractRule('merchantTag.03', [{ primitiveMerchant: true, primitiveMerchantTag: '04' }]);
-      const code = merchantQr([['04', '4111'], ['26', [['00', 'x'], ['03', 'https://a.example/']]]]);
+      const code = merchantQr([
+        ['04', '4111'],
+        [
+          '26',
+          [
+            ['00', 'x'],
+            ['03', 'https://a.example/'],
+          ],
+        ],
+      ]);
       expect(identify([rule], code).redirectUrl).toBe('https://a.example/');
     });
 
     it('reads a sub-tag of another template with TT.NN', () => {
-      const code = merchantQr([['26', [['00', 'com.alipayplus']]], ['80', [['00', 'x'], ['01', 'https://b.example/p']]]]);
+      const code = merchantQr([
+        ['26', [['00', 'com.alipayplus']]],
+        [
+          '80',
+          [
+            ['00', 'x'],
+            ['01', 'https://b.example/p'],
+          ],
+        ],
+      ]);
       expect(identify([extractRule('80.01')], code).redirectUrl).toBe('https://b.example/p');
     });
 

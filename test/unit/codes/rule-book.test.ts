@@ -1,11 +1,6 @@
 import { describe, it, expect, beforeEach } from 'vitest';
 import type { CodeRuleSetStore, RemoteCodeRules, StoredCodeRules } from '../../../src/domain/codes/ports.ts';
-import {
-  CodeRuleBook,
-  CodeRulesUnavailable,
-  REFRESH_INTERVAL_MS,
-  RETRY_AFTER_FAILURE_MS,
-} from '../../../src/domain/codes/rule-book.ts';
+import { CodeRuleBook, CodeRulesUnavailable, REFRESH_INTERVAL_MS, RETRY_AFTER_FAILURE_MS } from '../../../src/domain/codes/rule-book.ts';
 import { identifyWithRules } from '../../../src/domain/codes/matcher.ts';
 import { prefixRule, type RuleOptions } from './fixtures.ts';
 
@@ -203,7 +198,11 @@ describe('refreshing code rules (§6: every 30 minutes, 2 minutes after a failur
     remote.next = answer('v1');
     const b = book();
     await b.loadInitial(t0);
-    remote.next = { result: SUCCESS, version: 'v2', codeRules: [{ codeMatchPattern: { matchMethod: 'REGEX', regex: '(a)\\1' }, postCodeMatchAction: { postCodeMatchActionType: 'DECODE' } }] };
+    remote.next = {
+      result: SUCCESS,
+      version: 'v2',
+      codeRules: [{ codeMatchPattern: { matchMethod: 'REGEX', regex: '(a)\\1' }, postCodeMatchAction: { postCodeMatchActionType: 'DECODE' } }],
+    };
     await expect(b.refreshIfDue(at(30))).rejects.toThrow(/every one of the 1 code rules was rejected/);
     expect(b.ruleSet().version).toBe('v1');
     expect(store.saved?.version).toBe('v1');

@@ -68,12 +68,7 @@ describe('loading code rules from the wire shape', () => {
   });
 
   it('sorts rules by priority, keeping wire order among equals', () => {
-    const { rules } = ruleSetOf(
-      prefixRule('a', { priority: 50 }),
-      prefixRule('b'),
-      prefixRule('c', { priority: 50 }),
-      prefixRule('d', { priority: 1 }),
-    );
+    const { rules } = ruleSetOf(prefixRule('a', { priority: 50 }), prefixRule('b'), prefixRule('c', { priority: 50 }), prefixRule('d', { priority: 1 }));
     expect(rules.map((r) => r.index)).toEqual([3, 0, 2, 1]);
   });
 
