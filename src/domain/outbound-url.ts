@@ -10,7 +10,7 @@
  *   - for notify, the host must be on the allow-list: `host` exactly, or `*.suffix` for its subdomains.
  *
  * A name that RESOLVES to an internal address is caught where we send (the client resolves it
- * first: adapters/alipayplus-client.ts); this module only reads the URL.
+ * first: src/alipayplus/client.ts); this module only reads the URL.
  */
 import { isIP } from 'node:net';
 

@@ -47,7 +47,10 @@ function kvStoreClass(kv: KeyValueStore, now: () => number, log: FastifyBaseLogg
   let skipUntil = 0;
   return class KvWindowStore {
     incr(key: string, cb: IncrCallback, timeWindow: number): void {
-      if (Date.now() < skipUntil) return cb(new Error('rate limiter store skipped after a failure'));
+      if (Date.now() < skipUntil) {
+        cb(new Error('rate limiter store skipped after a failure'));
+        return;
+      }
       const t = now();
       const window = Math.floor(t / timeWindow);
       kv.incrementWindow(`rl:${key}:${window}`, timeWindow).then(

@@ -6,8 +6,8 @@
  * mark a notification delivered or to roll the code rules back.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAlipayPlusClient } from '../../src/adapters/alipayplus-client.ts';
-import { loadPrivateKey } from '../../src/http/signature.ts';
+import { createAlipayPlusClient } from '../../src/alipayplus/client.ts';
+import { loadPrivateKey } from '../../src/alipayplus/signature.ts';
 import { type FakeAlipayPlus, startFakeAlipayPlus } from '../support/fake-alipayplus.ts';
 import { TEST_CLIENT_ID, testKeys } from '../support/harness.ts';
 

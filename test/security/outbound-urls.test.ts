@@ -5,8 +5,8 @@
  * app must be https and public too. The notify sender checks again at send time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAlipayPlusClient } from '../../src/adapters/alipayplus-client.ts';
-import { loadPrivateKey } from '../../src/http/signature.ts';
+import { createAlipayPlusClient } from '../../src/alipayplus/client.ts';
+import { loadPrivateKey } from '../../src/alipayplus/signature.ts';
 import { startFakeAlipayPlus } from '../support/fake-alipayplus.ts';
 import { appJwt, createCustomer, signedPost, type TestApp, testApp, TEST_CLIENT_ID, testKeys } from '../support/harness.ts';
 import { newRequestId, PAY_PATH, seedPay } from '../support/payments.ts';

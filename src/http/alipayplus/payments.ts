@@ -8,9 +8,9 @@ import type { Payment } from '../../domain/payments/payment.ts';
 import { parseWire } from '../validation.ts';
 import { type OutboundUrlPolicy, outboundUrlProblem } from '../../domain/outbound-url.ts';
 import { ParamIllegal } from '../../domain/errors.ts';
-import { isoWithOffset } from './envelope.ts';
-import { payBody, withoutNulls } from './pay-wire.ts';
-import { acquirerId, idField, pspId, toWireAmount } from './wire.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
+import { payBody } from './pay-wire.ts';
+import { acquirerId, idField, pspId, toWireAmount, withoutNulls } from '../../alipayplus/wire-schemas.ts';
 
 const inquiryBody = z.object({ pspId, acquirerId, paymentRequestId: idField(64) });
 

@@ -6,7 +6,7 @@ import { CustomerExists, type CustomerUseCases } from '../../domain/customers/us
 import { result } from '../../domain/errors.ts';
 import { parseWire } from '../validation.ts';
 import type { TopUpRecord } from '../../domain/wallet/ports.ts';
-import { isoWithOffset } from '../alipayplus/envelope.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
 
 const createBody = z.object({
   customerId: z.string().min(1).max(64).optional(),
