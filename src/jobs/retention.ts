@@ -4,6 +4,7 @@
  *   delivered notifications   RETENTION_DELIVERED_NOTIFICATIONS_DAYS after delivery
  *   auth codes                RETENTION_AUTH_CODES_DAYS after use or expiry
  *   access tokens             RETENTION_TOKENS_DAYS after expiry
+ *   agreements (§10)          RETENTION_TOKENS_DAYS after their grant's expiry or revocation, unless an unbinding is due
  *   grants (refresh tokens)   RETENTION_TOKENS_DAYS after expiry or revocation (their access tokens with them)
  *   order.env (device data)   RETENTION_ORDER_ENV_DAYS after acceptance, final payments only
  * Every deletion is counted in `mpp_retention_deleted_total{kind}`.
@@ -28,6 +29,7 @@ export function retentionJob(deps: { repo: RetentionRepository; settings: Retent
     ['delivered_notifications', (now) => deps.repo.deliveredNotifications(before(now, s.retentionDeliveredNotificationsDays), s.retentionBatchSize)],
     ['auth_codes', (now) => deps.repo.authCodes(before(now, s.retentionAuthCodesDays), s.retentionBatchSize)],
     ['access_tokens', (now) => deps.repo.accessTokens(before(now, s.retentionTokensDays), s.retentionBatchSize)],
+    ['agreements', (now) => deps.repo.agreements(before(now, s.retentionTokensDays), s.retentionBatchSize)],
     ['grants', (now) => deps.repo.grants(before(now, s.retentionTokensDays), s.retentionBatchSize)],
     ['order_env', (now) => deps.repo.orderEnv(before(now, s.retentionOrderEnvDays), s.retentionBatchSize)],
   ];

@@ -3,12 +3,13 @@
  * than its cutoff, picked with FOR UPDATE SKIP LOCKED so any number of instances may run it, and
  * says how many it touched. Only what is finished is touched: a delivered notification, a used or
  * expired auth code, an expired access token, an expired or revoked grant (with its access tokens),
- * the device data of a final payment.
+ * the §10 agreement of such a grant (its sealed token and its finished unbinding; never one whose
+ * unbinding is still due: the outbox needs it), the device data of a final payment.
  */
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './schema.ts';
 
-export type RetentionKind = 'delivered_notifications' | 'auth_codes' | 'access_tokens' | 'grants' | 'order_env';
+export type RetentionKind = 'delivered_notifications' | 'auth_codes' | 'access_tokens' | 'agreements' | 'grants' | 'order_env';
 
 const affected = (r: { numAffectedRows?: bigint | undefined }) => Number(r.numAffectedRows ?? 0n);
 
@@ -36,12 +37,27 @@ export function retentionRepository(db: Kysely<Database>) {
           order by expires_at limit ${limit} for update skip locked)`.execute(db);
       return affected(r);
     },
-    /** A grant whose refresh token expired, or that was revoked, before the cutoff; its access tokens first. */
+    /**
+     * §10 agreements whose grant ended (refresh expired, or revoked: unbound by us, cancelled by
+     * Alipay+) before the cutoff, unless an unbinding is still due (CONSULT, NOTIFY). They go
+     * before their grants, which cannot be deleted while an agreement names them.
+     */
+    async agreements(cutoff: Date, limit: number): Promise<number> {
+      const r = await sql`
+        delete from agreements where grant_id in (
+          select a.grant_id from agreements a join grants g on g.id = a.grant_id
+           where (a.unbind_state is null or a.unbind_state not in ('CONSULT', 'NOTIFY'))
+             and (g.refresh_expires_at < ${cutoff} or (g.revoked_at is not null and g.revoked_at < ${cutoff}))
+           limit ${limit} for update of a skip locked)`.execute(db);
+      return affected(r);
+    },
+    /** A grant whose refresh token expired, or that was revoked, before the cutoff (and no agreement left on it); its access tokens first. */
     async grants(cutoff: Date, limit: number): Promise<number> {
       return db.transaction().execute(async (trx) => {
         const ids = (
           await sql<{ id: string }>`
-            select id from grants where refresh_expires_at < ${cutoff} or (revoked_at is not null and revoked_at < ${cutoff})
+            select id from grants g where (refresh_expires_at < ${cutoff} or (revoked_at is not null and revoked_at < ${cutoff}))
+              and not exists (select 1 from agreements a where a.grant_id = g.id)
             limit ${limit} for update skip locked`.execute(trx)
         ).rows.map((r) => r.id);
         if (ids.length === 0) return 0;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAlipayPlus, type FakeAlipayPlus } from '../support/fake-alipayplus.ts';
 import { createCustomer, opsHeaders, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
 import { openPayment, press, topUp } from '../support/cashier.ts';
-import { authCodeFor, cancelToken, tokensFor } from '../support/tokens.ts';
+import { applyWithCode, authCodeFor, cancelToken, tokensFor } from '../support/tokens.ts';
 import { INQUIRY_PATH, seedPay } from '../support/payments.ts';
 
 const DAY = 86_400_000;
@@ -118,5 +118,41 @@ describe('retention', () => {
     const first = await retention().runOnce(new Date(Date.now() + 8 * DAY));
     expect(first).toBe(2);
     expect(await count('auth_codes')).toBe(3);
+  });
+
+  it('deletes a §10 agreement (its sealed live token) with its ended grant, never one whose unbinding is still due', async () => {
+    const ctx = { app: t.app, clock: t.clock };
+    const A = 'C_RETENTION_AGREEMENTS';
+    await createCustomer(t.app, A, 'KRW');
+    const bind = async () => (await applyWithCode(ctx, await authCodeFor(ctx, A, ['AGREEMENT_PAY']))).json() as { accessToken: string };
+    const cancelled = await bind();
+    await bind();
+    // One ended by Alipay+ (cancelToken revokes its grant); the other revoked by our unbinding,
+    // whose authNotify is still due (NOTIFY: the outbox needs the row and its sealed token).
+    expect((await cancelToken(ctx, cancelled.accessToken)).json().result.resultStatus).toBe('S');
+    const rows = () =>
+      db()
+        .selectFrom('agreements as a')
+        .innerJoin('grants as g', 'g.id', 'a.grant_id')
+        .select(['a.grant_id', 'g.revoked_at', 'a.unbind_state'])
+        .where('a.customer_id', '=', A)
+        .execute();
+    const [ended, pending] = [...(await rows())].sort((x, y) => Number(y.revoked_at !== null) - Number(x.revoked_at !== null));
+    expect(ended!.revoked_at).not.toBeNull();
+    await db().updateTable('grants').set({ revoked_at: new Date() }).where('id', '=', pending!.grant_id).execute();
+    await db().updateTable('agreements').set({ unbind_state: 'NOTIFY', unbind_next_attempt_at: new Date() }).where('grant_id', '=', pending!.grant_id).execute();
+    const grantIds = async () => (await db().selectFrom('grants').select('id').where('customer_id', '=', A).execute()).map((g) => g.id);
+
+    await drain(new Date(Date.now() + 40 * DAY));
+    expect((await rows()).map((r) => r.grant_id)).toEqual([pending!.grant_id]);
+    expect(await grantIds()).toEqual([pending!.grant_id]);
+
+    // Once the unbinding is done (UNBOUND), the row and its grant go too.
+    await db().updateTable('agreements').set({ unbind_state: 'UNBOUND', unbind_next_attempt_at: null }).where('grant_id', '=', pending!.grant_id).execute();
+    await drain(new Date(Date.now() + 40 * DAY));
+    expect(await rows()).toEqual([]);
+    expect(await grantIds()).toEqual([]);
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics', headers: opsHeaders() })).body;
+    expect(metrics).toMatch(/mpp_retention_deleted_total\{kind="agreements"\} 2/);
   });
 });
