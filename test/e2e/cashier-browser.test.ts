@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { appJwt, createCustomer, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
+import { openCashierAs, postFormFromPage } from '../support/browser.ts';
 import { balanceOf, openAsPayer, openPayment, topUp } from '../support/cashier.ts';
 import { INQUIRY_PATH } from '../support/payments.ts';
 import { repoDir } from '../support/shared.ts';
@@ -102,16 +103,6 @@ it('opens a real paymentUrl, presses Pay and lands on the merchant page; wallet 
   expect(inquiry.paymentResult).toMatchObject({ resultCode: 'SUCCESS', resultStatus: 'S' });
 }, 60_000);
 
-/** Opens the link in a fresh browser as `customerId`'s webview (or with no app at all). */
-async function openAs(paymentUrl: string, customerId: string | undefined) {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  const page = await context.newPage();
-  if (customerId) await page.setExtraHTTPHeaders({ authorization: `Bearer ${await appJwt(customerId)}` });
-  await page.goto(paymentUrl);
-  await page.setExtraHTTPHeaders({});
-  return { context, page };
-}
-
 for (const [who, viewer] of [
   ['the link alone (no app session)', undefined],
   ['another user of the app', OTHER],
@@ -119,7 +110,7 @@ for (const [who, viewer] of [
   it(`${who}: the order is shown with "open this in the wallet app", no Pay button, and a forged Pay changes nothing`, async () => {
     const p = await openPayment(t.app, C);
     const before = await balanceOf(t.app, C);
-    const { context, page } = await openAs(p.paymentUrl, viewer);
+    const { context, page } = await openCashierAs(browser, p.paymentUrl, viewer);
     try {
       expect(await page.textContent('#merchant')).toBe('UGG');
       expect(await page.textContent('#open-in-app')).toContain('Open this payment in the wallet app');
@@ -129,30 +120,7 @@ for (const [who, viewer] of [
       // the payer's own page): refused, nothing changes.
       const { csrf } = await openAsPayer(t.app, p.path);
       for (const action of ['pay', 'cancel']) {
-        const [response] = await Promise.all([
-          page.waitForResponse((r) => r.request().method() === 'POST'),
-          page.evaluate(
-            ({ a, c }: { a: string; c: string }) => {
-              // A form like the payer's, built in this page (the CSP allows posting to 'self').
-              const d = (globalThis as unknown as { document: any }).document;
-              const f = d.createElement('form');
-              f.method = 'post';
-              for (const [name, value] of [
-                ['action', a],
-                ['csrf', c],
-              ]) {
-                const i = d.createElement('input');
-                i.type = 'hidden';
-                i.name = name;
-                i.value = value;
-                f.appendChild(i);
-              }
-              d.body.appendChild(f);
-              f.submit();
-            },
-            { a: action, c: csrf },
-          ),
-        ]);
+        const response = await postFormFromPage(page, { action, csrf });
         const status = response.status();
         expect(await response.text()).toContain('Open this payment in the wallet app');
         expect(status).toBe(403);
