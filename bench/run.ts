@@ -46,7 +46,24 @@ const PROFILE_DIR = join(repoDir, 'bench', 'profiles');
 
 /** Every scenario, in the order they run: the floors first (the others are read against them). */
 function allScenarios(): Scenario[] {
-  return [floor(), floor(10), signedFloor, pay(), pay(10), payUnderFlood, payCode, payAgreement, payReplay, applyToken, inquiryPayment, identify, initiate, sweeper, notify, scaleOut];
+  return [
+    floor(),
+    floor(10),
+    signedFloor,
+    pay(),
+    pay(10),
+    payUnderFlood,
+    payCode,
+    payAgreement,
+    payReplay,
+    applyToken,
+    inquiryPayment,
+    identify,
+    initiate,
+    sweeper,
+    notify,
+    scaleOut,
+  ];
 }
 
 function chooseScenarios(o: BenchOptions): Scenario[] {

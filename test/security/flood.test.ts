@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCustomer, FakeClock, responseSignatureValid, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
 import { openPayment } from '../support/cashier.ts';
-import { INQUIRY_PATH } from '../support/payments.ts';
+import { INQUIRY_PATH, PAY_PATH } from '../support/payments.ts';
+import { agreementPay, codePay } from '../support/sync-pay.ts';
 
 // Windows at whole minutes from the start of this hour (the skew window is widened to a day so
 // that signed calls made with the wall clock's Request-Time pass at any of these times).
@@ -83,6 +84,21 @@ describe('rate limits on the unauthenticated routes', () => {
     expect(last!.statusCode).toBe(200); // §1: the Alipay+ routes always answer 200 with a result
     expect(last!.headers['retry-after']).toBe('30');
     expect(await responseSignatureValid(INQUIRY_PATH, last!)).toBe(true);
+  });
+
+  it("counts #19's synchronous pays (payment code, Auto Debit: the same pay route) in Alipay+'s budget, and refuses them unsigned to an unknown caller", async () => {
+    clock.set(at(25, 30));
+    for (const body of [codePay('C_FLOOD'), agreementPay('C_FLOOD', 'a'.repeat(43))]) {
+      const junk = await signedPost(t.app, PAY_PATH, body, { clientId: 'JUNK', requestTime: requestTime() });
+      expect(junk.json().result.resultCode).toBe('INVALID_CLIENT');
+      expect(junk.headers.signature).toBeUndefined();
+    }
+    for (let i = 0; i < 50; i++) await signedPost(t.app, INQUIRY_PATH, inquiry, { requestTime: requestTime() });
+    for (const body of [codePay('C_FLOOD'), agreementPay('C_FLOOD', 'a'.repeat(43))]) {
+      const busy = await signedPost(t.app, PAY_PATH, body, { requestTime: requestTime() });
+      expect(busy.json().result).toMatchObject({ resultCode: 'SYSTEM_BUSY', resultStatus: 'U' });
+      expect(await responseSignatureValid(PAY_PATH, busy)).toBe(true);
+    }
   });
 
   it('limits the cashier GET per peer (429 page with Retry-After)', async () => {
