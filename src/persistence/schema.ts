@@ -199,6 +199,7 @@ export interface Database {
   refunds: RefundsTable;
   agreements: AgreementsTable;
   refresh_rotations: RefreshRotationsTable;
+  ops_top_ups: OpsTopUpsTable;
 }
 
 export type UnbindState = 'CONSULT' | 'NOTIFY' | 'UNBOUND' | 'REFUSED';
@@ -218,6 +219,18 @@ export interface AgreementsTable {
   unbind_attempts: Generated<number>;
   unbind_next_attempt_at: Date | null;
   unbind_last_error: string | null;
+}
+
+/** Who topped up a wallet, and why (migration 0043). */
+export interface OpsTopUpsTable {
+  transfer_id: bigint;
+  customer_id: string;
+  currency: string;
+  amount_minor: bigint;
+  idempotency_key: string;
+  actor: string;
+  reason: string;
+  created_at: Date;
 }
 
 /** §5 refund claims (migration 0007). */
