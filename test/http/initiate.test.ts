@@ -122,7 +122,7 @@ describe('an order code becomes a §4 payment', () => {
     expect(res.body.surchargeAmount).toEqual({ currency: 'KRW', value: '1050' });
     expect(res.body.payToAmount).toEqual({ currency: 'KRW', value: '1000' });
     const before = await balanceOf(t.app, C);
-    await press(t.app, new URL(res.body.paymentUrl).pathname, 'pay', { authorization: `Bearer ${await appJwt(C)}` });
+    await press(t.app, new URL(res.body.paymentUrl).pathname, 'pay', {}, C);
     expect(await balanceOf(t.app, C)).toBe(before - 1050n);
   });
 
