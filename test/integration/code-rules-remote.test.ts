@@ -210,7 +210,7 @@ describe('inquiryCodeRules over https (§6 revision 2: as the official SDK, an u
       seen.push(`${String(url)} ${String(init.body)}`);
       const a = answer();
       const body = JSON.stringify(a.body);
-      const headers: Record<string, string> = { 'content-type': 'application/json', 'client-id': TEST_CLIENT_ID, 'response-time': '2025-01-01T00:00:00Z' };
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'client-id': TEST_CLIENT_ID, 'response-time': new Date().toISOString() };
       if (a.signed) headers.signature = 'algorithm=RSA256,keyVersion=1,signature=bm90LWEtc2lnbmF0dXJl';
       return new Response(body, { status: 200, headers });
     }) as unknown as typeof fetch;
