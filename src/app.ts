@@ -48,8 +48,9 @@ import { ledgerQueries, ledgerRepository } from './persistence/ledger-repository
 import { unitOfWork } from './persistence/unit-of-work.ts';
 import { enqueuePaymentNotifications } from './persistence/notify-outbox-repository.ts';
 import { alipayPlusCodeRules, readPresetCodeRules } from './adapters/code-rules-source.ts';
+import { remoteCodeIdentification } from './adapters/remote-code-identification.ts';
 import { CodeListCache } from './domain/codes/list-cache.ts';
-import type { RemoteCodeRules } from './domain/codes/ports.ts';
+import type { RemoteCodeIdentification, RemoteCodeRules } from './domain/codes/ports.ts';
 import { CodeRuleBook } from './domain/codes/rule-book.ts';
 import { codeIdentification, codeListManagement } from './domain/codes/use-cases.ts';
 import { codeRoutes } from './http/app/codes.ts';
@@ -70,6 +71,8 @@ export interface AppDeps {
   readonly readinessChecks?: Readonly<Record<string, () => Promise<void>>>;
   /** §6 inquiryCodeRules source; default: signed calls to ALIPAYPLUS_BASE_URL when set. null: none. */
   readonly codeRulesSource?: RemoteCodeRules | null;
+  /** Remote identification of untrusted code rules; default: ALIPAYPLUS_IDENTIFY_URL when set. null: none. */
+  readonly remoteCodeIdentification?: RemoteCodeIdentification | null;
   /** §6 preset code rules; default: src/adapters/code-rules-preset.json. */
   readonly presetCodeRules?: () => Promise<unknown>;
 }
@@ -219,7 +222,18 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   });
   const codeListCache = new CodeListCache(codeListRepository(db), app.log);
   await codeListCache.refreshIfDue(clock.now()).catch((err: unknown) => app.log.warn({ err }, 'code lists not loaded yet; retried on use'));
-  const codes = codeIdentification({ mode: config.codeIdentificationMode, lists: codeListCache, rules: codeRules, issuer: config.alipayPlusClientId, clock });
+  const remoteIdentify =
+    deps.remoteCodeIdentification === undefined
+      ? config.alipayPlusIdentifyUrl && remoteCodeIdentification({ url: config.alipayPlusIdentifyUrl, clientId: config.alipayPlusClientId, log: app.log })
+      : deps.remoteCodeIdentification;
+  const codes = codeIdentification({
+    mode: config.codeIdentificationMode,
+    lists: codeListCache,
+    rules: codeRules,
+    issuer: config.alipayPlusClientId,
+    clock,
+    ...(remoteIdentify && { remote: remoteIdentify }),
+  });
   const codeLists = codeListManagement({ uow: codeListUnitOfWork(db), reads: codeListRepository(db), cache: codeListCache });
   jobs.push(codeRulesRefresher(codeRules), codeListsPoller(codeListCache));
 

@@ -4,6 +4,7 @@
  *
  *   POST /aps/api/v1/codes/inquiryCodeRules   -> signed `{result S SUCCESS, version, codeRules}` (§6)
  *   POST /aps/api/v1/payments/notifyPayment   -> records the notification, signed `{result S SUCCESS}` (§5)
+ *   GET  /api/open/common_form_data/extensions/identify/code.htm -> remote identification, unsigned (identify.ts)
  *
  * Both verify the MPP's signature with the MPP public key and sign their answers with the
  * Alipay+ private key (§1), exactly as the MPP does in the other direction. Switches make the
@@ -18,6 +19,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.ts';
 import { checkEnvelope, isoWithOffset, parseRequestTime } from '../http/alipayplus/envelope.ts';
 import { sign, signatureHeader } from '../http/signature.ts';
+import { REMOTE_IDENTIFY_PATH, remoteIdentifyAnswer } from './identify.ts';
 import { type Printer, silentPrinter } from './print.ts';
 import type { SimulatorKeys } from './settings.ts';
 
@@ -333,6 +335,11 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
     for (const endpoint of SIMULATED_ENDPOINTS) aps.post(PATHS[endpoint], (req, reply) => handle(endpoint, req, reply));
   });
 
+  // Fact 12 remote identification: unsigned GET, answered from this simulator's rule set.
+  app.get(REMOTE_IDENTIFY_PATH, async (req) => {
+    const q = req.query as Record<string, string | undefined>;
+    return remoteIdentifyAnswer(codeRules, o.clientId, q.codeValue ?? '');
+  });
   app.get('/simulator/notifications', async () => ({ notifications: notifications.list() }));
   app.delete('/simulator/notifications', async () => {
     notifications.clear();

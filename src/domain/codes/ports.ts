@@ -66,3 +66,13 @@ export interface CodesLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
 }
+
+/**
+ * Alipay+ remote identification (code-identification-sdk.md fact 12): asks Alipay+ about a code
+ * whose winning rule is untrusted. Resolves to the answer when the call succeeded with
+ * `result.resultCode` SUCCESS; undefined for any failure (timeout, network, HTTP, shape), which
+ * means "not an Alipay+ code". Never throws.
+ */
+export interface RemoteCodeIdentification {
+  identify(codeValue: string): Promise<import('./matcher.ts').RemoteAnswer | undefined>;
+}
