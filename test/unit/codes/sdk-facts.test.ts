@@ -394,7 +394,7 @@ describe('facts 13-14: the answer', () => {
 describe('fact 15: acDecodeConfig', () => {
   it('is matchResult without trust and nonSdkJarSupportVersion, sdkJarSupportVersion kept', () => {
     const matchResult = { routerType: 'R', trust: 'Y', nonSdkJarSupportVersion: '1.0', sdkJarSupportVersion: '1.1' };
-    expect(JSON.parse(String(run(ruleSetOf(prefixRule('a', { matchResult })), 'a').acDecodeConfig))).toEqual({ routerType: 'R', sdkJarSupportVersion: '1.1' });
+    expect(JSON.parse(String((run(ruleSetOf(prefixRule('a', { matchResult })), 'a') as { acDecodeConfig?: string }).acDecodeConfig))).toEqual({ routerType: 'R', sdkJarSupportVersion: '1.1' });
   });
 
   it('is "" when nothing is left or there is no matchResult', () => {
