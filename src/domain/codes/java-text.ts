@@ -14,6 +14,7 @@
  * the one-char result Java gives (`ß` stays, `İ` -> `i`).
  */
 let foldTable: Uint16Array | undefined;
+const ASCII = /^[\x00-\x7f]*$/;
 
 function buildFoldTable(): Uint16Array {
   const table = new Uint16Array(0x10000);
@@ -33,8 +34,11 @@ function oneChar(mapped: string, original: string): string {
 
 /** The case fold of `text` (its first `limit` chars): equal folds <=> regionMatches(true) holds. */
 export function javaCaseFold(text: string, limit = text.length): string {
+  const head = limit < text.length ? text.slice(0, limit) : text;
+  // ASCII folds to its lower case (the Kelvin sign and long s are not ASCII).
+  if (ASCII.test(head)) return head.toLowerCase();
   foldTable ??= buildFoldTable();
-  const n = Math.min(limit, text.length);
+  const n = head.length;
   let out = '';
   for (let i = 0; i < n; i++) out += String.fromCharCode(foldTable[text.charCodeAt(i)]!);
   return out;

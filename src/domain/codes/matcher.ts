@@ -182,6 +182,7 @@ class CodeUnderTest {
   private foldedCached: string | undefined;
   private emvCached: TlvFields | null | undefined;
   private readonly templates = new Map<string, TlvFields | null>();
+  private merchantCached: TlvFields[] | undefined;
 
   constructor(
     readonly value: string,
@@ -198,6 +199,21 @@ class CodeUnderTest {
   get emv(): TlvFields | null {
     if (this.emvCached === undefined) this.emvCached = readEmvCode(this.value) ?? null;
     return this.emvCached;
+  }
+
+  /** The readable merchant templates present, in the order the SDK scans them (fact 10), read once. */
+  get merchantTemplates(): readonly TlvFields[] {
+    if (this.merchantCached === undefined) {
+      const fields = this.emv;
+      this.merchantCached = [];
+      if (fields) {
+        for (const tag of MERCHANT_TEMPLATE_TAGS) {
+          const t = fields.has(tag) ? this.template(tag) : null;
+          if (t) this.merchantCached.push(t);
+        }
+      }
+    }
+    return this.merchantCached;
   }
 
   /** A top-level value read as TLV, or null when absent or unreadable (fact 10). */
@@ -243,13 +259,20 @@ function matchEmv(p: EmvPattern, code: CodeUnderTest): PatternMatch | undefined 
   if (p.primitiveTag !== undefined) {
     if (!isPrimitiveMerchantTag(p.primitiveTag) || !fields.has(p.primitiveTag)) return undefined;
   } else if (p.restrictions.length > 0) {
-    template = MERCHANT_TEMPLATE_TAGS.map((tag) => code.template(tag)).find(
-      (t) => t !== null && p.restrictions.every(([subTag, value]) => valueMeets(value, t.get(subTag))),
-    ) ?? undefined;
+    template = firstTemplateMeeting(p.restrictions, code.merchantTemplates);
     if (!template) return undefined;
   }
-  if (!p.fieldConditions.every((c) => fieldMeets(c, code, fields))) return undefined;
+  for (const c of p.fieldConditions) if (!fieldMeets(c, code, fields)) return undefined;
   return template ? { template } : PLAIN_MATCH;
+}
+
+/** The first template that meets every restriction by itself (plain loops: this runs per EMVCO rule). */
+function firstTemplateMeeting(restrictions: EmvPattern['restrictions'], templates: readonly TlvFields[]): TlvFields | undefined {
+  outer: for (const t of templates) {
+    for (const [subTag, value] of restrictions) if (!valueMeets(value, t.get(subTag))) continue outer;
+    return t;
+  }
+  return undefined;
 }
 
 /** A condition on `tag`, `tag.sub` or `tag.sub.sub`: a missing or unreadable container does not match. */
