@@ -45,16 +45,17 @@ const RECHECK_TIMEOUT_MS = 3000;
 const cache = new Map<string, JavaRegexResult>();
 const CACHE_LIMIT = 10_000;
 
-export function compileJavaRegex(source: string): JavaRegexResult {
+export function compileJavaRegex(source: string, budgetMs = MATCH_BUDGET_MS): JavaRegexResult {
+  if (budgetMs !== MATCH_BUDGET_MS) return compileUncached(source, budgetMs);
   const cached = cache.get(source);
   if (cached) return cached;
-  const result = compileUncached(source);
+  const result = compileUncached(source, budgetMs);
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(source, result);
   return result;
 }
 
-function compileUncached(source: string): JavaRegexResult {
+function compileUncached(source: string, budgetMs: number): JavaRegexResult {
   if (source.length > MAX_REGEX_SOURCE_LENGTH) return fail(`regex longer than ${MAX_REGEX_SOURCE_LENGTH} characters`);
   const translated = withJavaDots(source);
   let re2Reason: string;
@@ -73,7 +74,7 @@ function compileUncached(source: string): JavaRegexResult {
   }
   const verdict = redosVerdict(translated.js);
   if (verdict !== 'safe') return fail(`regex is not RE2 (${re2Reason}) and its ReDoS analysis says ${verdict}`);
-  return { ok: true, regex: backtrackingRegex(source, native) };
+  return { ok: true, regex: backtrackingRegex(source, native, budgetMs) };
 }
 
 function fail(reason: string): JavaRegexResult {
@@ -111,14 +112,14 @@ function prefixOf(compiled: RE2JS): string {
   return typeof prefix === 'string' ? prefix : '';
 }
 
-function backtrackingRegex(source: string, native: RegExp): JavaRegex {
+function backtrackingRegex(source: string, native: RegExp, budgetMs: number): JavaRegex {
   const whole = new RegExp(`^(?:${native.source})$`);
   let switchedOff = false;
   const timed = <T>(run: () => T, off: T): T => {
     if (switchedOff) return off;
     const t0 = performance.now();
     const value = run();
-    if (performance.now() - t0 > MATCH_BUDGET_MS) switchedOff = true;
+    if (performance.now() - t0 > budgetMs) switchedOff = true;
     return value;
   };
   return {

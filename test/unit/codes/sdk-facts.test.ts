@@ -199,6 +199,20 @@ describe('fact 8: REGEX in Java dialect, whole code, case-sensitive', () => {
     expect(run(ruleSetOf(regexRule('(?=a)(a|a)*b')), `${'a'.repeat(40)}`).isAcCode).toBe(false);
   });
 
+  it('analyses a pattern once: a refreshed set that keeps it reuses the compiled regex', () => {
+    expect(compileJavaRegex('^NCHL(?!00000000).{8}.*')).toBe(compileJavaRegex('^NCHL(?!00000000).{8}.*'));
+  });
+
+  it('switches a backtracking pattern off after a match over its time budget (the step budget)', () => {
+    const slow = compileJavaRegex('(?=a)a+', -1);
+    if (!slow.ok) throw new Error(slow.reason);
+    expect(slow.regex.engine).toBe('BACKTRACKING');
+    expect(slow.regex.matches('aaa')).toBe(true); // over a negative budget: this was the last
+    expect(slow.regex.matches('aaa')).toBe(false);
+    const fine = compileJavaRegex('(?=a)a+', 10_000);
+    expect(fine.ok && fine.regex.matches('aaa') && fine.regex.matches('aaa')).toBe(true);
+  });
+
   it('keeps RE2 for every pattern it can run', () => {
     const plain = compileJavaRegex('https://qr\\.alipay\\.hk/.*');
     expect(plain.ok && plain.regex.engine).toBe('RE2');
@@ -217,6 +231,12 @@ describe('fact 10: merchant account fields', () => {
     const rule = emvRule(mai({ '00': 'com.x', '01': 'ID1' }));
     expect(idOf([rule], emvQr([account('com.x', ['01', 'ID1'])])).isAcCode).toBe(true);
     expect(idOf([rule], emvQr([account('com.x'), ['27', [['00', 'com.y'], ['01', 'ID1']]]])).isAcCode).toBe(false);
+  });
+
+  it('takes the first template in tag order 26-51 then 80-99, whatever the payload order', () => {
+    const rule = emvRule(mai({ '00': 'com.x' }), { action: openUrl({ urlConstructionMethod: 'EXTRACT_URL_FROM_EMVCODE', emvUrlTag: 'merchantTag.01' }) });
+    const code = emvQr([['80', [['00', 'com.x'], ['01', 'https://eighty']]], ['27', [['00', 'com.x'], ['01', 'https://twenty-seven']]]]);
+    expect(idOf([rule], code)).toMatchObject({ redirectUrl: 'https://twenty-seven' });
   });
 
   it('skips a template that is not valid TLV and searches 80-99', () => {
@@ -256,6 +276,12 @@ describe('fact 11: value patterns', () => {
     ['N<NULL>', 'anything', false],
   ])('%s against %s -> %s', (pattern, guid, expected) => {
     expect(idOf([rule(pattern)], withGuid(guid)).isAcCode).toBe(expected);
+  });
+
+  it('is a marker only in the form X<operand> ending in >', () => {
+    expect(idOf([rule('S<com.')], withGuid('S<com.')).isAcCode).toBe(true);
+    expect(idOf([rule('S<com.')], withGuid('com.grab')).isAcCode).toBe(false);
+    expect(idOf([rule('C<a>b')], withGuid('C<a>b')).isAcCode).toBe(true);
   });
 
   it('N<NULL> holds for an absent field, N<NOT_NULL> does not; others never match an absent field', () => {
@@ -347,6 +373,7 @@ describe('facts 13-14: the answer', () => {
     const encoded = 'McDonald%27s%20%28Orchard%29%20%7E%21*-._%20%C3%A9';
     expect(javaUrlEncode(code)).toBe(encoded);
     expect(run(set, code)).toMatchObject({ redirectUrl: `https://x/?a=${encoded}&b=${encoded}&i=${ISSUER}` });
+    expect(identifyWithRules(set, 'M', { issuer: 'A B&C' })).toMatchObject({ redirectUrl: 'https://x/?a=M&b=M&i=A B&C' });
   });
 
   it('fills dynamicUrlParams R<>, E<tag>, E<tag.sub>, L<start>, L<start,end>, encoded', () => {
