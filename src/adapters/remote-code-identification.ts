@@ -7,11 +7,10 @@
  */
 import { z } from 'zod';
 import { javaUrlEncode } from '../domain/codes/java-text.ts';
-import type { RemoteAnswer } from '../domain/codes/matcher.ts';
-import type { CodesLog, RemoteCodeIdentification } from '../domain/codes/ports.ts';
+import type { CodesLog, RemoteAnswer, RemoteCodeIdentification } from '../domain/codes/ports.ts';
 import { SDK_JAR_VERSION } from '../domain/codes/rules.ts';
 
-export const REMOTE_IDENTIFY_TIMEOUT_MS = 1000;
+const REMOTE_IDENTIFY_TIMEOUT_MS = 1000;
 /** Bounded work: an answer larger than this is refused. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 

@@ -154,7 +154,7 @@ const JAVA_DOT_JS = '[^\\n\\r\\u0085\\u2028\\u2029]';
  * each engine. A pattern that turns DOTALL on (`(?s)`) is left as it is: there `.` matches
  * everything in all three dialects. For JavaScript `\Q...\E` becomes escaped text too.
  */
-export function withJavaDots(source: string): { readonly re2: string; readonly js: string } {
+function withJavaDots(source: string): { readonly re2: string; readonly js: string } {
   if (/\(\?[a-zA-Z]*s/.test(source)) return { re2: source, js: quoteLiterals(source) };
   let re2 = '';
   let js = '';

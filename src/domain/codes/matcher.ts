@@ -1,6 +1,7 @@
 import { codeValueProblem } from './code-value.ts';
 import { EMV_START, isPrimitiveMerchantTag, MERCHANT_TEMPLATE_TAGS, readEmvCode, readTlv, type TlvFields } from './emvco.ts';
 import { javaCaseFold, javaUrlEncode } from './java-text.ts';
+import type { RemoteAnswer } from './ports.ts';
 import {
   DEFAULT_USER_AGENT,
   readExtendInfo,
@@ -52,7 +53,7 @@ export interface RemoteIdentificationNeeded {
   readonly remote: { readonly rule: CompiledRule; readonly code: CodeUnderTest; readonly match: PatternMatch };
 }
 
-export const NOT_AN_AC_CODE: RuleIdentification = Object.freeze({ isAcCode: false });
+const NOT_AN_AC_CODE: RuleIdentification = Object.freeze({ isAcCode: false });
 
 /**
  * `scan`: 'indexed' (the default) tries only the rules whose required start fits the code;
@@ -75,15 +76,6 @@ export function identifyWithRules(
     return answerFor(rule.action, rule.result, match, code, options);
   }
   return NOT_AN_AC_CODE;
-}
-
-/** What Alipay+ remote identification answered (fact 12), already checked for `SUCCESS`. */
-export interface RemoteAnswer {
-  readonly isSupported: boolean;
-  readonly postCodeMatchActionType?: string;
-  readonly redirectUrl?: string;
-  readonly userAgent?: string;
-  readonly extendInfo?: string | Readonly<Record<string, unknown>>;
 }
 
 /**

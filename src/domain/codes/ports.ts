@@ -74,5 +74,14 @@ export interface CodesLog {
  * means "not an Alipay+ code". Never throws.
  */
 export interface RemoteCodeIdentification {
-  identify(codeValue: string): Promise<import('./matcher.ts').RemoteAnswer | undefined>;
+  identify(codeValue: string): Promise<RemoteAnswer | undefined>;
+}
+
+/** What Alipay+ remote identification answered, already checked for `result.resultCode` SUCCESS. */
+export interface RemoteAnswer {
+  readonly isSupported: boolean;
+  readonly postCodeMatchActionType?: string;
+  readonly redirectUrl?: string;
+  readonly userAgent?: string;
+  readonly extendInfo?: string | Readonly<Record<string, unknown>>;
 }
