@@ -66,6 +66,19 @@ export function identifyWithRules(
   scan: 'indexed' | 'all' = 'indexed',
 ): RuleIdentification | RemoteIdentificationNeeded {
   if (codeValueProblem(codeValue)) return NOT_AN_AC_CODE;
+  try {
+    return firstMatchingRule(ruleSet, codeValue, options, scan);
+  } catch {
+    return NOT_AN_AC_CODE; // fact 16: any error while identifying means not supported
+  }
+}
+
+function firstMatchingRule(
+  ruleSet: CodeRuleSet,
+  codeValue: string,
+  options: IdentifyOptions,
+  scan: 'indexed' | 'all',
+): RuleIdentification | RemoteIdentificationNeeded {
   const index = indexOf(ruleSet);
   const code = new CodeUnderTest(codeValue, index.foldLength);
   const rules = scan === 'all' ? ruleSet.rules : candidateRules(ruleSet, index, code);
@@ -95,8 +108,12 @@ export function answerFromRemote(
     type: remote.postCodeMatchActionType === 'DECODE' ? 'DECODE' : 'OPEN_URL',
     userAgent: remote.userAgent || DEFAULT_USER_AGENT,
   };
-  const result = readMatchResult(readExtendInfo(remote.extendInfo).matchResult);
-  return answerFor(action, result, match, code, options, remote.redirectUrl);
+  try {
+    const result = readMatchResult(readExtendInfo(remote.extendInfo).matchResult);
+    return answerFor(action, result, match, code, options, remote.redirectUrl);
+  } catch {
+    return NOT_AN_AC_CODE; // fact 16
+  }
 }
 
 // ---- which rules can match at all: by the text a match must start with ----

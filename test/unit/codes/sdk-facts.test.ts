@@ -436,4 +436,13 @@ describe('fact 16: not supported is isAcCode false, never an error', () => {
     const set = compileCodeRules('t', [emvRule(mai({ '00': 'R<(a|a)*b>' }), { action: dyn('${x}'), matchResult: { dynamicUrlParams: { x: 'E<99.99>' } } })]).ruleSet;
     expect(() => run(set, emvQr([account('a'.repeat(50))]))).not.toThrow();
   });
+
+  it('turns an error inside a rule into isAcCode false', () => {
+    const [rule] = ruleSetOf(regexRule('x.*')).rules;
+    const throwing = {
+      ...rule!,
+      pattern: { method: 'REGEX' as const, source: 'x.*', regex: { source: 'x.*', engine: 'RE2' as const, literalPrefix: 'x', matches: () => { throw new Error('boom'); }, firstGroupOfFind: () => undefined } },
+    };
+    expect(run({ version: 't', rules: [throwing] }, 'xyz')).toEqual({ isAcCode: false });
+  });
 });
