@@ -74,6 +74,10 @@ const { rows } = await pool.query<{ synchronous_commit: string }>('show synchron
 await app.listen({ host: process.env.HOST ?? '127.0.0.1', port: Number(process.env.PORT ?? 0) });
 process.stdout.write(`${JSON.stringify({ ready: true, synchronousCommit: rows[0]?.synchronous_commit })}\n`);
 
-const stop = () => void app.close().then(() => pool.end()).then(() => process.exit(0));
+const stop = () =>
+  void app
+    .close()
+    .then(() => pool.end())
+    .then(() => process.exit(0));
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

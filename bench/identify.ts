@@ -28,15 +28,22 @@ const codes = [
   'https://m9997.mywallet.example/pay?x=1', // allowlist prefix
   'https://M9999.MYWALLET.EXAMPLE/pay', // local prefix, upper case
   'MW9000-AB123456', // local regex
-  merchantQr([['26', [['00', 'com.alipayplus'], ['01', '2188120000123456']]]]), // EMVCo rule after 332 EMVCo misses
+  merchantQr([
+    [
+      '26',
+      [
+        ['00', 'com.alipayplus'],
+        ['01', '2188120000123456'],
+      ],
+    ],
+  ]), // EMVCo rule after 332 EMVCo misses
   'https://qr.alipayplus.com/281666130000000012345', // prefix rule near the end
   'P997-123456', // a regex that almost matches many
   'https://nobody.example/pay/0123456789', // no match at all
   '28' + '7'.repeat(1000), // a long numeric code, no match
 ];
 
-const identify = (codeValue: string) =>
-  identifyCode({ mode: 'ALLOWLIST', lists: compiledLists.lists, ruleSet, codeValue, issuer: 'SANDBOX_CLIENT' });
+const identify = (codeValue: string) => identifyCode({ mode: 'ALLOWLIST', lists: compiledLists.lists, ruleSet, codeValue, issuer: 'SANDBOX_CLIENT' });
 
 // Warm up the JIT on every branch.
 for (let i = 0; i < 2_000; i++) identify(codes[i % codes.length] as string);
@@ -76,8 +83,7 @@ console.log(JSON.stringify(summary));
 // The sandbox-shaped set (test/fixtures/codes/sandbox-like.ts, several hundred rules) on its own corpus.
 const sandbox = compileCodeRules('sandbox-like', sandboxLikeRules(200)).ruleSet;
 const corpusCodes = corpus().map((c) => c.code);
-const sandboxIdentify = (codeValue: string) =>
-  identifyCode({ mode: 'ALLOWLIST', lists: compiledLists.lists, ruleSet: sandbox, codeValue, issuer: corpusIssuer });
+const sandboxIdentify = (codeValue: string) => identifyCode({ mode: 'ALLOWLIST', lists: compiledLists.lists, ruleSet: sandbox, codeValue, issuer: corpusIssuer });
 for (let i = 0; i < 2_000; i++) sandboxIdentify(corpusCodes[i % corpusCodes.length] as string);
 const t1 = performance.now();
 for (let i = 0; i < CALLS; i++) sandboxIdentify(corpusCodes[i % corpusCodes.length] as string);

@@ -14,9 +14,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('psp_id', 'text', (c) => c.notNull())
     .addColumn('payment_request_id', 'text', (c) => c.notNull().check(sql`length(payment_request_id) between 1 and 64`))
     .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
-    .addColumn('status', 'text', (c) =>
-      c.notNull().check(sql`status in ('PROCESSING', 'SUCCESS', 'FAILED', 'CLOSED', 'CANCELLED')`),
-    )
+    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('PROCESSING', 'SUCCESS', 'FAILED', 'CLOSED', 'CANCELLED')`))
     .addColumn('result_code', 'text', (c) => c.notNull())
     .addColumn('payment_currency', 'char(3)', (c) => c.notNull().check(sql`payment_currency ~ '^[A-Z]{3}$'`))
     .addColumn('payment_minor', 'int8', (c) => c.notNull().check(sql`payment_minor > 0`))
@@ -46,19 +44,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
        or (status in ('CLOSED', 'CANCELLED') and result_code = 'ORDER_IS_CLOSED')
        or (status = 'FAILED' and result_code not in ('SUCCESS', 'PAYMENT_IN_PROCESS'))`,
     )
-    .addCheckConstraint(
-      'payments_time_iff_paid',
-      sql`(payment_time is not null) = (status in ('SUCCESS', 'CANCELLED'))`,
-    )
-    .addCheckConstraint(
-      'payments_surcharge_both_or_neither',
-      sql`(surcharge_currency is null) = (surcharge_minor is null)`,
-    )
+    .addCheckConstraint('payments_time_iff_paid', sql`(payment_time is not null) = (status in ('SUCCESS', 'CANCELLED'))`)
+    .addCheckConstraint('payments_surcharge_both_or_neither', sql`(surcharge_currency is null) = (surcharge_minor is null)`)
     .addCheckConstraint('payments_debit_covers_pay_to', sql`debit_minor >= pay_to_minor`)
-    .addCheckConstraint(
-      'payments_quote_complete',
-      sql`(quote_pair is null) = (quote_price is null) and (quote_id is null or quote_pair is not null)`,
-    )
+    .addCheckConstraint('payments_quote_complete', sql`(quote_pair is null) = (quote_price is null) and (quote_id is null or quote_pair is not null)`)
     .execute();
   // The sweeper's scan: only open orders, by expiry.
   await sql`create index payments_processing_expiry on payments (expires_at) where status = 'PROCESSING'`.execute(db);
@@ -84,12 +73,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('payment_status_history')
     .addColumn('payment_id', 'text', (c) => c.notNull().references('payments.id'))
-    .addColumn('from_status', 'text', (c) =>
-      c.check(sql`from_status in ('PROCESSING', 'SUCCESS', 'FAILED', 'CLOSED', 'CANCELLED')`),
-    )
-    .addColumn('to_status', 'text', (c) =>
-      c.notNull().check(sql`to_status in ('PROCESSING', 'SUCCESS', 'FAILED', 'CLOSED', 'CANCELLED')`),
-    )
+    .addColumn('from_status', 'text', (c) => c.check(sql`from_status in ('PROCESSING', 'SUCCESS', 'FAILED', 'CLOSED', 'CANCELLED')`))
+    .addColumn('to_status', 'text', (c) => c.notNull().check(sql`to_status in ('PROCESSING', 'SUCCESS', 'FAILED', 'CLOSED', 'CANCELLED')`))
     .addColumn('result_code', 'text', (c) => c.notNull())
     .addColumn('reason', 'text', (c) => c.notNull().check(sql`length(reason) between 1 and 256`))
     .addColumn('changed_at', 'timestamptz', (c) => c.notNull())

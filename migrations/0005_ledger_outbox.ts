@@ -15,9 +15,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('ledger_accounts')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
-    .addColumn('kind', 'text', (c) =>
-      c.notNull().check(sql`kind in ('CUSTOMER_WALLET', 'SETTLEMENT', 'FUNDING', 'SURCHARGE')`),
-    )
+    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('CUSTOMER_WALLET', 'SETTLEMENT', 'FUNDING', 'SURCHARGE')`))
     .addColumn('customer_id', 'text', (c) => c.references('customers.id'))
     .addColumn('currency', 'char(3)', (c) => c.notNull().check(sql`currency ~ '^[A-Z]{3}$'`))
     .addColumn('balance_minor', 'int8', (c) => c.notNull().defaultTo(0))

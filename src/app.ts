@@ -180,9 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     else req.log.warn({ resultCode: r.resultCode, reason: r.resultMessage }, 'request refused');
     return reply.code(httpStatusFor(r, err)).send({ result: r });
   });
-  app.setNotFoundHandler(async (req, reply) =>
-    reply.code(404).send({ result: result('PARAM_ILLEGAL', `No route ${req.method} ${req.url.split('?')[0]}`) }),
-  );
+  app.setNotFoundHandler(async (req, reply) => reply.code(404).send({ result: result('PARAM_ILLEGAL', `No route ${req.method} ${req.url.split('?')[0]}`) }));
 
   const db = database.db;
   const customers = customerUseCases(customerRepository(db));
@@ -345,4 +343,3 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   return { app, metrics, jobs };
 }
-

@@ -16,13 +16,16 @@ const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const url = (protocols: string[]) =>
-  z.string().refine((s) => {
-    try {
-      return protocols.includes(new URL(s).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL (${protocols.join(' or ')})`);
+  z.string().refine(
+    (s) => {
+      try {
+        return protocols.includes(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL (${protocols.join(' or ')})`,
+  );
 
 const digitsOnly = (max: number) => z.string().regex(new RegExp(`^[0-9]{1,${max}}$`), `digits only, at most ${max}`);
 
@@ -32,66 +35,59 @@ const limitsSchema = z
   .regex(/^([A-Z]{3}:[0-9]{1,18})(,[A-Z]{3}:[0-9]{1,18})*$/, 'comma-separated CUR:valueMinor pairs')
   .transform((s) => Object.freeze(Object.fromEntries(s.split(',').map((p) => [p.slice(0, 3), BigInt(p.slice(4))]))));
 
-const schema = z
-  .object({
-    HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
-    PORT: z.preprocess(emptyToUndefined, intFrom(0, 65535).default(3000)),
-    DATABASE_URL: z.preprocess(emptyToUndefined, url(['postgres:', 'postgresql:']).optional()),
-    REDIS_URL: z.preprocess(emptyToUndefined, url(['redis:', 'rediss:']).optional()),
-    DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
-    PUBLIC_BASE_URL: z.preprocess(emptyToUndefined, url(['http:', 'https:']).optional()),
-    MPP_PSP_ID: z.preprocess(emptyToUndefined, digitsOnly(64).default('1022088000000000001')),
-    MPP_PRIVATE_KEY: optionalString,
-    MPP_KEY_VERSION: z.preprocess(emptyToUndefined, digitsOnly(9).default('1')),
-    ALIPAYPLUS_CLIENT_ID: z.preprocess(emptyToUndefined, z.string().max(64).default('SANDBOX_CLIENT')),
-    ALIPAYPLUS_PUBLIC_KEY: optionalString,
-    ALIPAYPLUS_KEY_VERSION: z.preprocess(emptyToUndefined, digitsOnly(9).default('1')),
-    ALIPAYPLUS_BASE_URL: z.preprocess(emptyToUndefined, url(['http:', 'https:']).optional()),
-    // Remote identification of untrusted code rules (code-identification-sdk.md fact 12).
-    ALIPAYPLUS_IDENTIFY_URL: z.preprocess(emptyToUndefined, url(['http:', 'https:']).optional()),
-    ALIPAYPLUS_ACQUIRER_ID: z.preprocess(emptyToUndefined, digitsOnly(64).default('2052666000000000')),
-    SIGNATURE_MAX_SKEW_SECONDS: z.preprocess(emptyToUndefined, intFrom(1, 86_400).default(600)),
-    ORDER_EXPIRY_SECONDS: z.preprocess(emptyToUndefined, intFrom(10, 86_400).default(180)),
-    // §3 floors on the fields themselves (not in a refinement of the whole object, which zod skips
-    // when any other variable is bad): every bad variable is named in the one message.
-    ACCESS_TOKEN_TTL_SECONDS: z.preprocess(
-      emptyToUndefined,
-      intFrom(1, 31_536_000)
-        .refine((v) => v > ACCESS_TOKEN_TTL_FLOOR_SECONDS, `must be above ${ACCESS_TOKEN_TTL_FLOOR_SECONDS} (§3: access token validity above 10 minutes)`)
-        .default(3600),
-    ),
-    REFRESH_TOKEN_TTL_SECONDS: z.preprocess(
-      emptyToUndefined,
-      intFrom(1, 10 * 31_622_400)
-        .refine((v) => v > REFRESH_TOKEN_TTL_FLOOR_SECONDS, `must be above ${REFRESH_TOKEN_TTL_FLOOR_SECONDS} (§3: refresh token validity above 1.5 years)`)
-        .default(2 * 31_622_400),
-    ),
-    AUTH_CODE_TTL_SECONDS: z.preprocess(emptyToUndefined, intFrom(10, 3600).default(300)),
-    APP_JWT_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'at least 32 characters').optional()),
-    OPS_API_TOKEN: z.preprocess(emptyToUndefined, z.string().min(24, 'at least 24 characters').optional()),
-    CODE_IDENTIFICATION_MODE: z.preprocess(emptyToUndefined, z.enum(['ALLOWLIST', 'BLOCKLIST']).default('ALLOWLIST')),
-    LOG_LEVEL: z.preprocess(
-      emptyToUndefined,
-      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    ),
-    // Our own knobs (not in the interface page), each with a safe default.
-    FX_ROUNDING_MODE: z.preprocess(
-      emptyToUndefined,
-      z.enum(['ROUND_HALF_UP', 'ROUND_HALF_EVEN', 'ROUND_DOWN', 'ROUND_UP']).default('ROUND_HALF_UP'),
-    ),
-    FX_TOLERANCE_MINOR: z.preprocess(emptyToUndefined, intFrom(0, 1000).default(0)),
-    SINGLE_PAYMENT_LIMITS: z.preprocess(emptyToUndefined, limitsSchema.optional()),
-    MPP_HOME_URL: z.preprocess(emptyToUndefined, z.string().max(2048).default('/')),
-    BODY_LIMIT_BYTES: z.preprocess(emptyToUndefined, intFrom(1024, 1_048_576).default(65_536)),
-    REQUEST_TIMEOUT_MS: z.preprocess(emptyToUndefined, intFrom(100, 60_000).default(7000)),
-    // §1: Alipay+ gives inquiry and token calls 5 s; answer U before that when a dependency is slow.
-    HANDLER_TIMEOUT_MS: z.preprocess(emptyToUndefined, intFrom(50, 60_000).default(4000)),
-    DB_POOL_SIZE: z.preprocess(emptyToUndefined, intFrom(1, 200).default(10)),
-    JOBS_ENABLED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('true')),
-    RATE_LIMIT_APP_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(600)),
-    RATE_LIMIT_OPS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(1200)),
-    NOTIFY_LEASE_MS: z.preprocess(emptyToUndefined, intFrom(6_000, 3_600_000).default(60_000)),
-  });
+const schema = z.object({
+  HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+  PORT: z.preprocess(emptyToUndefined, intFrom(0, 65535).default(3000)),
+  DATABASE_URL: z.preprocess(emptyToUndefined, url(['postgres:', 'postgresql:']).optional()),
+  REDIS_URL: z.preprocess(emptyToUndefined, url(['redis:', 'rediss:']).optional()),
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  PUBLIC_BASE_URL: z.preprocess(emptyToUndefined, url(['http:', 'https:']).optional()),
+  MPP_PSP_ID: z.preprocess(emptyToUndefined, digitsOnly(64).default('1022088000000000001')),
+  MPP_PRIVATE_KEY: optionalString,
+  MPP_KEY_VERSION: z.preprocess(emptyToUndefined, digitsOnly(9).default('1')),
+  ALIPAYPLUS_CLIENT_ID: z.preprocess(emptyToUndefined, z.string().max(64).default('SANDBOX_CLIENT')),
+  ALIPAYPLUS_PUBLIC_KEY: optionalString,
+  ALIPAYPLUS_KEY_VERSION: z.preprocess(emptyToUndefined, digitsOnly(9).default('1')),
+  ALIPAYPLUS_BASE_URL: z.preprocess(emptyToUndefined, url(['http:', 'https:']).optional()),
+  // Remote identification of untrusted code rules (code-identification-sdk.md fact 12).
+  ALIPAYPLUS_IDENTIFY_URL: z.preprocess(emptyToUndefined, url(['http:', 'https:']).optional()),
+  ALIPAYPLUS_ACQUIRER_ID: z.preprocess(emptyToUndefined, digitsOnly(64).default('2052666000000000')),
+  SIGNATURE_MAX_SKEW_SECONDS: z.preprocess(emptyToUndefined, intFrom(1, 86_400).default(600)),
+  ORDER_EXPIRY_SECONDS: z.preprocess(emptyToUndefined, intFrom(10, 86_400).default(180)),
+  // §3 floors on the fields themselves (not in a refinement of the whole object, which zod skips
+  // when any other variable is bad): every bad variable is named in the one message.
+  ACCESS_TOKEN_TTL_SECONDS: z.preprocess(
+    emptyToUndefined,
+    intFrom(1, 31_536_000)
+      .refine((v) => v > ACCESS_TOKEN_TTL_FLOOR_SECONDS, `must be above ${ACCESS_TOKEN_TTL_FLOOR_SECONDS} (§3: access token validity above 10 minutes)`)
+      .default(3600),
+  ),
+  REFRESH_TOKEN_TTL_SECONDS: z.preprocess(
+    emptyToUndefined,
+    intFrom(1, 10 * 31_622_400)
+      .refine((v) => v > REFRESH_TOKEN_TTL_FLOOR_SECONDS, `must be above ${REFRESH_TOKEN_TTL_FLOOR_SECONDS} (§3: refresh token validity above 1.5 years)`)
+      .default(2 * 31_622_400),
+  ),
+  AUTH_CODE_TTL_SECONDS: z.preprocess(emptyToUndefined, intFrom(10, 3600).default(300)),
+  APP_JWT_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'at least 32 characters').optional()),
+  OPS_API_TOKEN: z.preprocess(emptyToUndefined, z.string().min(24, 'at least 24 characters').optional()),
+  CODE_IDENTIFICATION_MODE: z.preprocess(emptyToUndefined, z.enum(['ALLOWLIST', 'BLOCKLIST']).default('ALLOWLIST')),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  // Our own knobs (not in the interface page), each with a safe default.
+  FX_ROUNDING_MODE: z.preprocess(emptyToUndefined, z.enum(['ROUND_HALF_UP', 'ROUND_HALF_EVEN', 'ROUND_DOWN', 'ROUND_UP']).default('ROUND_HALF_UP')),
+  FX_TOLERANCE_MINOR: z.preprocess(emptyToUndefined, intFrom(0, 1000).default(0)),
+  SINGLE_PAYMENT_LIMITS: z.preprocess(emptyToUndefined, limitsSchema.optional()),
+  MPP_HOME_URL: z.preprocess(emptyToUndefined, z.string().max(2048).default('/')),
+  BODY_LIMIT_BYTES: z.preprocess(emptyToUndefined, intFrom(1024, 1_048_576).default(65_536)),
+  REQUEST_TIMEOUT_MS: z.preprocess(emptyToUndefined, intFrom(100, 60_000).default(7000)),
+  // §1: Alipay+ gives inquiry and token calls 5 s; answer U before that when a dependency is slow.
+  HANDLER_TIMEOUT_MS: z.preprocess(emptyToUndefined, intFrom(50, 60_000).default(4000)),
+  DB_POOL_SIZE: z.preprocess(emptyToUndefined, intFrom(1, 200).default(10)),
+  JOBS_ENABLED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('true')),
+  RATE_LIMIT_APP_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(600)),
+  RATE_LIMIT_OPS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(1200)),
+  NOTIFY_LEASE_MS: z.preprocess(emptyToUndefined, intFrom(6_000, 3_600_000).default(60_000)),
+});
 
 type Parsed = z.infer<typeof schema>;
 
@@ -168,8 +164,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     alipayPlusPublicKey: c.ALIPAYPLUS_PUBLIC_KEY,
     alipayPlusKeyVersion: c.ALIPAYPLUS_KEY_VERSION,
     alipayPlusBaseUrl: c.ALIPAYPLUS_BASE_URL?.replace(/\/+$/, ''),
-    alipayPlusIdentifyUrl:
-      c.ALIPAYPLUS_IDENTIFY_URL ?? (c.ALIPAYPLUS_BASE_URL && `${c.ALIPAYPLUS_BASE_URL.replace(/\/+$/, '')}${REMOTE_IDENTIFY_PATH}`),
+    alipayPlusIdentifyUrl: c.ALIPAYPLUS_IDENTIFY_URL ?? (c.ALIPAYPLUS_BASE_URL && `${c.ALIPAYPLUS_BASE_URL.replace(/\/+$/, '')}${REMOTE_IDENTIFY_PATH}`),
     alipayPlusAcquirerId: c.ALIPAYPLUS_ACQUIRER_ID,
     signatureMaxSkewSeconds: c.SIGNATURE_MAX_SKEW_SECONDS,
     orderExpirySeconds: c.ORDER_EXPIRY_SECONDS,

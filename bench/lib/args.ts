@@ -33,7 +33,10 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Benc
   if (unknown.length) throw new Error(`unknown option ${unknown.join(', ')}\n${USAGE}`);
 
   const smoke = argv.includes('--smoke');
-  const only = value('--only')?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = value('--only')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return {
     smoke,
     durationSeconds: smoke ? 2 : (positive('--duration', value('--duration')) ?? positive('BENCH_DURATION_SECONDS', env.BENCH_DURATION_SECONDS) ?? 10),

@@ -107,8 +107,7 @@ export function codesMatch(v: ValidationSummary, expected: readonly string[]): b
   return Object.keys(v.codes).every((k) => expected.some((e) => k.startsWith(e)));
 }
 
-const perRequestUs = (percentOfCore: number | undefined, rps: number) =>
-  percentOfCore === undefined || rps <= 0 ? undefined : (percentOfCore / 100 / rps) * 1e6;
+const perRequestUs = (percentOfCore: number | undefined, rps: number) => (percentOfCore === undefined || rps <= 0 ? undefined : (percentOfCore / 100 / rps) * 1e6);
 
 export function cpuPerRequest(rps: number, service: number | undefined, postgres: number | undefined, load: number | undefined): CpuPerRequest {
   return { serviceUs: perRequestUs(service, rps), postgresUs: perRequestUs(postgres, rps), loadUs: perRequestUs(load, rps) };

@@ -5,9 +5,7 @@
  */
 
 /** A field of the body template that changes per request: `${prefix}${i}` or `values[i]`. */
-export type Vary =
-  | { readonly path: readonly string[]; readonly prefix: string }
-  | { readonly path: readonly string[]; readonly values: readonly string[] };
+export type Vary = { readonly path: readonly string[]; readonly prefix: string } | { readonly path: readonly string[]; readonly values: readonly string[] };
 
 export interface BodySpec {
   /** The JSON body; fields named by `vary` are replaced per request. */

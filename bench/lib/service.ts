@@ -74,9 +74,7 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(
-  o: Omit<ServiceEnvOptions, 'port'> & { name: string; logDir: string; nodeArgs?: readonly string[] },
-): Promise<RunningService> {
+export async function startService(o: Omit<ServiceEnvOptions, 'port'> & { name: string; logDir: string; nodeArgs?: readonly string[] }): Promise<RunningService> {
   const port = await freePort();
   const child = startChild({
     name: o.name,
@@ -124,7 +122,11 @@ export async function startFloorServer(o: { databaseUrl: string; logDir: string 
     },
     logDir: o.logDir,
   });
-  const ready = await waitForLine(child, jsonLine<{ ready: boolean; synchronousCommit: string }>((v) => v.ready), 30_000);
+  const ready = await waitForLine(
+    child,
+    jsonLine<{ ready: boolean; synchronousCommit: string }>((v) => v.ready),
+    30_000,
+  );
   return { url: `http://127.0.0.1:${port}`, child, synchronousCommit: ready.synchronousCommit, sampler: new ProcessSampler(child.pid).start() };
 }
 
@@ -143,6 +145,10 @@ export async function startFakeAlipayPlus(o: { rules: number; rulesVersion: stri
     },
     logDir: o.logDir,
   });
-  await waitForLine(child, jsonLine<{ ready: boolean }>((v) => v.ready), 30_000);
+  await waitForLine(
+    child,
+    jsonLine<{ ready: boolean }>((v) => v.ready),
+    30_000,
+  );
   return { url: `http://127.0.0.1:${port}`, child, sampler: new ProcessSampler(child.pid).start() };
 }

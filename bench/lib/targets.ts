@@ -25,12 +25,22 @@ export function checkTargets(rows: readonly Row[], servicePeakMb: number | undef
   const ratio = (r: Row | undefined, base: Row | undefined) => (r?.rate ?? 0) / (base?.rate ?? 1);
   const minRatio = (scenario: string, what: string, base: Row | undefined, baseName: string, min: number) => {
     const r = ok(rows, scenario);
-    check(`${what} >= ${min}x ${baseName}`, [r, base], () => `${ratio(r, base).toFixed(2)}x`, () => ratio(r, base) >= min);
+    check(
+      `${what} >= ${min}x ${baseName}`,
+      [r, base],
+      () => `${ratio(r, base).toFixed(2)}x`,
+      () => ratio(r, base) >= min,
+    );
   };
 
   const pay = ok(rows, 'pay');
   minRatio('pay', 'pay', S, 'S', 0.85);
-  check('pay p99 < 40 ms', [pay], () => `${pay!.p99Ms} ms`, () => pay!.p99Ms! < 40);
+  check(
+    'pay p99 < 40 ms',
+    [pay],
+    () => `${pay!.p99Ms} ms`,
+    () => pay!.p99Ms! < 40,
+  );
   const pay10 = ok(rows, 'pay-10');
   check(
     "pay p99 at 10 connections < 3x F's",
@@ -43,7 +53,12 @@ export function checkTargets(rows: readonly Row[], servicePeakMb: number | undef
   minRatio('apply-token', 'applyToken', S, 'S', 0.8);
   minRatio('identify', 'identify', F, 'F', 2);
   const sweeper = ok(rows, 'sweeper');
-  check('sweeper >= 20,000 closes/s', [sweeper], () => `${Math.round(sweeper!.rate!)}/s`, () => sweeper!.rate! >= 20_000);
+  check(
+    'sweeper >= 20,000 closes/s',
+    [sweeper],
+    () => `${Math.round(sweeper!.rate!)}/s`,
+    () => sweeper!.rate! >= 20_000,
+  );
   const during = ok(rows, 'pay-during-sweeper');
   check(
     'pay p99 while the sweeper runs at most 20% worse',

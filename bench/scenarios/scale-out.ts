@@ -34,7 +34,10 @@ export const scaleOut: Scenario = {
       const consistency = await sameAnswers(ctx, instances);
       const prefix = `${ctx.runId}-x-`;
       const job = payJob(ctx, { name: 'scale-out', prefix, connections: ctx.options.connections, targets: instances.map((s) => s.url) });
-      const m = await ctx.measure(job, instances.map((s) => s.sampler));
+      const m = await ctx.measure(
+        job,
+        instances.map((s) => s.sampler),
+      );
       if (m.outcome.status !== 'ok') return [notAvailable('scale-out', 'scale-out: pay on 3 instances', 'route missing')];
 
       const { rows } = await ctx.db.pool.query<{ orders: string; ids: string }>(
@@ -81,7 +84,9 @@ export const scaleOut: Scenario = {
           `each id sent to all three instances: ${ids} distinct orders for ${out.targets.reduce((a, t) => a + t.requests, 0)} requests`,
           `CPU split over the run (of ${m.machineCpuPercent.toFixed(0)}% busy on the machine): instances ${m.windows
             .map((w) => `${w.cpuPercent?.toFixed(0)}%`)
-            .join(' + ')}, load generator ${out.loadCpuPercent.toFixed(0)}%, the rest (Postgres, Redis, others) ${Math.max(0, m.machineCpuPercent - instancesCpu - out.loadCpuPercent).toFixed(0)}%`,
+            .join(
+              ' + ',
+            )}, load generator ${out.loadCpuPercent.toFixed(0)}%, the rest (Postgres, Redis, others) ${Math.max(0, m.machineCpuPercent - instancesCpu - out.loadCpuPercent).toFixed(0)}%`,
         ],
       };
       return [total, ...perInstance];

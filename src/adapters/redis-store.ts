@@ -9,7 +9,10 @@ const INCREMENT_WINDOW = `local n = redis.call('incr', KEYS[1]) if n == 1 then r
 export class RedisStore implements KeyValueStore {
   readonly redis: Redis;
 
-  constructor(url: string, private readonly prefix = 'mpp:') {
+  constructor(
+    url: string,
+    private readonly prefix = 'mpp:',
+  ) {
     this.redis = new Redis(url, {
       // Fail commands fast while Redis is away instead of queueing them forever; callers degrade.
       // The offline queue only bridges the first connect and short reconnects: commandTimeout caps it.

@@ -91,7 +91,12 @@ async function freePort(): Promise<number> {
 /** The hidden inputs of the cashier's form (csrf, ...), read from the HTML as a browser would. */
 export function hiddenInputs(html: string): Record<string, string> {
   const unescape = (s: string) =>
-    s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    s
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
   const fields: Record<string, string> = {};
   for (const tag of html.match(/<input\b[^>]*>/gi) ?? []) {
     const attr = (name: string) => new RegExp(`\\b${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`, 'i').exec(tag);
@@ -130,7 +135,11 @@ async function waitReady(baseUrl: string, timeoutMs: number): Promise<void> {
 function table(steps: readonly DemoStep[]): string {
   const rows = [['step', '', 'result', 'key figure'], ...steps.map((s) => [s.step, s.ok ? 'ok' : 'FAIL', s.result, s.figure])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -157,9 +166,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     sim = await startSimulator({ keys: settings.keys, clientId: settings.clientId, mppKeyVersion: settings.mppKeyVersion, port: 0 });
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    server = await startServer(
-      loadConfig({ ...env, HOST: '127.0.0.1', PORT: String(port), PUBLIC_BASE_URL: baseUrl, ALIPAYPLUS_BASE_URL: sim.url, LOG_LEVEL: 'warn' }),
-    );
+    server = await startServer(loadConfig({ ...env, HOST: '127.0.0.1', PORT: String(port), PUBLIC_BASE_URL: baseUrl, ALIPAYPLUS_BASE_URL: sim.url, LOG_LEVEL: 'warn' }));
     await waitReady(baseUrl, 20_000);
     done('start', 'ready', `service ${baseUrl}, simulator ${sim.url}`);
 
@@ -238,10 +245,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
 
     // 7. The dispatcher (a job in the server) delivers notifyPayment to the simulator (§5).
     current = 'notifyPayment';
-    const notification = await sim.notifications.waitFor(
-      (n) => (n.body as Json | undefined)?.paymentRequestId === request.paymentRequestId,
-      o.notifyTimeoutMs ?? 30_000,
-    );
+    const notification = await sim.notifications.waitFor((n) => (n.body as Json | undefined)?.paymentRequestId === request.paymentRequestId, o.notifyTimeoutMs ?? 30_000);
     const notified = notification.body as Json;
     check(notification.signatureValid, "the notification's signature did not verify");
     check(notification.problems.length === 0, `the notification has problems: ${notification.problems.join('; ')}`);

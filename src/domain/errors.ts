@@ -72,7 +72,10 @@ export class DomainError extends Error {
 
 /** Malformed input, naming the field: always F PARAM_ILLEGAL. */
 export class ParamIllegal extends DomainError {
-  constructor(readonly field: string, reason: string) {
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
     super('PARAM_ILLEGAL', `Illegal parameter ${field}: ${reason}`);
     this.name = 'ParamIllegal';
   }
@@ -80,7 +83,10 @@ export class ParamIllegal extends DomainError {
 
 /** A dependency (database, Redis, Alipay+) failed or was too slow: the caller must retry, never a wrong S or F. */
 export class DependencyUnavailable extends Error {
-  constructor(readonly dependency: string, cause?: unknown) {
+  constructor(
+    readonly dependency: string,
+    cause?: unknown,
+  ) {
     super(`${dependency} unavailable`, { cause });
     this.name = 'DependencyUnavailable';
   }

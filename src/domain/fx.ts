@@ -5,14 +5,7 @@
  */
 import Big from 'big.js';
 import { ParamIllegal } from './errors.ts';
-import {
-  currencyExponent,
-  isCurrency,
-  isStorable,
-  toMajorString,
-  type CurrencyCode,
-  type Money,
-} from './money.ts';
+import { currencyExponent, isCurrency, isStorable, toMajorString, type CurrencyCode, type Money } from './money.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Rounding
@@ -103,11 +96,7 @@ function exactConvertedMajor(amount: Money, quote: ParsedQuote, target: Currency
   if (amount.currency === quote.base && target === quote.quote) return toMajor(amount).times(quote.price);
   // §2: pair in either order: when the target is the BASE, divide instead of multiply
   if (amount.currency === quote.quote && target === quote.base) return toMajor(amount).div(quote.price);
-  throw new FxError(
-    `${field}.quoteCurrencyPair`,
-    'PAIR_MISMATCH',
-    `${quote.base}/${quote.quote} does not convert ${amount.currency} to ${target}`,
-  );
+  throw new FxError(`${field}.quoteCurrencyPair`, 'PAIR_MISMATCH', `${quote.base}/${quote.quote} does not convert ${amount.currency} to ${target}`);
 }
 
 /** Re-express major units in `currency`'s minor unit, rounding once with the named mode. */
@@ -120,13 +109,7 @@ function toMinor(major: Big, currency: CurrencyCode, rounding: RoundingModeName)
  * Convert `amount` into `target` at `quote` (§2 pay-to amount, §5 refund at the payment's own
  * rate). Throws FxError when the pair does not fit or the result does not fit a BIGINT.
  */
-export function convert(
-  amount: Money,
-  quote: Quote | ParsedQuote,
-  target: CurrencyCode,
-  rounding: RoundingModeName = DEFAULT_ROUNDING,
-  field = 'paymentQuote',
-): Money {
+export function convert(amount: Money, quote: Quote | ParsedQuote, target: CurrencyCode, rounding: RoundingModeName = DEFAULT_ROUNDING, field = 'paymentQuote'): Money {
   const parsed = 'price' in quote ? quote : parseQuote(quote, field);
   const valueMinor = toMinor(exactConvertedMajor(amount, parsed, target, field), target, rounding);
   const converted: Money = { currency: target, valueMinor };
@@ -135,12 +118,7 @@ export function convert(
 }
 
 /** §2: the pay-to amount we expect; same currency -> the payment amount itself. */
-export function expectedPayToAmount(
-  paymentAmount: Money,
-  payToCurrency: CurrencyCode,
-  quote: Quote | undefined,
-  rounding: RoundingModeName = DEFAULT_ROUNDING,
-): Money {
+export function expectedPayToAmount(paymentAmount: Money, payToCurrency: CurrencyCode, quote: Quote | undefined, rounding: RoundingModeName = DEFAULT_ROUNDING): Money {
   if (paymentAmount.currency === payToCurrency) return paymentAmount;
   if (quote === undefined) throw new FxError('paymentQuote', 'QUOTE_MISSING', 'required when the currencies differ');
   return convert(paymentAmount, quote, payToCurrency, rounding, 'paymentQuote');

@@ -102,8 +102,7 @@ export type AmountResult = ParseResult<Money, AmountError>;
 export type CurrencyResult = ParseResult<CurrencyCode, AmountError>;
 
 const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
-const fail = (field: string, kind: AmountErrorKind, detail: string) =>
-  ({ ok: false, error: new AmountError(field, kind, detail) }) as const;
+const fail = (field: string, kind: AmountErrorKind, detail: string) => ({ ok: false, error: new AmountError(field, kind, detail) }) as const;
 
 /** A currency code as received: three upper-case letters of the ISO 4217 table (case-sensitive). */
 export function parseCurrency(input: unknown, field: string): CurrencyResult {

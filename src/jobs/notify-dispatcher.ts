@@ -66,9 +66,7 @@ export interface NotifyDispatcherOptions {
 function classify(r: AlipayPlusCallResult): { outcome: Exclude<AttemptOutcome, 'gave_up'>; error?: string } {
   switch (r.kind) {
     case 'answered':
-      return r.result.resultStatus === 'S'
-        ? { outcome: 'delivered' }
-        : { outcome: 'refused', error: `answered ${r.result.resultStatus} ${r.result.resultCode}` };
+      return r.result.resultStatus === 'S' ? { outcome: 'delivered' } : { outcome: 'refused', error: `answered ${r.result.resultStatus} ${r.result.resultCode}` };
     case 'bad-signature':
       return { outcome: 'bad_signature', error: `answer not signed by Alipay+: ${r.reason}` };
     case 'malformed-answer':

@@ -31,12 +31,7 @@ export function customerRepository(db: Db): CustomerRepository {
       return row ? toCustomer(row) : undefined;
     },
     async setStatus(id, status) {
-      const row = await db
-        .updateTable('customers')
-        .set({ status, updated_at: new Date() })
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
+      const row = await db.updateTable('customers').set({ status, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirst();
       return row ? toCustomer(row) : undefined;
     },
   };

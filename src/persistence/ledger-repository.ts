@@ -14,15 +14,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { DomainError } from '../domain/errors.ts';
 import type { CurrencyCode } from '../domain/money.ts';
-import {
-  type AccountRef,
-  assertBalanced,
-  type LedgerTransfer,
-  type PostedLeg,
-  sameLegs,
-  type TransferRequest,
-  transferKeys,
-} from '../domain/wallet/ledger.ts';
+import { type AccountRef, assertBalanced, type LedgerTransfer, type PostedLeg, sameLegs, type TransferRequest, transferKeys } from '../domain/wallet/ledger.ts';
 import type { Ledger, LedgerQueries } from '../domain/wallet/ports.ts';
 import type { Database, LedgerAccountKind, LedgerTransferKind } from './schema.ts';
 

@@ -41,10 +41,7 @@ export interface ClaimedNotification {
  * statement: rows another instance holds are skipped, not waited for. Rows without a URL of their
  * own are claimed only when the default endpoint is configured (otherwise they stay queued).
  */
-export async function claimDueNotifications(
-  db: Db,
-  o: { now: Date; limit: number; leaseMs: number; defaultEndpoint: boolean },
-): Promise<ClaimedNotification[]> {
+export async function claimDueNotifications(db: Db, o: { now: Date; limit: number; leaseMs: number; defaultEndpoint: boolean }): Promise<ClaimedNotification[]> {
   const leaseUntil = new Date(o.now.getTime() + o.leaseMs);
   const rows = await sql<{ id: bigint; payment_id: string; url: string | null; body: string; attempts: number; created_at: Date }>`
     with due as (
@@ -76,12 +73,7 @@ export type NotificationOutcome =
 
 /** Records an attempt's outcome, only if no later attempt has claimed the row since (fenced). */
 export async function recordNotificationOutcome(db: Db, n: Pick<ClaimedNotification, 'id' | 'attempt'>, o: NotificationOutcome): Promise<boolean> {
-  const base = db
-    .updateTable('notify_outbox')
-    .where('id', '=', n.id)
-    .where('attempts', '=', n.attempt)
-    .where('delivered_at', 'is', null)
-    .where('failed_at', 'is', null);
+  const base = db.updateTable('notify_outbox').where('id', '=', n.id).where('attempts', '=', n.attempt).where('delivered_at', 'is', null).where('failed_at', 'is', null);
   const set =
     o.kind === 'delivered'
       ? { delivered_at: o.at, last_error: null }

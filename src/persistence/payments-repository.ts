@@ -55,8 +55,17 @@ export interface PaymentHooks {
 /** The columns every payment answer starts from (toPayment and toFinalPayment map them alike). */
 type CoreRow = Pick<
   PaymentRow,
-  | 'id' | 'psp_id' | 'payment_request_id' | 'customer_id' | 'status' | 'result_code'
-  | 'payment_currency' | 'payment_minor' | 'pay_to_currency' | 'pay_to_minor' | 'payment_time'
+  | 'id'
+  | 'psp_id'
+  | 'payment_request_id'
+  | 'customer_id'
+  | 'status'
+  | 'result_code'
+  | 'payment_currency'
+  | 'payment_minor'
+  | 'pay_to_currency'
+  | 'pay_to_minor'
+  | 'payment_time'
 >;
 
 /** The columns of a FinalPayment: the two request fields notify needs, not the whole document. */
@@ -89,10 +98,7 @@ function toCore(row: CoreRow): CorePayment {
 export function toPayment(row: PaymentRow): Payment {
   return {
     ...toCore(row),
-    surchargeAmount:
-      row.surcharge_currency !== null && row.surcharge_minor !== null
-        ? money(row.surcharge_currency, BigInt(row.surcharge_minor))
-        : undefined,
+    surchargeAmount: row.surcharge_currency !== null && row.surcharge_minor !== null ? money(row.surcharge_currency, BigInt(row.surcharge_minor)) : undefined,
     debitAmount: money(row.pay_to_currency, BigInt(row.debit_minor)),
     quote:
       row.quote_pair !== null && row.quote_price !== null
@@ -120,23 +126,14 @@ export async function findPaymentById(db: Db, paymentId: string): Promise<Paymen
 }
 
 export async function findPaymentByRequestId(db: Db, pspId: string, paymentRequestId: string): Promise<Payment | undefined> {
-  const row = await db
-    .selectFrom('payments')
-    .selectAll()
-    .where('psp_id', '=', pspId)
-    .where('payment_request_id', '=', paymentRequestId)
-    .executeTakeFirst();
+  const row = await db.selectFrom('payments').selectAll().where('psp_id', '=', pspId).where('payment_request_id', '=', paymentRequestId).executeTakeFirst();
   return row ? toPayment(row) : undefined;
 }
 
 /** The payment behind a cashier link: the token is hashed, never looked up or stored in clear. */
 export async function findByCashierToken(db: Db, token: string): Promise<Payment | undefined> {
   if (!CASHIER_TOKEN_PATTERN.test(token)) return undefined;
-  const row = await db
-    .selectFrom('payments')
-    .selectAll()
-    .where('cashier_token_hash', '=', hashCashierToken(token))
-    .executeTakeFirst();
+  const row = await db.selectFrom('payments').selectAll().where('cashier_token_hash', '=', hashCashierToken(token)).executeTakeFirst();
   return row ? toPayment(row) : undefined;
 }
 
@@ -173,12 +170,7 @@ export function paymentQueries(db: Db): PaymentQueries {
  * `UPDATE payments SET status = $to ... WHERE id = $id AND status = $from RETURNING *`.
  * Returns undefined when the payment was not in `from` (another change won).
  */
-export async function transitionPayment(
-  trx: Transaction<Database>,
-  paymentId: string,
-  change: StatusChange,
-  hooks: PaymentHooks = {},
-): Promise<Payment | undefined> {
+export async function transitionPayment(trx: Transaction<Database>, paymentId: string, change: StatusChange, hooks: PaymentHooks = {}): Promise<Payment | undefined> {
   const to = transition(change.from, change.to); // throws on a move the table does not have
   const resultCode = to === 'FAILED' ? resultCodeFor('FAILED', change.failure!) : resultCodeFor(to); // throws without an F failure
   const paymentTime = to === 'SUCCESS' ? (change.paymentTime ?? change.now) : undefined;
@@ -214,12 +206,7 @@ export async function transitionPayment(
  * before it commits), which spares a primary-key descent per row; a join against the locked ids
  * let the planner hash-join with a scan of every payment on each batch.
  */
-export async function closeOverduePayments(
-  trx: Transaction<Database>,
-  now: Date,
-  limit: number,
-  hooks: PaymentHooks = {},
-): Promise<FinalPayment[]> {
+export async function closeOverduePayments(trx: Transaction<Database>, now: Date, limit: number, hooks: PaymentHooks = {}): Promise<FinalPayment[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
   transition('PROCESSING', 'CLOSED');
   const at = asDate(now);

@@ -85,20 +85,12 @@ export function tokenRepos(db: Db): TokenRepos {
     },
 
     async lockGrantByRefreshTokenHash(refreshTokenHash) {
-      const row = await db
-        .selectFrom('grants')
-        .select(grantColumns)
-        .where('refresh_token_hash', '=', refreshTokenHash)
-        .forUpdate()
-        .executeTakeFirst();
+      const row = await db.selectFrom('grants').select(grantColumns).where('refresh_token_hash', '=', refreshTokenHash).forUpdate().executeTakeFirst();
       return row ? toGrant(row) : undefined;
     },
 
     async insertAccessToken(t) {
-      await db
-        .insertInto('access_tokens')
-        .values({ token_hash: t.tokenHash, grant_id: t.grantId, expires_at: t.expiresAt, created_at: t.createdAt })
-        .execute();
+      await db.insertInto('access_tokens').values({ token_hash: t.tokenHash, grant_id: t.grantId, expires_at: t.expiresAt, created_at: t.createdAt }).execute();
     },
 
     async findAccessToken(tokenHash): Promise<AccessTokenRecord | undefined> {

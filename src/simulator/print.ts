@@ -122,8 +122,7 @@ export function consolePrinter(o: ConsolePrinterOptions = {}): Printer {
     const paint = status === 'S' ? s.green : status === 'U' ? s.yellow : s.red;
     return `${label}${paint(s.bold(`${status} ${String(r.resultCode ?? '?')}`))} ${s.dim(JSON.stringify(r.resultMessage ?? ''))}`;
   };
-  const sig = (valid: boolean | undefined, verb: string) =>
-    valid === undefined ? '' : valid ? s.green(`signature ${verb} ✓`) : s.red(`signature ${verb} ✗`);
+  const sig = (valid: boolean | undefined, verb: string) => (valid === undefined ? '' : valid ? s.green(`signature ${verb} ✓`) : s.red(`signature ${verb} ✗`));
   const fields = (body: unknown) => {
     for (const line of keyFields(body, fieldsOpts)) write(`    ${line}`);
     if (o.verbose) write(s.dim(`    ${JSON.stringify(body)}`));

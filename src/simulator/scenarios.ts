@@ -30,7 +30,10 @@ export function isPayScenario(s: string): s is PayScenario {
 /** A fresh id in the shape of the seed's (digits), unique enough for a sandbox. */
 export function newRequestId(prefix = ''): string {
   const stamp = DateTime.utc().toFormat('yyyyMMddHHmmss');
-  return `${prefix}${stamp}${BigInt(`0x${randomBytes(8).toString('hex')}`).toString().padStart(20, '0').slice(0, 17)}`;
+  return `${prefix}${stamp}${BigInt(`0x${randomBytes(8).toString('hex')}`)
+    .toString()
+    .padStart(20, '0')
+    .slice(0, 17)}`;
 }
 
 export interface PayScenarioOptions {
@@ -89,14 +92,14 @@ export function payRequest(scenario: PayScenario, o: PayScenarioOptions): PayReq
         paymentAmount: amount('JPY', '90'),
         payToAmount: amount('KRW', '900'),
         paymentPromoInfo: {
-          paymentPromoDetails: [
-            { promoId: `PROMO${randomBytes(4).toString('hex')}`, promoName: 'Spring sale', promoType: 'COUPON', savingsAmount: amount('JPY', '10') },
-          ],
+          paymentPromoDetails: [{ promoId: `PROMO${randomBytes(4).toString('hex')}`, promoName: 'Spring sale', promoType: 'COUPON', savingsAmount: amount('JPY', '10') }],
         },
       };
     case 'expiry': {
       // §1 times: ISO 8601 with an offset; Alipay+ writes +08:00.
-      const at = DateTime.fromJSDate(now).plus({ seconds: o.expirySeconds ?? 60 }).setZone('UTC+8');
+      const at = DateTime.fromJSDate(now)
+        .plus({ seconds: o.expirySeconds ?? 60 })
+        .setZone('UTC+8');
       return { ...seed, paymentExpiryTime: at.toFormat("yyyy-MM-dd'T'HH:mm:ssZZ") };
     }
   }

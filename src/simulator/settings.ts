@@ -60,9 +60,7 @@ export function simulatorSettings(env: Env = process.env): SimulatorSettings {
   let dev: Secrets | undefined;
   // The same dev material `npm start` makes (created now if the MPP has not run yet).
   const devSecrets = () =>
-    (dev ??= resolveSecrets(
-      loadConfig({ DATA_DIR: dataDir, APP_JWT_SECRET: nonEmpty(env.APP_JWT_SECRET), OPS_API_TOKEN: nonEmpty(env.OPS_API_TOKEN) }),
-    ));
+    (dev ??= resolveSecrets(loadConfig({ DATA_DIR: dataDir, APP_JWT_SECRET: nonEmpty(env.APP_JWT_SECRET), OPS_API_TOKEN: nonEmpty(env.OPS_API_TOKEN) })));
   const keysDir = devKeysDir(loadConfig({ DATA_DIR: dataDir }));
 
   let privateKey: KeyObject;

@@ -15,7 +15,12 @@ export interface PlainCallResult {
 /** A short-lived app JWT for `customerId` (HS256, `sub` = customerId), as the wallet's login would issue. */
 export function appToken(secret: Uint8Array, customerId: string, now = new Date(), ttlSeconds = 600): Promise<string> {
   const iat = Math.floor(now.getTime() / 1000);
-  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(customerId).setIssuedAt(iat).setExpirationTime(iat + ttlSeconds).sign(secret);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(customerId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    .sign(secret);
 }
 
 interface Caller {
@@ -64,12 +69,5 @@ export function createCustomer(o: OpsOptions, customerId: string, currency: stri
 
 /** Credits the customer's wallet with `value` minor units of `currency`. */
 export function topUp(o: OpsOptions, customerId: string, currency: string, value: string): Promise<PlainCallResult> {
-  return plainCall(
-    o,
-    'ops calls the MPP',
-    'POST',
-    `/ops/v1/customers/${encodeURIComponent(customerId)}/topUps`,
-    o.opsApiToken,
-    { amount: { currency, value } },
-  );
+  return plainCall(o, 'ops calls the MPP', 'POST', `/ops/v1/customers/${encodeURIComponent(customerId)}/topUps`, o.opsApiToken, { amount: { currency, value } });
 }

@@ -27,9 +27,7 @@ describe('Postgres connections killed and the database crashed under traffic', (
     const admin = new pg.Client({ connectionString: chaos.postgres.url });
     await admin.connect();
     try {
-      const r = await admin.query(
-        'select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
-      );
+      const r = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
       return r.rowCount ?? 0;
     } finally {
       await admin.end();

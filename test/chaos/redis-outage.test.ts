@@ -50,7 +50,14 @@ describe('Redis stopped and restarted under traffic', () => {
     await traffic.stop();
 
     const report = summarize(traffic.answers);
-    const slowest = (kind: string) => Math.max(0, ...traffic.inPhase('down').filter((a) => a.kind === kind).map((a) => a.ms));
+    const slowest = (kind: string) =>
+      Math.max(
+        0,
+        ...traffic
+          .inPhase('down')
+          .filter((a) => a.kind === kind)
+          .map((a) => a.ms),
+      );
     console.info('redis outage: answers', report, 'recovered in', recoveredInMs, 'ms; slowest while down (ms): pay', slowest('pay'), 'top-up', slowest('topup'));
 
     expect(readyWhileDown.status).toBe(503); // readiness tells the truth while Redis is away

@@ -76,14 +76,16 @@ it('opens a real paymentUrl, presses Pay and lands on the merchant page; wallet 
     await expect.poll(() => page.textContent('#total')).toContain('KRW 1000');
     expect(await page.textContent('#merchant')).toBe('UGG');
     // The inline style applied (nonce accepted by the CSP): the Pay button is coloured.
-    expect(await page.$eval('#pay', (el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor)).toBe('rgb(22, 119, 255)');
+    expect(
+      await page.$eval('#pay', (el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor),
+    ).toBe('rgb(22, 119, 255)');
     const dir = join(repoDir, 'test-artifacts');
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: join(dir, 'cashier.png'), fullPage: true });
 
     await Promise.all([page.waitForURL(merchantUrl), page.click('#pay')]);
     expect(await page.textContent('#thanks')).toContain('Thank you');
-    expect(cspErrors, cspErrors.join("\n")).toEqual([]);
+    expect(cspErrors, cspErrors.join('\n')).toEqual([]);
   } finally {
     await context.close();
   }

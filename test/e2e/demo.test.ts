@@ -12,7 +12,18 @@ it('the demo walks the seed flow from identify to a reconciled balance, every st
   expect(summary.failedStep, lines.join('\n')).toBeUndefined();
   expect(summary.ok).toBe(true);
   expect(summary.steps.map((s) => s.step)).toEqual([
-    'start', 'customer', 'identify', 'authCode', 'applyToken', 'pay', 'cashier page', 'cashier Pay', 'notifyPayment', 'inquiryPayment', 'refund', 'balance',
+    'start',
+    'customer',
+    'identify',
+    'authCode',
+    'applyToken',
+    'pay',
+    'cashier page',
+    'cashier Pay',
+    'notifyPayment',
+    'inquiryPayment',
+    'refund',
+    'balance',
   ]);
   expect(summary.steps.every((s) => s.ok)).toBe(true);
   const figure = (step: string) => summary.steps.find((s) => s.step === step)!;

@@ -52,7 +52,13 @@ describe('npm run simulator', () => {
       const raw = Buffer.from(await res.arrayBuffer());
       expect(JSON.parse(raw.toString()).result).toMatchObject({ resultStatus: 'S', resultCode: 'SUCCESS' });
       const sig = parseSignatureHeader(res.headers.get('signature') ?? undefined)!;
-      expect(await verify({ method: 'POST', uri: path, clientId: res.headers.get('client-id')!, time: res.headers.get('response-time')!, body: raw }, sig.signature, aplusPublic)).toBe(true);
+      expect(
+        await verify(
+          { method: 'POST', uri: path, clientId: res.headers.get('client-id')!, time: res.headers.get('response-time')!, body: raw },
+          sig.signature,
+          aplusPublic,
+        ),
+      ).toBe(true);
       await waitFor(() => run.output().includes('⇠ POST /aps/api/v1/codes/inquiryCodeRules'), 5_000);
       expect(run.output()).toContain('S SUCCESS');
       run.child.kill('SIGTERM');

@@ -94,9 +94,15 @@ describe.each(present)('$path under hostile input', (route: AlipayPlusRouteEntry
 
   it('answers a JSON value that is not an object, or random bytes, with F PARAM_ILLEGAL', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(nonObjectJson, fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b))), async (raw) => {
-        expect((await refused(raw)).resultCode).toBe('PARAM_ILLEGAL');
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          nonObjectJson,
+          fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+        ),
+        async (raw) => {
+          expect((await refused(raw)).resultCode).toBe('PARAM_ILLEGAL');
+        },
+      ),
       runs(),
     );
   });
@@ -153,9 +159,7 @@ describe.each(present)('$path under hostile input', (route: AlipayPlusRouteEntry
 
   it('answers unicode edge cases in any field or field name with F; NUL and lone surrogates with PARAM_ILLEGAL naming the field', async () => {
     const inValue = fc.record({ p: fc.constantFrom(...strings), s: edgeString() }).map(({ p, s }) => ({ body: setAt(sample, p, s), text: s, field: pathName(p) }));
-    const inKey = fc
-      .oneof(edgeString(), overlongName)
-      .map((key) => ({ body: { ...sample, [key]: 'x' }, text: key, field: undefined as string | undefined }));
+    const inKey = fc.oneof(edgeString(), overlongName).map((key) => ({ body: { ...sample, [key]: 'x' }, text: key, field: undefined as string | undefined }));
     await fc.assert(
       fc.asyncProperty(fc.oneof(inValue, inKey), async ({ body, text, field }) => {
         const r = await refused(JSON.stringify(body));
@@ -209,7 +213,10 @@ describe.each(present)('$path under hostile input', (route: AlipayPlusRouteEntry
     await fc.assert(
       fc.asyncProperty(keys, at, async (key, p) => {
         const payload = { polluted: 'yes', prototype: { polluted: 'yes' } };
-        const raw = p.length === 0 ? `{${JSON.stringify(key)}:${JSON.stringify(payload)},${sampleText.slice(1)}` : withRawAt(sample, p, `{${JSON.stringify(key)}:${JSON.stringify(payload)},${JSON.stringify(getAt(sample, p)).slice(1)}`);
+        const raw =
+          p.length === 0
+            ? `{${JSON.stringify(key)}:${JSON.stringify(payload)},${sampleText.slice(1)}`
+            : withRawAt(sample, p, `{${JSON.stringify(key)}:${JSON.stringify(payload)},${JSON.stringify(getAt(sample, p)).slice(1)}`);
         expect((await refused(raw)).resultCode).toBe(route.sampleResultCode);
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
         expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
@@ -235,27 +242,37 @@ describe.each(present)('$path under hostile input', (route: AlipayPlusRouteEntry
   // -------------------------------------------------------------------------------------------
   // The envelope: the route must never run on a request whose headers do not verify.
 
-  const printable = (maxLength: number) => fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength });
+  const printable = (maxLength: number) =>
+    fc.string({
+      unit: fc
+        .integer({ min: 0x20, max: 0xff })
+        .filter((c) => c !== 0x7f)
+        .map((c) => String.fromCharCode(c)),
+      maxLength,
+    });
 
   it('answers garbage Signature headers with an envelope refusal, never running the route', async () => {
-    const otherSignature = await sign({ method: 'POST', uri: '/somewhere/else', clientId: TEST_CLIENT_ID, time: isoWithOffset(new Date()), body: sampleText }, testKeys.aplusPrivate);
+    const otherSignature = await sign(
+      { method: 'POST', uri: '/somewhere/else', clientId: TEST_CLIENT_ID, time: isoWithOffset(new Date()), body: sampleText },
+      testKeys.aplusPrivate,
+    );
     const value = fc.oneof(
       printable(200),
       fc.integer({ min: 4097, max: 100_000 }).map((n) => 'S'.repeat(n)),
-      fc.record({
-        algorithm: fc.constantFrom('RSA256', 'rsa256', 'RSA', 'HS256', 'none', '', 'RSA256 '),
-        keyVersion: fc.oneof(fc.constantFrom('1', '01', ' 1', '2', '', '-1', '1'.repeat(500)), printable(10)),
-        signature: fc.oneof(
-          fc.constant(otherSignature),
-          fc.base64String({ maxLength: 400 }),
-          fc.base64String({ maxLength: 400 }).map(encodeURIComponent),
-          fc.constantFrom('', '%zz', '%', '=', 'A'.repeat(2000), '%2B%2F%3D'),
-          printable(100),
-        ),
-        sep: fc.constantFrom(',', ', ', ' , ', ';'),
-      }).chain(({ algorithm, keyVersion, signature, sep }) =>
-        fc.constant(`algorithm=${algorithm}${sep}keyVersion=${keyVersion}${sep}signature=${signature}`),
-      ),
+      fc
+        .record({
+          algorithm: fc.constantFrom('RSA256', 'rsa256', 'RSA', 'HS256', 'none', '', 'RSA256 '),
+          keyVersion: fc.oneof(fc.constantFrom('1', '01', ' 1', '2', '', '-1', '1'.repeat(500)), printable(10)),
+          signature: fc.oneof(
+            fc.constant(otherSignature),
+            fc.base64String({ maxLength: 400 }),
+            fc.base64String({ maxLength: 400 }).map(encodeURIComponent),
+            fc.constantFrom('', '%zz', '%', '=', 'A'.repeat(2000), '%2B%2F%3D'),
+            printable(100),
+          ),
+          sep: fc.constantFrom(',', ', ', ' , ', ';'),
+        })
+        .chain(({ algorithm, keyVersion, signature, sep }) => fc.constant(`algorithm=${algorithm}${sep}keyVersion=${keyVersion}${sep}signature=${signature}`)),
     );
     const headerValue = fc.oneof(
       value.map((v) => v as string | string[] | undefined),
@@ -264,7 +281,9 @@ describe.each(present)('$path under hostile input', (route: AlipayPlusRouteEntry
     );
     await fc.assert(
       fc.asyncProperty(headerValue, async (signature) => {
-        const r = await refused(sampleText, { headers: { signature: typeof signature === 'string' ? signature : signature === undefined ? undefined : (signature as string[]) } });
+        const r = await refused(sampleText, {
+          headers: { signature: typeof signature === 'string' ? signature : signature === undefined ? undefined : (signature as string[]) },
+        });
         expect(ENVELOPE_CODES).toContain(r.resultCode);
       }),
       runs(),
@@ -272,11 +291,13 @@ describe.each(present)('$path under hostile input', (route: AlipayPlusRouteEntry
   });
 
   it('answers a Client-Id that is not ours (any text, huge, doubled, padded) with INVALID_CLIENT', async () => {
-    const clientId = fc.oneof(
-      printable(80),
-      fc.integer({ min: 1000, max: 50_000 }).map((n) => 'C'.repeat(n)),
-      fc.constantFrom('', ' ', 'TEST_CLIENT ', ' TEST_CLIENT', 'test_client', 'TEST_CLIENT\t', '0', 'null', '[]', 'TEST_CLIENT,TEST_CLIENT'),
-    ).filter((c) => c !== TEST_CLIENT_ID);
+    const clientId = fc
+      .oneof(
+        printable(80),
+        fc.integer({ min: 1000, max: 50_000 }).map((n) => 'C'.repeat(n)),
+        fc.constantFrom('', ' ', 'TEST_CLIENT ', ' TEST_CLIENT', 'test_client', 'TEST_CLIENT\t', '0', 'null', '[]', 'TEST_CLIENT,TEST_CLIENT'),
+      )
+      .filter((c) => c !== TEST_CLIENT_ID);
     await fc.assert(
       fc.asyncProperty(clientId, async (c) => {
         // signed with that Client-Id, so only the Client-Id itself is wrong
@@ -291,7 +312,12 @@ describe.each(present)('$path under hostile input', (route: AlipayPlusRouteEntry
 
   it('answers a Request-Time that is malformed or outside the window with INVALID_SIGNATURE, and runs the route within it', async () => {
     const skewMs = t.config.signatureMaxSkewSeconds * 1000;
-    const garbage = fc.oneof(printable(80), fc.integer({ min: 65, max: 20_000 }).map((n) => 'T'.repeat(n))).filter((s) => !/\d{4}/.test(s) && !/^\d{10,16}$/.test(s.trim()));
+    const garbage = fc
+      .oneof(
+        printable(80),
+        fc.integer({ min: 65, max: 20_000 }).map((n) => 'T'.repeat(n)),
+      )
+      .filter((s) => !/\d{4}/.test(s) && !/^\d{10,16}$/.test(s.trim()));
     const shaped = fc.record({
       offsetMs: fc.integer({ min: -3 * skewMs, max: 3 * skewMs }).filter((d) => Math.abs(Math.abs(d) - skewMs) > 10_000),
       format: fc.constantFrom('iso-z', 'iso-offset', 'iso-compact-offset', 'epoch-ms'),
@@ -309,14 +335,20 @@ describe.each(present)('$path under hostile input', (route: AlipayPlusRouteEntry
       }
     };
     await fc.assert(
-      fc.asyncProperty(fc.oneof(garbage.map((g) => ({ g })), shaped), async (c) => {
-        if ('g' in c) {
-          expect((await refused(sampleText, { requestTime: c.g })).resultCode).toBe('INVALID_SIGNATURE');
-          return;
-        }
-        const r = await refused(sampleText, { requestTime: render(new Date(Date.now() + c.offsetMs), c.format) });
-        expect(r.resultCode).toBe(Math.abs(c.offsetMs) < skewMs ? route.sampleResultCode : 'INVALID_SIGNATURE');
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          garbage.map((g) => ({ g })),
+          shaped,
+        ),
+        async (c) => {
+          if ('g' in c) {
+            expect((await refused(sampleText, { requestTime: c.g })).resultCode).toBe('INVALID_SIGNATURE');
+            return;
+          }
+          const r = await refused(sampleText, { requestTime: render(new Date(Date.now() + c.offsetMs), c.format) });
+          expect(r.resultCode).toBe(Math.abs(c.offsetMs) < skewMs ? route.sampleResultCode : 'INVALID_SIGNATURE');
+        },
+      ),
       runs(),
     );
     // epoch seconds are not epoch milliseconds (§1): a 10-digit time is in 1970
@@ -325,7 +357,10 @@ describe.each(present)('$path under hostile input', (route: AlipayPlusRouteEntry
 
   it('answers huge unrelated headers normally and any Content-Type with the route answer or PARAM_ILLEGAL', async () => {
     expect((await refused(sampleText, { headers: { 'x-padding': 'p'.repeat(100_000) } })).resultCode).toBe(route.sampleResultCode);
-    const contentType = fc.oneof(printable(60), fc.constantFrom('text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', ''));
+    const contentType = fc.oneof(
+      printable(60),
+      fc.constantFrom('text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', ''),
+    );
     await fc.assert(
       fc.asyncProperty(contentType, async (ct) => {
         expect([route.sampleResultCode, 'PARAM_ILLEGAL']).toContain((await refused(sampleText, { headers: { 'content-type': ct } })).resultCode);

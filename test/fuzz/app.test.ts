@@ -98,7 +98,11 @@ describe.each(present)('$method $url under hostile input', (route: AppRouteEntry
     const params = route.params;
     it('answers hostile path parameters with a 4xx; NUL and lone surrogates with 400 naming the parameter', async () => {
       const names = Object.keys(params);
-      const value = fc.oneof(edgeString(), fc.integer({ min: 90, max: 5000 }).map((n) => 'p'.repeat(n)), fc.constantFrom('..', '.', '%', '%zz', '%00', '/', '?x=1', '#'));
+      const value = fc.oneof(
+        edgeString(),
+        fc.integer({ min: 90, max: 5000 }).map((n) => 'p'.repeat(n)),
+        fc.constantFrom('..', '.', '%', '%zz', '%00', '/', '?x=1', '#'),
+      );
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...names), value, async (name, v) => {
           let url: string;
@@ -260,7 +264,6 @@ describe.each(present)('$method $url under hostile input', (route: AppRouteEntry
     }
   }
 });
-
 
 /** True when secure-json-parse (Fastify's JSON parser, protoAction/constructorAction 'error') refuses the value. */
 function poisoned(value: unknown): boolean {

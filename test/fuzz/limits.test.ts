@@ -180,7 +180,12 @@ describe('a database slower than HANDLER_TIMEOUT_MS, or failing', () => {
       const res = await signedPost(slowApp.app, path, body);
       expect(res.json().result).toMatchObject({ resultCode: 'UNKNOWN_EXCEPTION', resultStatus: 'U', resultMessage: 'Unknown exception; retry later' });
       expect(await responseSignatureValid(path, res)).toBe(true);
-      const app = await slowApp.app.inject({ method: 'POST', url: '/app/v1/authCodes', headers: { authorization: `Bearer ${await appJwt('broken-nobody')}` }, payload: {} });
+      const app = await slowApp.app.inject({
+        method: 'POST',
+        url: '/app/v1/authCodes',
+        headers: { authorization: `Bearer ${await appJwt('broken-nobody')}` },
+        payload: {},
+      });
       expect(app.statusCode).toBe(503);
       expect(app.body).not.toContain('Connection terminated'); // no internal message leaks
     } finally {
@@ -199,7 +204,12 @@ describe('a database slower than HANDLER_TIMEOUT_MS, or failing', () => {
       const started = Date.now();
       const res = await fetch(`${address}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json; charset=UTF-8', 'client-id': TEST_CLIENT_ID, 'request-time': requestTime, signature: signatureHeader('1', signature) },
+        headers: {
+          'content-type': 'application/json; charset=UTF-8',
+          'client-id': TEST_CLIENT_ID,
+          'request-time': requestTime,
+          signature: signatureHeader('1', signature),
+        },
         body: raw,
       });
       expect(Date.now() - started).toBeLessThan(1200);

@@ -33,8 +33,7 @@ describe('POST /ops/v1/customers/{id}/topUps under absurd amounts', () => {
   });
 
   it('accepts the largest BIGINT and refuses one more', async () => {
-    const post = (value: string) =>
-      t.app.inject({ method: 'POST', url, headers: opsHeaders(), payload: { amount: { currency: 'KRW', value } } });
+    const post = (value: string) => t.app.inject({ method: 'POST', url, headers: opsHeaders(), payload: { amount: { currency: 'KRW', value } } });
     expect((await post('9223372036854775808')).statusCode).toBe(400);
     expect((await post('9223372036854775807')).statusCode).toBe(201);
   });

@@ -11,17 +11,17 @@ import { registeredRoutes } from './support.ts';
 const t = await testApp();
 afterAll(async () => t.close());
 
-const entries = [
-  ...ALIPAYPLUS_ROUTES.map((r) => ({ method: 'POST' as const, url: r.path })),
-  ...APP_ROUTES.map((r) => ({ method: r.method, url: r.url })),
-];
+const entries = [...ALIPAYPLUS_ROUTES.map((r) => ({ method: 'POST' as const, url: r.path })), ...APP_ROUTES.map((r) => ({ method: r.method, url: r.url }))];
 
 describe('the fuzzed route table (test/fuzz/routes.ts)', () => {
   it('has an entry for every /alipayplus and /app route the app has', () => {
     const registered = registeredRoutes(t.app).filter((r) => / \/(alipayplus|app)\//.test(r));
     expect(registered.length).toBeGreaterThanOrEqual(5);
     const listed = new Set(entries.map((e) => routeName(e.method, e.url)));
-    expect(registered.filter((r) => !listed.has(r)), 'routes with no entry in test/fuzz/routes.ts').toEqual([]);
+    expect(
+      registered.filter((r) => !listed.has(r)),
+      'routes with no entry in test/fuzz/routes.ts',
+    ).toEqual([]);
   });
 
   it('lists as absent exactly the routes this branch does not have yet (take a route out of EXPECTED_ABSENT when it lands)', () => {

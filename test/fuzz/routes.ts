@@ -94,8 +94,17 @@ export const ALIPAYPLUS_ROUTES: readonly AlipayPlusRouteEntry[] = [
     // hostile: its synchronous F USER_NOT_EXIST is recorded in pay_requests on purpose (§4, a
     // repeat gets the same F). Every other table must stay as it was: no order, no money moved.
     unchangedTables: [
-      'payments', 'payment_status_history', 'customers', 'ledger_accounts', 'ledger_transfers', 'ledger_entries',
-      'notify_outbox', 'refunds', 'grants', 'access_tokens', 'auth_codes',
+      'payments',
+      'payment_status_history',
+      'customers',
+      'ledger_accounts',
+      'ledger_transfers',
+      'ledger_entries',
+      'notify_outbox',
+      'refunds',
+      'grants',
+      'access_tokens',
+      'auth_codes',
     ],
     sample: seedPayRequest({
       ...ids,

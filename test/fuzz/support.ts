@@ -177,17 +177,59 @@ export function wrongTypeFor(like: unknown): fc.Arbitrary<Json> {
 
 /** Characters that break naive text handling: NUL, lone surrogates, bidi controls, zero-width, emoji, line separators, noncharacters. */
 export const EDGE_CHARS = [
-  '\u0000', '\u0001', '\u001f', '\u007f', '\ud800', '\udbff', '\udc00', '\udfff',
-  '\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e',
-  '\u2066', '\u2067', '\u2068', '\u2069', '\u2028', '\u2029', '\ufeff', '\ufffd', '\ufffe', '\uffff',
-  '\u0301', '\u0338', '１', '٣', '😀', '👩‍👩‍👧', '🇰🇷', '\u{10ffff}', '"', '\\', '/', '%00', '\\u0000', "'", '<', '>',
+  '\u0000',
+  '\u0001',
+  '\u001f',
+  '\u007f',
+  '\ud800',
+  '\udbff',
+  '\udc00',
+  '\udfff',
+  '\u200b',
+  '\u200c',
+  '\u200d',
+  '\u200e',
+  '\u200f',
+  '\u202a',
+  '\u202b',
+  '\u202c',
+  '\u202d',
+  '\u202e',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\ufffd',
+  '\ufffe',
+  '\uffff',
+  '\u0301',
+  '\u0338',
+  '１',
+  '٣',
+  '😀',
+  '👩‍👩‍👧',
+  '🇰🇷',
+  '\u{10ffff}',
+  '"',
+  '\\',
+  '/',
+  '%00',
+  '\\u0000',
+  "'",
+  '<',
+  '>',
 ];
 
 /** Strings mixing ordinary text with the edge characters above, up to `maxLength` units. */
 export function edgeString(maxLength = 40): fc.Arbitrary<string> {
   // any code point, lone surrogates included (String.fromCodePoint(0xd800) is one)
   const anyCodePoint = fc.integer({ min: 0, max: 0x10ffff }).map((c) => String.fromCodePoint(c));
-  return fc.array(fc.oneof(fc.constantFrom(...EDGE_CHARS), anyCodePoint, fc.constantFrom('a', 'Z', '0', ' ')), { minLength: 1, maxLength }).map((units) => units.join(''));
+  return fc
+    .array(fc.oneof(fc.constantFrom(...EDGE_CHARS), anyCodePoint, fc.constantFrom('a', 'Z', '0', ' ')), { minLength: 1, maxLength })
+    .map((units) => units.join(''));
 }
 
 /** True when a string holds what the service refuses in any text (NUL, a lone surrogate). */
@@ -197,8 +239,14 @@ export function holdsRefusedText(s: string): boolean {
 
 /** Byte sequences that are not UTF-8: stray continuation bytes, overlong forms, CESU surrogates, 0xFF. */
 export const INVALID_UTF8 = [
-  Buffer.from([0xff]), Buffer.from([0x80]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xe0, 0x80, 0xaf]),
-  Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xf4, 0x90, 0x80, 0x80]), Buffer.from([0xc3]), Buffer.from([0xf0, 0x9f, 0x98]),
+  Buffer.from([0xff]),
+  Buffer.from([0x80]),
+  Buffer.from([0xc0, 0xaf]),
+  Buffer.from([0xe0, 0x80, 0xaf]),
+  Buffer.from([0xed, 0xa0, 0x80]),
+  Buffer.from([0xf4, 0x90, 0x80, 0x80]),
+  Buffer.from([0xc3]),
+  Buffer.from([0xf0, 0x9f, 0x98]),
 ];
 
 /** JSON text that is not one JSON value, made from a valid sample text. */
@@ -260,8 +308,27 @@ export function withRawAt(sample: unknown, p: Path, rawValue: string): string {
 
 /** §2 absurd amount values and currencies. */
 export const ABSURD_VALUES = [
-  '1e30', '-1', '00', '01', '0x10', '1.5', '1,000', ' 1', '1 ', '+1', '', 'NaN', 'Infinity', '１２', '٣',
-  '9223372036854775808', '99999999999999999999', '123456789012345678901234567890', '-0', '0.0', '1_000',
+  '1e30',
+  '-1',
+  '00',
+  '01',
+  '0x10',
+  '1.5',
+  '1,000',
+  ' 1',
+  '1 ',
+  '+1',
+  '',
+  'NaN',
+  'Infinity',
+  '１２',
+  '٣',
+  '9223372036854775808',
+  '99999999999999999999',
+  '123456789012345678901234567890',
+  '-0',
+  '0.0',
+  '1_000',
 ];
 export const ABSURD_CURRENCIES = ['usd', 'US', 'USDD', '', '123', 'ＵＳＤ', 'U\u0000D', 'ZZZ', 'XXXX', ' USD'];
 
@@ -269,9 +336,9 @@ export const ABSURD_CURRENCIES = ['usd', 'US', 'USDD', '', '123', 'ＵＳＤ', '
 export function absurdAmount(sample: unknown, paths: readonly Path[]): fc.Arbitrary<[unknown, string]> {
   return fc.constantFrom(...paths).chain((p) =>
     fc.oneof(
-      fc.oneof(fc.constantFrom(...ABSURD_VALUES), fc.stringMatching(/^[0-9]{20,40}$/)).map(
-        (value) => [setAt(sample, [...p, 'value'], value), `${pathName(p)}.value`] as [unknown, string],
-      ),
+      fc
+        .oneof(fc.constantFrom(...ABSURD_VALUES), fc.stringMatching(/^[0-9]{20,40}$/))
+        .map((value) => [setAt(sample, [...p, 'value'], value), `${pathName(p)}.value`] as [unknown, string]),
       fc.constantFrom(...ABSURD_CURRENCIES).map((currency) => [setAt(sample, [...p, 'currency'], currency), `${pathName(p)}.currency`] as [unknown, string]),
     ),
   );
@@ -293,7 +360,10 @@ export function registeredRoutes(app: FastifyInstance): string[] {
     const depth = m[1]!.length / 4;
     stack.length = depth;
     stack.push(m[2]!);
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter((s) => s && s !== 'HEAD')) {
+    for (const method of (m[3] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s && s !== 'HEAD')) {
       out.push(`${method} ${stack.join('')}`);
     }
   }

@@ -22,17 +22,26 @@ async function customer(status: 'NORMAL' | 'FROZEN' = 'NORMAL'): Promise<string>
   return id;
 }
 
-const setStatus = (id: string, status: string) =>
-  t.app.inject({ method: 'PATCH', url: `/ops/v1/customers/${id}`, headers: opsHeaders(), payload: { status } });
+const setStatus = (id: string, status: string) => t.app.inject({ method: 'PATCH', url: `/ops/v1/customers/${id}`, headers: opsHeaders(), payload: { status } });
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 async function counts() {
   const db = t.database.db;
   const [g, a, used] = await Promise.all([
-    db.selectFrom('grants').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-    db.selectFrom('access_tokens').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-    db.selectFrom('auth_codes').select((eb) => eb.fn.countAll<string>().as('n')).where('used_at', 'is not', null).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('grants')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('access_tokens')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('auth_codes')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('used_at', 'is not', null)
+      .executeTakeFirstOrThrow(),
   ]);
   return { grants: Number(g.n), accessTokens: Number(a.n), usedCodes: Number(used.n) };
 }

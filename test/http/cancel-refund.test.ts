@@ -81,7 +81,10 @@ describe('refund', () => {
     expect(r1.json().refundId).toMatch(/^\d{32}$/);
     expect(r1.json().refundTime).toMatch(/^\d{4}-/);
     expect((await resultOf(REFUND_PATH, refundBody(p.paymentRequestId, newRequestId('RF'), '50', '500'))).result.resultCode).toBe('SUCCESS');
-    expect((await resultOf(REFUND_PATH, refundBody(p.paymentRequestId, newRequestId('RF'), '21', '210'))).result).toMatchObject({ resultCode: 'REFUND_AMOUNT_EXCEED', resultStatus: 'F' });
+    expect((await resultOf(REFUND_PATH, refundBody(p.paymentRequestId, newRequestId('RF'), '21', '210'))).result).toMatchObject({
+      resultCode: 'REFUND_AMOUNT_EXCEED',
+      resultStatus: 'F',
+    });
     expect(await balanceOf(t.app, C)).toBe(before - 200n);
   });
 

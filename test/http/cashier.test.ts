@@ -136,7 +136,12 @@ describe('cashier Pay', () => {
     const before = await balanceOf(t.app, RICH);
     const { path, paymentId } = await openPayment(t.app, RICH);
     const page = await t.app.inject({ method: 'GET', url: path });
-    const form = { method: 'POST' as const, url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `action=pay&csrf=${encodeURIComponent(csrfOf(page.body))}` };
+    const form = {
+      method: 'POST' as const,
+      url: path,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `action=pay&csrf=${encodeURIComponent(csrfOf(page.body))}`,
+    };
     const [a, b] = await Promise.all([t.app.inject(form), t.app.inject(form)]);
     const again = await t.app.inject(form);
     for (const r of [a, b, again]) expect(r.body).toContain('data-status="SUCCESS"');
@@ -177,14 +182,20 @@ describe('cashier Pay', () => {
   });
 
   it('redirects (303) to paymentRedirectUrl after success on Android, shows the result page on iOS', async () => {
-    const android = await openPayment(t.app, RICH, { paymentRedirectUrl: 'https://merchant.test/done?o=1', paymentFactor: { isInStorePayment: 'false', isCashierPayment: 'true' } });
+    const android = await openPayment(t.app, RICH, {
+      paymentRedirectUrl: 'https://merchant.test/done?o=1',
+      paymentFactor: { isInStorePayment: 'false', isCashierPayment: 'true' },
+    });
     const page = await t.app.inject({ method: 'GET', url: android.path, headers: { 'user-agent': 'Mozilla/5.0 (Linux; Android 14)' } });
     expect(String(page.headers['content-security-policy'])).toContain("form-action 'self' https://merchant.test;");
     const res = await press(t.app, android.path, 'pay', { 'user-agent': 'Mozilla/5.0 (Linux; Android 14)' });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('https://merchant.test/done?o=1');
 
-    const ios = await openPayment(t.app, RICH, { paymentRedirectUrl: 'https://merchant.test/done', paymentFactor: { isInStorePayment: 'false', isCashierPayment: 'true' } });
+    const ios = await openPayment(t.app, RICH, {
+      paymentRedirectUrl: 'https://merchant.test/done',
+      paymentFactor: { isInStorePayment: 'false', isCashierPayment: 'true' },
+    });
     const iosRes = await press(t.app, ios.path, 'pay', { 'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0)' });
     expect(iosRes.statusCode).toBe(200);
     expect(iosRes.body).toContain('data-status="SUCCESS"');
@@ -215,7 +226,12 @@ describe('cashier Cancel and expiry', () => {
     const late = await press(t.app, path, 'pay').catch(() => undefined);
     expect(late).toBeUndefined(); // a final page has no form to press
     const csrf = csrfOf(open.body);
-    const replay = await t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `action=pay&csrf=${encodeURIComponent(csrf)}` });
+    const replay = await t.app.inject({
+      method: 'POST',
+      url: path,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `action=pay&csrf=${encodeURIComponent(csrf)}`,
+    });
     expect(replay.body).toContain('data-status="CLOSED"');
     expect(await balanceOf(t.app, RICH)).toBe(before);
   });
@@ -229,7 +245,12 @@ describe('cashier Cancel and expiry', () => {
     try {
       const page = await t.app.inject({ method: 'GET', url: path });
       expect(page.body).toContain('data-status="CLOSED"');
-      const res = await t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `action=pay&csrf=${encodeURIComponent(csrf)}` });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: path,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `action=pay&csrf=${encodeURIComponent(csrf)}`,
+      });
       expect(res.body).toContain('data-status="CLOSED"');
       expect(await balanceOf(t.app, RICH)).toBe(before);
       expect(await outboxRows(paymentId)).toHaveLength(1);

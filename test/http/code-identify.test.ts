@@ -71,7 +71,15 @@ describe('POST /app/v1/codes/identify (§6, seed step 3)', () => {
   });
 
   it('decodes an EMVCo QR whose merchant template names com.alipayplus', async () => {
-    const code = merchantQr([['26', [['00', 'com.alipayplus'], ['01', '2188120000123456']]]]);
+    const code = merchantQr([
+      [
+        '26',
+        [
+          ['00', 'com.alipayplus'],
+          ['01', '2188120000123456'],
+        ],
+      ],
+    ]);
     expect((await identify(allowMode, code)).json()).toMatchObject({ source: 'ALIPAYPLUS', isAcCode: true, postCodeMatchActionType: 'DECODE' });
   });
 

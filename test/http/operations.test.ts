@@ -47,7 +47,9 @@ describe('operations routes', () => {
     await signedPost(t.app, inquiry, { pspId: TEST_PSP_ID, acquirerId: TEST_ACQUIRER_ID, paymentRequestId: 'metrics-1' });
     const res = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
-    expect(res.body).toMatch(/mpp_http_requests_total\{route="\/alipayplus\/v1\/payments\/inquiryPayment",method="POST",status_code="200",result_code="ORDER_NOT_EXIST"\} 1/);
+    expect(res.body).toMatch(
+      /mpp_http_requests_total\{route="\/alipayplus\/v1\/payments\/inquiryPayment",method="POST",status_code="200",result_code="ORDER_NOT_EXIST"\} 1/,
+    );
     expect(res.body).toMatch(/mpp_http_request_duration_seconds_bucket\{le="[^"]+",route="\/alipayplus\/v1\/payments\/inquiryPayment",result_code="ORDER_NOT_EXIST"\}/);
   });
 

@@ -25,8 +25,7 @@ afterEach(() => clock.set(new Date()));
 
 const db = () => t.database.db;
 const pay = (body: unknown) => signedPost(t.app, PAY_PATH, body);
-const inquire = (paymentRequestId: string) =>
-  signedPost(t.app, INQUIRY_PATH, { pspId: TEST_PSP_ID, acquirerId: TEST_ACQUIRER_ID, paymentRequestId });
+const inquire = (paymentRequestId: string) => signedPost(t.app, INQUIRY_PATH, { pspId: TEST_PSP_ID, acquirerId: TEST_ACQUIRER_ID, paymentRequestId });
 const resultOf = (res: { json(): { result: { resultCode: string; resultStatus: string; resultMessage: string } } }) => res.json().result;
 
 async function expectParamIllegal(body: unknown, field: string) {
@@ -102,7 +101,11 @@ describe('pay: idempotency on paymentRequestId (§4)', () => {
     const first = await pay(body);
     const again = await pay(body);
     expect(again.json()).toEqual(first.json());
-    const count = await db().selectFrom('payments').select((eb) => eb.fn.countAll().as('n')).where('payment_request_id', '=', body.paymentRequestId).executeTakeFirstOrThrow();
+    const count = await db()
+      .selectFrom('payments')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('payment_request_id', '=', body.paymentRequestId)
+      .executeTakeFirstOrThrow();
     expect(BigInt(count.n as bigint)).toBe(1n);
   });
 
@@ -112,10 +115,7 @@ describe('pay: idempotency on paymentRequestId (§4)', () => {
     ['paymentMethod.customerId', (b: PayBody) => withField(b, 'paymentMethod.customerId', OTHER)],
     ['paymentMethod.paymentMethodId', (b: PayBody) => withField(b, 'paymentMethod.paymentMethodId', 'another-token')],
     ['surchargeInfo', (b: PayBody) => withField(b, 'surchargeInfo', { surchargeAmount: { currency: 'KRW', value: '1' } })],
-    [
-      'paymentPromoInfo',
-      (b: PayBody) => withField(b, 'paymentPromoInfo', { paymentPromoDetails: [{ promoId: 'P1', savingsAmount: { currency: 'JPY', value: '5' } }] }),
-    ],
+    ['paymentPromoInfo', (b: PayBody) => withField(b, 'paymentPromoInfo', { paymentPromoDetails: [{ promoId: 'P1', savingsAmount: { currency: 'JPY', value: '5' } }] })],
   ])('rejects the same id with a different %s as F REPEAT_REQ_INCONSISTENT', async (_field, change) => {
     const body = seedPay(KRW);
     const first = await pay(body);
@@ -206,14 +206,22 @@ describe('pay: synchronous checks (§4)', () => {
 
   it('answers F PAYMENT_AMOUNT_EXCEED_LIMIT above the wallet currency limit, and accepts the limit itself', async () => {
     const at = (krw: bigint) =>
-      withField(withField(withField(seedPay(KRW), 'paymentAmount', { currency: 'KRW', value: String(krw) }), 'payToAmount.value', String(krw)), 'paymentQuote', undefined);
+      withField(
+        withField(withField(seedPay(KRW), 'paymentAmount', { currency: 'KRW', value: String(krw) }), 'payToAmount.value', String(krw)),
+        'paymentQuote',
+        undefined,
+      );
     expect(resultOf(await pay(at(LIMIT_KRW))).resultCode).toBe('PAYMENT_IN_PROCESS');
     expect(resultOf(await pay(at(LIMIT_KRW + 1n)))).toMatchObject({ resultCode: 'PAYMENT_AMOUNT_EXCEED_LIMIT', resultStatus: 'F' });
   });
 
   it('counts the surcharge in the limit (the user pays it on top)', async () => {
     const body = withField(
-      withField(withField(withField(seedPay(KRW), 'paymentAmount', { currency: 'KRW', value: String(LIMIT_KRW) }), 'payToAmount.value', String(LIMIT_KRW)), 'paymentQuote', undefined),
+      withField(
+        withField(withField(seedPay(KRW), 'paymentAmount', { currency: 'KRW', value: String(LIMIT_KRW) }), 'payToAmount.value', String(LIMIT_KRW)),
+        'paymentQuote',
+        undefined,
+      ),
       'surchargeInfo',
       { surchargeAmount: { currency: 'KRW', value: '1' } },
     );
@@ -227,11 +235,19 @@ describe('pay: synchronous checks (§4)', () => {
 
   it('checks the customer before the currency, the currency before the limit, the limit before the expiry', async () => {
     const past = isoWithOffset(new Date(clock.now().getTime() - 1000));
-    const usd = withField(withField(withField(seedPay(FROZEN), 'payToAmount', { currency: 'USD', value: '999999999' }), 'paymentAmount', { currency: 'USD', value: '999999999' }), 'paymentQuote', undefined);
+    const usd = withField(
+      withField(withField(seedPay(FROZEN), 'payToAmount', { currency: 'USD', value: '999999999' }), 'paymentAmount', { currency: 'USD', value: '999999999' }),
+      'paymentQuote',
+      undefined,
+    );
     expect(resultOf(await pay({ ...usd, paymentExpiryTime: past })).resultCode).toBe('USER_STATUS_ABNORMAL');
     const usdForKrw = { ...withField(usd, 'paymentMethod.customerId', KRW), paymentRequestId: newRequestId(), paymentExpiryTime: past };
     expect(resultOf(await pay(usdForKrw)).resultCode).toBe('CURRENCY_NOT_SUPPORT');
-    const big = withField(withField(withField(seedPay(KRW), 'paymentAmount', { currency: 'KRW', value: '99999999' }), 'payToAmount.value', '99999999'), 'paymentQuote', undefined);
+    const big = withField(
+      withField(withField(seedPay(KRW), 'paymentAmount', { currency: 'KRW', value: '99999999' }), 'payToAmount.value', '99999999'),
+      'paymentQuote',
+      undefined,
+    );
     expect(resultOf(await pay({ ...big, paymentExpiryTime: past })).resultCode).toBe('PAYMENT_AMOUNT_EXCEED_LIMIT');
   });
 
@@ -254,13 +270,12 @@ describe('pay: the configured FX rounding mode and tolerance (§2)', () => {
   // JPY 15 at JPY/USD 0.0071 is USD 0.1065: 10.65 cents, so 11 half-up and 10 rounding down.
   const USD = 'C_USD_FX';
   const usdPay = (cents: number) =>
-    withField(
-      withField(withField(seedPay(USD), 'paymentAmount.value', '15'), 'payToAmount', { currency: 'USD', value: String(cents) }),
-      'paymentQuote',
-      { quoteId: 'Q-USD', quoteCurrencyPair: 'JPY/USD', quotePrice: '0.0071' },
-    );
-  const codesFor = async (app: TestApp, cents: number[]) =>
-    Promise.all(cents.map(async (c) => resultOf(await signedPost(app.app, PAY_PATH, usdPay(c))).resultCode));
+    withField(withField(withField(seedPay(USD), 'paymentAmount.value', '15'), 'payToAmount', { currency: 'USD', value: String(cents) }), 'paymentQuote', {
+      quoteId: 'Q-USD',
+      quoteCurrencyPair: 'JPY/USD',
+      quotePrice: '0.0071',
+    });
+  const codesFor = async (app: TestApp, cents: number[]) => Promise.all(cents.map(async (c) => resultOf(await signedPost(app.app, PAY_PATH, usdPay(c))).resultCode));
 
   beforeAll(async () => createCustomer(t.app, USD, 'USD'));
 
@@ -294,27 +309,74 @@ describe('pay: every field validated (F PARAM_ILLEGAL naming the field)', () => 
   });
 
   const missing = [
-    'acquirerId', 'pspId', 'order', 'order.referenceOrderId', 'order.orderDescription', 'order.orderAmount', 'order.orderAmount.currency',
-    'order.orderAmount.value', 'order.merchant', 'order.merchant.referenceMerchantId', 'order.merchant.merchantMCC', 'order.merchant.merchantName',
-    'order.merchant.merchantAddress', 'order.merchant.merchantAddress.region', 'order.merchant.merchantAddress.city', 'order.merchant.store',
-    'order.merchant.store.referenceStoreId', 'order.merchant.store.storeName', 'order.merchant.store.storeMCC', 'paymentRequestId',
-    'paymentAmount', 'paymentAmount.currency', 'paymentAmount.value', 'payToAmount', 'payToAmount.currency', 'payToAmount.value',
-    'paymentMethod', 'paymentMethod.paymentMethodType', 'paymentMethod.paymentMethodId', 'paymentMethod.customerId', 'paymentFactor',
-    'paymentFactor.isInStorePayment', 'paymentFactor.isCashierPayment', 'paymentQuote.quoteCurrencyPair', 'paymentQuote.quotePrice',
-    'paymentPromoInfo.paymentPromoDetails', 'paymentPromoInfo.paymentPromoDetails.0.promoId', 'paymentPromoInfo.paymentPromoDetails.0.savingsAmount',
+    'acquirerId',
+    'pspId',
+    'order',
+    'order.referenceOrderId',
+    'order.orderDescription',
+    'order.orderAmount',
+    'order.orderAmount.currency',
+    'order.orderAmount.value',
+    'order.merchant',
+    'order.merchant.referenceMerchantId',
+    'order.merchant.merchantMCC',
+    'order.merchant.merchantName',
+    'order.merchant.merchantAddress',
+    'order.merchant.merchantAddress.region',
+    'order.merchant.merchantAddress.city',
+    'order.merchant.store',
+    'order.merchant.store.referenceStoreId',
+    'order.merchant.store.storeName',
+    'order.merchant.store.storeMCC',
+    'paymentRequestId',
+    'paymentAmount',
+    'paymentAmount.currency',
+    'paymentAmount.value',
+    'payToAmount',
+    'payToAmount.currency',
+    'payToAmount.value',
+    'paymentMethod',
+    'paymentMethod.paymentMethodType',
+    'paymentMethod.paymentMethodId',
+    'paymentMethod.customerId',
+    'paymentFactor',
+    'paymentFactor.isInStorePayment',
+    'paymentFactor.isCashierPayment',
+    'paymentQuote.quoteCurrencyPair',
+    'paymentQuote.quotePrice',
+    'paymentPromoInfo.paymentPromoDetails',
+    'paymentPromoInfo.paymentPromoDetails.0.promoId',
+    'paymentPromoInfo.paymentPromoDetails.0.savingsAmount',
   ];
   it.each(missing)('refuses a request without %s', async (field) => {
     await expectParamIllegal(withField(base(), field, undefined), field);
   });
 
   const oversized: [string, number][] = [
-    ['acquirerId', 65], ['order.referenceOrderId', 65], ['order.orderDescription', 257], ['order.merchant.referenceMerchantId', 65],
-    ['order.merchant.merchantMCC', 33], ['order.merchant.merchantName', 257], ['order.merchant.merchantDisplayName', 257],
-    ['order.merchant.merchantAddress.city', 129], ['order.merchant.store.referenceStoreId', 65], ['order.merchant.store.storeName', 257],
-    ['order.merchant.store.storeMCC', 33], ['order.env.userAgent', 1025], ['order.env.terminalType', 33], ['paymentRequestId', 65],
-    ['paymentMethod.paymentMethodId', 257], ['paymentMethod.customerId', 65], ['paymentQuote.quoteId', 65], ['paymentExpiryTime', 65],
-    ['paymentNotifyUrl', 2049], ['paymentRedirectUrl', 2049], ['passThroughInfo', 20_001], ['paymentPromoInfo.paymentPromoDetails.0.promoId', 65],
-    ['paymentPromoInfo.paymentPromoDetails.0.promoName', 257], ['paymentPromoInfo.paymentPromoDetails.0.promoType', 65],
+    ['acquirerId', 65],
+    ['order.referenceOrderId', 65],
+    ['order.orderDescription', 257],
+    ['order.merchant.referenceMerchantId', 65],
+    ['order.merchant.merchantMCC', 33],
+    ['order.merchant.merchantName', 257],
+    ['order.merchant.merchantDisplayName', 257],
+    ['order.merchant.merchantAddress.city', 129],
+    ['order.merchant.store.referenceStoreId', 65],
+    ['order.merchant.store.storeName', 257],
+    ['order.merchant.store.storeMCC', 33],
+    ['order.env.userAgent', 1025],
+    ['order.env.terminalType', 33],
+    ['paymentRequestId', 65],
+    ['paymentMethod.paymentMethodId', 257],
+    ['paymentMethod.customerId', 65],
+    ['paymentQuote.quoteId', 65],
+    ['paymentExpiryTime', 65],
+    ['paymentNotifyUrl', 2049],
+    ['paymentRedirectUrl', 2049],
+    ['passThroughInfo', 20_001],
+    ['paymentPromoInfo.paymentPromoDetails.0.promoId', 65],
+    ['paymentPromoInfo.paymentPromoDetails.0.promoName', 257],
+    ['paymentPromoInfo.paymentPromoDetails.0.promoType', 65],
   ];
   it.each(oversized)('refuses an oversized %s (%i characters)', async (field, n) => {
     const value = field.endsWith('Url') ? `https://a.test/${long(n - 15)}` : long(n);
@@ -359,7 +421,11 @@ describe('pay: every field validated (F PARAM_ILLEGAL naming the field)', () => 
   ];
   it.each(wrong)('refuses %s = %j', async (field, value) => {
     const body = field.startsWith('surchargeInfo')
-      ? withField({ ...base(), surchargeInfo: { surchargeAmount: { currency: 'KRW', value: '1' }, surchargeQuote: { quoteCurrencyPair: 'JPY/KRW', quotePrice: '10' } } }, field, value)
+      ? withField(
+          { ...base(), surchargeInfo: { surchargeAmount: { currency: 'KRW', value: '1' }, surchargeQuote: { quoteCurrencyPair: 'JPY/KRW', quotePrice: '10' } } },
+          field,
+          value,
+        )
       : withField(base(), field, value);
     await expectParamIllegal(body, field === 'paymentPromoInfo.paymentPromoDetails.0.savingsAmount.value' ? 'savingsAmount.value' : field);
   });
@@ -389,7 +455,10 @@ describe('expiry, inquiry and the final result (§4, §5)', () => {
     expect(repeat.paymentId).toBe(accepted.paymentId);
     expect(repeat.paymentUrl).toBeUndefined();
     const history = await db().selectFrom('payment_status_history').selectAll().where('payment_id', '=', accepted.paymentId).orderBy('changed_at').execute();
-    expect(history.map((h) => [h.to_status, h.reason])).toEqual([['PROCESSING', 'ACCEPTED'], ['CLOSED', 'EXPIRED']]);
+    expect(history.map((h) => [h.to_status, h.reason])).toEqual([
+      ['PROCESSING', 'ACCEPTED'],
+      ['CLOSED', 'EXPIRED'],
+    ]);
     // the sweeper has nothing left to do for it
     const closedNow = await t.jobs.find((j) => j.name === 'expiry-sweeper')!.runOnce(clock.now());
     const after = await db().selectFrom('payment_status_history').selectAll().where('payment_id', '=', accepted.paymentId).execute();

@@ -1,16 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cancelTokenResponse, inquiryUserInfoResponse } from '../../src/http/alipayplus/authorizations.ts';
 import { createCustomer, FakeClock, opsHeaders, responseSignatureValid, TEST_ACQUIRER_ID, TEST_PSP_ID, type TestApp, testApp } from '../support/harness.ts';
-import {
-  applyWithRefresh,
-  CANCEL_TOKEN,
-  cancelToken,
-  INQUIRY_USER_INFO,
-  inquiryUserInfo,
-  post,
-  resultOf,
-  tokensFor,
-} from '../support/tokens.ts';
+import { applyWithRefresh, CANCEL_TOKEN, cancelToken, INQUIRY_USER_INFO, inquiryUserInfo, post, resultOf, tokensFor } from '../support/tokens.ts';
 
 const BASE = new Date('2031-01-15T08:00:00.000Z');
 const clock = new FakeClock(BASE);
@@ -29,8 +20,7 @@ async function customer(): Promise<string> {
   return id;
 }
 
-const setStatus = (id: string, status: string) =>
-  t.app.inject({ method: 'PATCH', url: `/ops/v1/customers/${id}`, headers: opsHeaders(), payload: { status } });
+const setStatus = (id: string, status: string) => t.app.inject({ method: 'PATCH', url: `/ops/v1/customers/${id}`, headers: opsHeaders(), payload: { status } });
 
 describe('inquiryUserInfo (§3)', () => {
   it('answers a valid access token with userInfo.userId = the customerId, signed', async () => {
@@ -104,7 +94,7 @@ describe('cancelToken (§3)', () => {
     expect(resultOf(await applyWithRefresh(t, tokens.refreshToken)).resultCode).toBe('INVALID_REFRESH_TOKEN');
   });
 
-  it('leaves the customer\'s other authorizations alone', async () => {
+  it("leaves the customer's other authorizations alone", async () => {
     const id = await customer();
     const one = await tokensFor(t, id);
     const two = await tokensFor(t, id);

@@ -20,7 +20,12 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 const form = (path: string, action: string, csrf: string) =>
-  t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `action=${action}&csrf=${encodeURIComponent(csrf)}` });
+  t.app.inject({
+    method: 'POST',
+    url: path,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `action=${action}&csrf=${encodeURIComponent(csrf)}`,
+  });
 
 it('only one of cashier Pay, cashier Cancel, cancelPayment and the sweeper moves an order out of PROCESSING', async () => {
   const sweeper = t.jobs.find((j) => j.name === 'expiry-sweeper')!;
@@ -43,7 +48,12 @@ it('only one of cashier Pay, cashier Cancel, cancelPayment and the sweeper moves
     const db = t.database.db;
     const payment = await db.selectFrom('payments').select(['status']).where('id', '=', p.paymentId).executeTakeFirstOrThrow();
     seen.set(payment.status, (seen.get(payment.status) ?? 0) + 1);
-    const leftProcessing = await db.selectFrom('payment_status_history').select('to_status').where('payment_id', '=', p.paymentId).where('from_status', '=', 'PROCESSING').execute();
+    const leftProcessing = await db
+      .selectFrom('payment_status_history')
+      .select('to_status')
+      .where('payment_id', '=', p.paymentId)
+      .where('from_status', '=', 'PROCESSING')
+      .execute();
     expect(leftProcessing).toHaveLength(1);
     const transfers = await sql<{ kind: string; n: bigint }>`
       select kind, count(*)::int8 as n from ledger_transfers where payment_id = ${p.paymentId} group by kind`.execute(db);

@@ -55,10 +55,10 @@ afterAll(async () => {
 
 describe('remote identification of untrusted rules (fact 12)', () => {
   it('writes the query as the SDK does: keys sorted, Java URL encoding with %20', () => {
-    expect(remoteIdentifyQuery('CLIENT 1', "a b'(c)")).toBe("clientId=CLIENT%201&codeValue=a%20b%27%28c%29&jarVersion=1.2.1.20240506");
+    expect(remoteIdentifyQuery('CLIENT 1', "a b'(c)")).toBe('clientId=CLIENT%201&codeValue=a%20b%27%28c%29&jarVersion=1.2.1.20240506');
   });
 
-  it("asks the simulator and answers with its action and URL", async () => {
+  it('asks the simulator and answers with its action and URL', async () => {
     const t = await appWith(`${sim.url}${REMOTE_IDENTIFY_PATH}`);
     expect(await identify(t, 'https://untrusted.example/pay?x=1')).toMatchObject({
       source: 'ALIPAYPLUS',

@@ -2,17 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POLL_INTERVAL_MS } from '../../src/domain/codes/list-cache.ts';
 import { CODE_LISTS_POLLER } from '../../src/jobs/code-identification.ts';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
-import {
-  appJwt,
-  attachDatabase,
-  FakeClock,
-  opsHeaders,
-  realPostgres,
-  type TestApp,
-  testApp,
-  testDatabase,
-  type TestDatabase,
-} from '../support/harness.ts';
+import { appJwt, attachDatabase, FakeClock, opsHeaders, realPostgres, type TestApp, testApp, testDatabase, type TestDatabase } from '../support/harness.ts';
 
 /**
  * §6 lists managed by ops and applied on every instance without a restart: instance A takes the
@@ -119,7 +109,11 @@ describe('ops routes for the code lists', () => {
     const entries = all.json().entries as { id: string; pattern: string; note: string; kind: string; createdAt: string }[];
     expect(entries.map((e) => e.pattern)).toEqual(expect.arrayContaining(['https://p1.example/', 'https://p2.example/', 'https://p3.example/']));
     expect(entries.every((e) => e.kind === 'ALLOWLIST')).toBe(true);
-    expect(entries[0]).toMatchObject({ id: expect.stringMatching(/^\d+$/), note: expect.stringContaining('note'), createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(entries[0]).toMatchObject({
+      id: expect.stringMatching(/^\d+$/),
+      note: expect.stringContaining('note'),
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
 
     const first = await ops(a, 'GET', '/allowlist?limit=2');
     expect(first.json().entries).toHaveLength(2);

@@ -39,7 +39,15 @@ const replayArb = fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('topUp' as const), c: fc.nat(CUSTOMERS - 1), v: fc.integer({ min: 1, max: 1000 }), replayOf: replayArb }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('pay' as const), c: fc.nat(CUSTOMERS - 1), payTo: fc.integer({ min: 1, max: 600 }), surcharge: fc.integer({ min: 0, max: 40 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant('pay' as const),
+      c: fc.nat(CUSTOMERS - 1),
+      payTo: fc.integer({ min: 1, max: 600 }),
+      surcharge: fc.integer({ min: 0, max: 40 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('repay' as const), p: fc.nat(20) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('reverse' as const), p: fc.nat(20) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('refund' as const), p: fc.nat(20), v: fc.integer({ min: 1, max: 400 }), replayOf: replayArb }) },
@@ -87,9 +95,7 @@ async function runScenario({ opening, batches }: { opening: number[]; batches: O
   }
 
   const debit = (p: (typeof payments)[number]) =>
-    inLedgerTx(db, (l) =>
-      debitForPayment(l, { paymentId: p.id, customerId: p.c.id, payToAmount: money(p.c, p.payTo), surchargeAmount: money(p.c, p.surcharge), at }),
-    );
+    inLedgerTx(db, (l) => debitForPayment(l, { paymentId: p.id, customerId: p.c.id, payToAmount: money(p.c, p.payTo), surchargeAmount: money(p.c, p.surcharge), at }));
 
   const execute = async (op: Op): Promise<void> => {
     try {

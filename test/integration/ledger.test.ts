@@ -71,9 +71,7 @@ describe('top-up', () => {
 
   it('tops up once when the same key arrives concurrently', async () => {
     await addCustomer(db(), 'top3');
-    const results = await Promise.all(
-      Array.from({ length: 6 }, () => wallets().topUp({ customerId: 'top3', amount: krw(10), idempotencyKey: 'k-top3' })),
-    );
+    const results = await Promise.all(Array.from({ length: 6 }, () => wallets().topUp({ customerId: 'top3', amount: krw(10), idempotencyKey: 'k-top3' })));
     expect(results.filter((r) => !r.replayed)).toHaveLength(1);
     expect(new Set(results.map((r) => r.transfer.id)).size).toBe(1);
     expect(await balance('top3')).toBe(10n);
@@ -94,9 +92,7 @@ describe('payment debit, reversal and refund', () => {
     await addCustomer(db(), 'poor');
     await wallets().topUp({ customerId: 'poor', amount: krw(100) });
     const before = await readBooks(db());
-    const attempt = inLedgerTx(db(), (l) =>
-      debitForPayment(l, { paymentId: 'P-poor', customerId: 'poor', payToAmount: krw(90), surchargeAmount: krw(11), at }),
-    );
+    const attempt = inLedgerTx(db(), (l) => debitForPayment(l, { paymentId: 'P-poor', customerId: 'poor', payToAmount: krw(90), surchargeAmount: krw(11), at }));
     expect(await code(attempt)).toBe('USER_BALANCE_NOT_ENOUGH');
     expect(await balance('poor')).toBe(100n);
     expect(await readBooks(db())).toEqual(before);
@@ -128,9 +124,7 @@ describe('payment debit, reversal and refund', () => {
   it('reverses in full what the payment still holds, once', async () => {
     await addCustomer(db(), 'canceller');
     await wallets().topUp({ customerId: 'canceller', amount: krw(500) });
-    await inLedgerTx(db(), (l) =>
-      debitForPayment(l, { paymentId: 'P-2', customerId: 'canceller', payToAmount: krw(200), surchargeAmount: krw(5), at }),
-    );
+    await inLedgerTx(db(), (l) => debitForPayment(l, { paymentId: 'P-2', customerId: 'canceller', payToAmount: krw(200), surchargeAmount: krw(5), at }));
     const reversal = await inLedgerTx(db(), (l) => reverseForPayment(l, { paymentId: 'P-2', at }));
     expect(reversal?.replayed).toBe(false);
     expect(await balance('canceller')).toBe(500n);
@@ -151,21 +145,15 @@ describe('payment debit, reversal and refund', () => {
     const r1 = await inLedgerTx(db(), (l) => refundToWallet(l, { refundId: 'R-1', paymentId: 'P-3', refundFromAmount: krw(150), at }));
     const r1again = await inLedgerTx(db(), (l) => refundToWallet(l, { refundId: 'R-1', paymentId: 'P-3', refundFromAmount: krw(150), at }));
     expect(r1again).toMatchObject({ replayed: true, transfer: { id: r1.transfer.id } });
-    expect(await code(inLedgerTx(db(), (l) => refundToWallet(l, { refundId: 'R-1', paymentId: 'P-3', refundFromAmount: krw(151), at })))).toBe(
-      'REPEAT_REQ_INCONSISTENT',
-    );
-    expect(await code(inLedgerTx(db(), (l) => refundToWallet(l, { refundId: 'R-2', paymentId: 'P-3', refundFromAmount: krw(251), at })))).toBe(
-      'REFUND_AMOUNT_EXCEED',
-    );
+    expect(await code(inLedgerTx(db(), (l) => refundToWallet(l, { refundId: 'R-1', paymentId: 'P-3', refundFromAmount: krw(151), at })))).toBe('REPEAT_REQ_INCONSISTENT');
+    expect(await code(inLedgerTx(db(), (l) => refundToWallet(l, { refundId: 'R-2', paymentId: 'P-3', refundFromAmount: krw(251), at })))).toBe('REFUND_AMOUNT_EXCEED');
     await inLedgerTx(db(), (l) => refundToWallet(l, { refundId: 'R-2', paymentId: 'P-3', refundFromAmount: krw(200), at }));
     expect(await balance('refundee')).toBe(950n);
     // A cancel after partial refunds gives back only the rest.
     const reversal = await inLedgerTx(db(), (l) => reverseForPayment(l, { paymentId: 'P-3', at }));
     expect(reversal?.transfer.legs.find((x) => x.account.kind === 'CUSTOMER_WALLET')?.amount).toEqual(krw(50));
     expect(await balance('refundee')).toBe(1000n);
-    expect(await code(inLedgerTx(db(), (l) => refundToWallet(l, { refundId: 'R-3', paymentId: 'P-3', refundFromAmount: krw(1), at })))).toBe(
-      'REFUND_AMOUNT_EXCEED',
-    );
+    expect(await code(inLedgerTx(db(), (l) => refundToWallet(l, { refundId: 'R-3', paymentId: 'P-3', refundFromAmount: krw(1), at })))).toBe('REFUND_AMOUNT_EXCEED');
   });
 
   it('refuses a refund of a payment that was never debited', async () => {
@@ -177,9 +165,7 @@ describe('payment debit, reversal and refund', () => {
     await addCustomer(db(), 'racer');
     await wallets().topUp({ customerId: 'racer', amount: krw(100) });
     const outcomes = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        code(inLedgerTx(db(), (l) => debitForPayment(l, { paymentId: `P-race-${i}`, customerId: 'racer', payToAmount: krw(30), at }))),
-      ),
+      Array.from({ length: 8 }, (_, i) => code(inLedgerTx(db(), (l) => debitForPayment(l, { paymentId: `P-race-${i}`, customerId: 'racer', payToAmount: krw(30), at })))),
     );
     expect(outcomes.filter((o) => o === 'resolved')).toHaveLength(3);
     expect(outcomes.filter((o) => o === 'USER_BALANCE_NOT_ENOUGH')).toHaveLength(5);

@@ -6,12 +6,7 @@ import { queuePaymentNotification } from '../../src/domain/payments/notify.ts';
 import { loadPrivateKey } from '../../src/http/signature.ts';
 import { notifyDispatcher, type NotifyDispatcherOptions } from '../../src/jobs/notify-dispatcher.ts';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
-import {
-  claimDueNotifications,
-  notifyOutboxRepository,
-  outboxBacklog,
-  recordNotificationOutcome,
-} from '../../src/persistence/notify-outbox-repository.ts';
+import { claimDueNotifications, notifyOutboxRepository, outboxBacklog, recordNotificationOutcome } from '../../src/persistence/notify-outbox-repository.ts';
 import type { Database } from '../../src/persistence/schema.ts';
 import { type FakeAlipayPlus, startFakeAlipayPlus } from '../support/fake-alipayplus.ts';
 import { attachDatabase, FakeClock, realPostgres, TEST_CLIENT_ID, type TestDatabase, testDatabase, testKeys } from '../support/harness.ts';

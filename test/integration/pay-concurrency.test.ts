@@ -6,17 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
 import type { KeyValueStore } from '../../src/domain/ports.ts';
-import {
-  attachDatabase,
-  createCustomer,
-  realPostgres,
-  signedPost,
-  type TestApp,
-  testApp,
-  type TestDatabase,
-  testDatabase,
-  testKv,
-} from '../support/harness.ts';
+import { attachDatabase, createCustomer, realPostgres, signedPost, type TestApp, testApp, type TestDatabase, testDatabase, testKv } from '../support/harness.ts';
 import { PAY_PATH, seedPay, withField } from '../support/payments.ts';
 
 const N = 100;
@@ -77,9 +67,7 @@ describe('concurrent identical pay requests', () => {
 
   it('lets exactly one of concurrent requests with the same id and different amounts win; the rest are REPEAT_REQ_INCONSISTENT', async () => {
     const base = seedPay(CUSTOMER);
-    const bodies = Array.from({ length: 30 }, (_, i) =>
-      withField(withField(base, 'paymentAmount.value', String(100 + i)), 'payToAmount.value', String((100 + i) * 10)),
-    );
+    const bodies = Array.from({ length: 30 }, (_, i) => withField(withField(base, 'paymentAmount.value', String(100 + i)), 'payToAmount.value', String((100 + i) * 10)));
     const responses = await Promise.all(bodies.map((b, i) => signedPost(apps[i % apps.length]!.app, PAY_PATH, b)));
     const codes = responses.map((r) => r.json().result.resultCode as string);
     expect(codes.filter((c) => c === 'PAYMENT_IN_PROCESS')).toHaveLength(1);
@@ -104,7 +92,9 @@ describe('concurrent identical pay requests', () => {
 
   it('keeps many different requests apart under concurrency: one order each', async () => {
     const bodies = Array.from({ length: 60 }, () => seedPay(CUSTOMER));
-    const responses = await Promise.all(bodies.flatMap((b, i) => [signedPost(apps[i % 3 % apps.length]!.app, PAY_PATH, b), signedPost(apps[(i + 1) % apps.length]!.app, PAY_PATH, b)]));
+    const responses = await Promise.all(
+      bodies.flatMap((b, i) => [signedPost(apps[(i % 3) % apps.length]!.app, PAY_PATH, b), signedPost(apps[(i + 1) % apps.length]!.app, PAY_PATH, b)]),
+    );
     for (let i = 0; i < bodies.length; i++) expect(responses[2 * i]!.json()).toEqual(responses[2 * i + 1]!.json());
     const ids = new Set(responses.map((r) => r.json().paymentId as string));
     expect(ids.size).toBe(bodies.length);

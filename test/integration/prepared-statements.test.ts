@@ -17,13 +17,20 @@ beforeAll(async () => {
 });
 afterAll(async () => database.close());
 
-const probe = () => database.db.selectFrom('prep_probe' as never).selectAll().where('id' as never, '=', 1 as never).execute();
+const probe = () =>
+  database.db
+    .selectFrom('prep_probe' as never)
+    .selectAll()
+    .where('id' as never, '=', 1 as never)
+    .execute();
 
 describe('prepared statements', () => {
   it('are prepared on the server once and reused', async () => {
     for (let i = 0; i < 3; i++) expect(await probe()).toEqual([{ id: 1 }]);
     if (!realPostgres) return; // PGlite runs in process; there is no pg pool to prepare on
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements where statement like 'select * from "prep_probe"%'`.execute(database.db);
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements where statement like 'select * from "prep_probe"%'`.execute(
+      database.db,
+    );
     expect(rows[0]!.n).toBe(1);
   });
 

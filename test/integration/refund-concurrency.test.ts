@@ -40,9 +40,7 @@ describe('refund concurrency', () => {
   it('concurrent different refunds whose sum exceeds the payment never refund more than was paid', async () => {
     const before = await balanceOf(t.app, C);
     const p = await paid();
-    const answers = await Promise.all(
-      Array.from({ length: 12 }, () => signedPost(t.app, REFUND_PATH, refundBody(p.paymentRequestId, newRequestId('RF'), '15', '150'))),
-    );
+    const answers = await Promise.all(Array.from({ length: 12 }, () => signedPost(t.app, REFUND_PATH, refundBody(p.paymentRequestId, newRequestId('RF'), '15', '150'))));
     const ok = answers.filter((a) => a.json().result.resultCode === 'SUCCESS').length;
     const exceeded = answers.filter((a) => a.json().result.resultCode === 'REFUND_AMOUNT_EXCEED').length;
     expect(ok).toBe(6); // 6 x 15 = 90 <= 100 < 7 x 15

@@ -50,7 +50,11 @@ async function mppCalls(sim: RunningSimulator, path: string, body: unknown, o: {
   const parsed = parseSignatureHeader(headers.signature);
   const signatureValid =
     parsed !== undefined &&
-    (await verify({ method: 'POST', uri: path, clientId: headers['client-id'] ?? '', time: headers['response-time'] ?? '', body: answer }, parsed.signature, testKeys.aplusPublic));
+    (await verify(
+      { method: 'POST', uri: path, clientId: headers['client-id'] ?? '', time: headers['response-time'] ?? '', body: answer },
+      parsed.signature,
+      testKeys.aplusPublic,
+    ));
   let parsedBody: Answer['body'] = {};
   try {
     parsedBody = JSON.parse(answer.toString('utf8'));
@@ -119,7 +123,11 @@ describe('the Alipay+ simulator server', () => {
 
   it('answers a notification that breaks the contract with F PARAM_ILLEGAL naming the field', async () => {
     const { customerId: _c, ...noCustomer } = notification;
-    const res = await mppCalls(sim, NOTIFY, { ...noCustomer, paymentResult: { ...notification.paymentResult, resultStatus: 'U' }, payToAmount: { currency: 'KRW', value: 1000 } });
+    const res = await mppCalls(sim, NOTIFY, {
+      ...noCustomer,
+      paymentResult: { ...notification.paymentResult, resultStatus: 'U' },
+      payToAmount: { currency: 'KRW', value: 1000 },
+    });
     expect(res.body.result).toMatchObject({ resultCode: 'PARAM_ILLEGAL', resultStatus: 'F' });
     expect(sim.notifications.list()[0]!.problems).toEqual(
       expect.arrayContaining([

@@ -34,16 +34,17 @@ describe('storage on both engines', async () => {
     });
 
     it(`${name}: a customer round-trips through the migrated schema`, async () => {
-      await handle.db.insertInto('customers').values({ id: `c-${name}`, status: 'NORMAL', currency: 'KRW' }).execute();
+      await handle.db
+        .insertInto('customers')
+        .values({ id: `c-${name}`, status: 'NORMAL', currency: 'KRW' })
+        .execute();
       const row = await handle.db.selectFrom('customers').selectAll().where('id', '=', `c-${name}`).executeTakeFirstOrThrow();
       expect(row.status).toBe('NORMAL');
       expect(row.created_at).toBeInstanceOf(Date);
     });
 
     it(`${name}: the schema refuses a customer with a bad status`, async () => {
-      await expect(
-        sql`insert into customers (id, status, currency) values ('bad', 'WHATEVER', 'KRW')`.execute(handle.db),
-      ).rejects.toThrow();
+      await expect(sql`insert into customers (id, status, currency) values ('bad', 'WHATEVER', 'KRW')`.execute(handle.db)).rejects.toThrow();
     });
 
     it(`${name}: migrating again is a no-op`, async () => {

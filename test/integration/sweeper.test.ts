@@ -34,9 +34,10 @@ async function openOrders(expiries: Date[]): Promise<string[]> {
   const tag = `S${++run}_`;
   const ids: string[] = [];
   for (const [i, expiresAt] of expiries.entries()) {
-      const request = seedPay(CUSTOMER, `${tag}${i}`);
-      const { paymentMethodId: _, ...method } = request.paymentMethod;
-      const p = await store.accept({
+    const request = seedPay(CUSTOMER, `${tag}${i}`);
+    const { paymentMethodId: _, ...method } = request.paymentMethod;
+    const p = await store.accept(
+      {
         paymentId: newPaymentId(new Date()),
         pspId: request.pspId,
         paymentRequestId: request.paymentRequestId,
@@ -50,9 +51,13 @@ async function openOrders(expiries: Date[]): Promise<string[]> {
         createdAt: T0,
         cashierTokenHash: hashCashierToken(newCashierToken()),
         request: { ...request, paymentMethod: { ...method, paymentMethodIdSha256: '0'.repeat(64) } },
-      }, 'a'.repeat(64), { result: result('PAYMENT_IN_PROCESS'), paymentUrl: 'http://mpp.test/cashier/x' }, { status: 'NORMAL', currency: 'KRW' });
-      if (!p.payment) throw new Error(`${request.paymentRequestId} was not accepted`);
-      ids.push(p.payment.paymentId);
+      },
+      'a'.repeat(64),
+      { result: result('PAYMENT_IN_PROCESS'), paymentUrl: 'http://mpp.test/cashier/x' },
+      { status: 'NORMAL', currency: 'KRW' },
+    );
+    if (!p.payment) throw new Error(`${request.paymentRequestId} was not accepted`);
+    ids.push(p.payment.paymentId);
   }
   return ids;
 }
@@ -63,12 +68,7 @@ async function statusOf(ids: string[]) {
 }
 
 async function closeHistory(ids: string[]) {
-  return database.db
-    .selectFrom('payment_status_history')
-    .selectAll()
-    .where('payment_id', 'in', ids)
-    .where('to_status', '!=', 'PROCESSING')
-    .execute();
+  return database.db.selectFrom('payment_status_history').selectAll().where('payment_id', 'in', ids).where('to_status', '!=', 'PROCESSING').execute();
 }
 
 async function drain(job: ReturnType<typeof expirySweeper>, now: Date): Promise<number> {
@@ -184,6 +184,9 @@ describe('the expiry sweeper', () => {
     const closedWith: FinalPayment[] = [];
     const working = expirySweeper({ uow: paymentUnitOfWork(database.db, { onFinal: async (_trx, ps) => void closedWith.push(...ps) }) });
     expect(await drain(working, at(701))).toBe(2);
-    expect(closedWith.map((p) => [p.status, p.resultCode])).toEqual([['CLOSED', 'ORDER_IS_CLOSED'], ['CLOSED', 'ORDER_IS_CLOSED']]);
+    expect(closedWith.map((p) => [p.status, p.resultCode])).toEqual([
+      ['CLOSED', 'ORDER_IS_CLOSED'],
+      ['CLOSED', 'ORDER_IS_CLOSED'],
+    ]);
   });
 });

@@ -26,14 +26,30 @@ describe('security headers on every answer', () => {
       'ops 200': await t.app.inject({ method: 'GET', url: '/ops/v1/customers/hdr-1', headers: opsHeaders() }),
       'ops 401': await t.app.inject({ method: 'GET', url: '/ops/v1/customers/hdr-1' }),
       'ops 400': await t.app.inject({ method: 'PATCH', url: '/ops/v1/customers/hdr-1', headers: opsHeaders(), payload: { status: 'GONE' } }),
-      'ops 413': await t.app.inject({ method: 'POST', url: '/ops/v1/customers', headers: { ...opsHeaders(), 'content-type': 'application/json' }, payload: JSON.stringify({ x: 'x'.repeat(t.config.bodyLimitBytes) }) }),
+      'ops 413': await t.app.inject({
+        method: 'POST',
+        url: '/ops/v1/customers',
+        headers: { ...opsHeaders(), 'content-type': 'application/json' },
+        payload: JSON.stringify({ x: 'x'.repeat(t.config.bodyLimitBytes) }),
+      }),
       'bad url 400': await t.app.inject({ method: 'GET', url: '/ops/v1/customers/%zz', headers: opsHeaders() }),
       'long param 414': await t.app.inject({ method: 'GET', url: `/ops/v1/customers/${'p'.repeat(200)}`, headers: opsHeaders() }),
       'unknown route 404': await t.app.inject({ method: 'GET', url: '/nowhere', headers: { 'x-test-skip-openapi': '1' } }),
       healthz: await t.app.inject({ method: 'GET', url: '/healthz' }),
     };
     const statuses = Object.fromEntries(Object.entries(answers).map(([k, r]) => [k, r.statusCode]));
-    expect(statuses).toMatchObject({ 'app 200': 200, 'app 429': 429, 'app 401': 401, 'ops 200': 200, 'ops 401': 401, 'ops 400': 400, 'ops 413': 413, 'bad url 400': 400, 'long param 414': 414, 'unknown route 404': 404 });
+    expect(statuses).toMatchObject({
+      'app 200': 200,
+      'app 429': 429,
+      'app 401': 401,
+      'ops 200': 200,
+      'ops 401': 401,
+      'ops 400': 400,
+      'ops 413': 413,
+      'bad url 400': 400,
+      'long param 414': 414,
+      'unknown route 404': 404,
+    });
     for (const [name, res] of Object.entries(answers)) {
       expect(res.headers['x-content-type-options'], name).toBe('nosniff');
       expect(res.headers['cache-control'], name).toBe('no-store');

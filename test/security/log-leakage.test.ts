@@ -7,7 +7,20 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggerOptions } from '../../src/app.ts';
-import { appJwt, createCustomer, opsHeaders, signedPost, TEST_ACQUIRER_ID, TEST_APP_JWT_SECRET, TEST_OPS_TOKEN, TEST_PSP_ID, type TestApp, testApp, testConfig, testKeys } from '../support/harness.ts';
+import {
+  appJwt,
+  createCustomer,
+  opsHeaders,
+  signedPost,
+  TEST_ACQUIRER_ID,
+  TEST_APP_JWT_SECRET,
+  TEST_OPS_TOKEN,
+  TEST_PSP_ID,
+  type TestApp,
+  testApp,
+  testConfig,
+  testKeys,
+} from '../support/harness.ts';
 import { APPLY_TOKEN, applyWithCode, applyWithRefresh, authCodeFor, CANCEL_TOKEN, cancelToken, INQUIRY_USER_INFO, inquiryUserInfo } from '../support/tokens.ts';
 
 const lines: string[] = [];

@@ -24,7 +24,7 @@ async function authCode(customerId: string) {
 }
 
 describe('rate limits per client', () => {
-  it('answers the app customer\'s (limit+1)-th call in a minute with 429 and Retry-After, counts another customer separately, and lets the first in again next minute', async () => {
+  it("answers the app customer's (limit+1)-th call in a minute with 429 and Retry-After, counts another customer separately, and lets the first in again next minute", async () => {
     clock.set(new Date('2032-02-02T10:00:30.000Z'));
     for (let i = 0; i < LIMIT; i++) expect((await authCode('rl-a')).statusCode).toBe(200);
     const refused = await authCode('rl-a');
@@ -65,7 +65,12 @@ describe('rate limits per client', () => {
     const offline = await testApp({ clock, kv: unreachable, database: t.database, env: { RATE_LIMIT_APP_PER_MINUTE: '1' } });
     try {
       for (let i = 0; i < 3; i++) {
-        const res = await offline.app.inject({ method: 'POST', url: '/app/v1/authCodes', headers: { authorization: `Bearer ${await appJwt('rl-a', { now: clock.now() })}` }, payload: {} });
+        const res = await offline.app.inject({
+          method: 'POST',
+          url: '/app/v1/authCodes',
+          headers: { authorization: `Bearer ${await appJwt('rl-a', { now: clock.now() })}` },
+          payload: {},
+        });
         expect(res.statusCode).toBe(200);
       }
     } finally {

@@ -46,7 +46,12 @@ function placesOf(dump: Record<string, Row[]>, value: string): string[] {
   for (const [table, rows] of Object.entries(dump)) {
     for (const row of rows) {
       for (const [column, cell] of Object.entries(row)) {
-        if (JSON.stringify(cell ?? null).toLowerCase().includes(needle)) places.push(`${table}.${column}`);
+        if (
+          JSON.stringify(cell ?? null)
+            .toLowerCase()
+            .includes(needle)
+        )
+          places.push(`${table}.${column}`);
       }
     }
   }
@@ -70,7 +75,10 @@ describe('secrets at rest', () => {
 
     const dump = await dumpAllTables();
     expect(Object.keys(dump)).toEqual(expect.arrayContaining(['auth_codes', 'grants', 'access_tokens', 'payments', 'pay_requests']));
-    const everything = Object.values(dump).map((rows) => JSON.stringify(rows)).join('\n').toLowerCase();
+    const everything = Object.values(dump)
+      .map((rows) => JSON.stringify(rows))
+      .join('\n')
+      .toLowerCase();
     for (const [name, value] of Object.entries(secrets)) {
       expect(value, name).toMatch(/^[0-9A-F]{32,64}$/);
       expect(everything.includes(value.toLowerCase()), `${name} found in plaintext`).toBe(false);

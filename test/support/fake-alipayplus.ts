@@ -98,7 +98,9 @@ export async function startFakeAlipayPlus(initial: FakeAlipayPlusOptions = {}): 
           return res.end('busy');
         }
         const status = opts.failWith === 'result-U' ? 'U' : 'F';
-        return answer(req, res, path, { result: { resultCode: status === 'U' ? 'UNKNOWN_EXCEPTION' : 'PROCESS_FAIL', resultStatus: status, resultMessage: 'try later' } });
+        return answer(req, res, path, {
+          result: { resultCode: status === 'U' ? 'UNKNOWN_EXCEPTION' : 'PROCESS_FAIL', resultStatus: status, resultMessage: 'try later' },
+        });
       }
       const canned = opts.answers?.[path];
       return answer(req, res, path, canned ?? { result: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' } });

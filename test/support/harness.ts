@@ -170,12 +170,7 @@ export interface SignedCallOptions {
 }
 
 /** POSTs a body signed as Alipay+ would (the shared `aplus` test key). */
-export async function signedPost(
-  app: FastifyInstance,
-  path: string,
-  body: unknown,
-  o: SignedCallOptions = {},
-): Promise<LightMyRequestResponse> {
+export async function signedPost(app: FastifyInstance, path: string, body: unknown, o: SignedCallOptions = {}): Promise<LightMyRequestResponse> {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   const clientId = o.clientId ?? TEST_CLIENT_ID;
   const requestTime = o.requestTime ?? isoWithOffset(new Date());
@@ -221,10 +216,7 @@ export async function createCustomer(app: FastifyInstance, customerId: string, c
  * `sub` = customerId, `exp` = now + expiresInSeconds (negative: already expired). `now` defaults to
  * the wall clock; pass the test's FakeClock time when the app runs on one.
  */
-export async function appJwt(
-  customerId: string,
-  o: { expiresInSeconds?: number; now?: Date; secret?: string } = {},
-): Promise<string> {
+export async function appJwt(customerId: string, o: { expiresInSeconds?: number; now?: Date; secret?: string } = {}): Promise<string> {
   const { SignJWT } = await import('jose');
   const iat = Math.floor((o.now ?? new Date()).getTime() / 1000);
   return new SignJWT({})

@@ -32,9 +32,7 @@ export class OpenApiDriftError extends Error {
 }
 
 // ajv-formats is CommonJS with a default export; under NodeNext its default import is the module.
-const addFormats = ((formatsModule as unknown as { default?: typeof formatsModule }).default ?? formatsModule) as unknown as (
-  ajv: Ajv2020,
-) => Ajv2020;
+const addFormats = ((formatsModule as unknown as { default?: typeof formatsModule }).default ?? formatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
 
 const SCHEMA_REF = /^#\/components\/schemas\/([^/]+)$/;
 const schemaUri = (name: string) => `https://openapi.test/schemas/${name}`;

@@ -1,16 +1,7 @@
 import Big from 'big.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  FxError,
-  ROUNDING_MODES,
-  checkPayToAmount,
-  convert,
-  isRoundingModeName,
-  parseQuote,
-  type Quote,
-  type RoundingModeName,
-} from '../../src/domain/fx.ts';
+import { FxError, ROUNDING_MODES, checkPayToAmount, convert, isRoundingModeName, parseQuote, type Quote, type RoundingModeName } from '../../src/domain/fx.ts';
 import { MAX_VALUE_MINOR, currencyExponent, isCurrency, type CurrencyCode, type Money } from '../../src/domain/money.ts';
 
 const cur = (code: string): CurrencyCode => {
@@ -110,13 +101,10 @@ describe('rejected quotes', () => {
     expect(error).toMatchObject({ kind: 'PAIR_MISMATCH', field: 'paymentQuote.quoteCurrencyPair' });
   });
 
-  it.each(['0', '0.000', '-10', '1e3', '10.', '.5', '010', ' 10', 'NaN', '', '12345678901234567', '1.12345678901234567'])(
-    'refuses the quotePrice "%s"',
-    (price) => {
-      const error = fxErrorOf(() => parseQuote(q('JPY/KRW', price)));
-      expect(error).toMatchObject({ kind: 'PRICE_INVALID', field: 'paymentQuote.quotePrice' });
-    },
-  );
+  it.each(['0', '0.000', '-10', '1e3', '10.', '.5', '010', ' 10', 'NaN', '', '12345678901234567', '1.12345678901234567'])('refuses the quotePrice "%s"', (price) => {
+    const error = fxErrorOf(() => parseQuote(q('JPY/KRW', price)));
+    expect(error).toMatchObject({ kind: 'PRICE_INVALID', field: 'paymentQuote.quotePrice' });
+  });
 
   it('accepts the widest price it bounds: 16 integer digits and 16 decimals', () => {
     expect(() => parseQuote(q('JPY/KRW', '1234567890123456.1234567890123456'))).not.toThrow();
@@ -198,9 +186,7 @@ describe('rounding mode names', () => {
 const CURRENCIES = ['JPY', 'USD', 'KWD', 'CLF'].map(cur);
 const MODES = Object.keys(ROUNDING_MODES) as RoundingModeName[];
 
-const currencyPair = fc
-  .tuple(fc.constantFrom(...CURRENCIES), fc.constantFrom(...CURRENCIES))
-  .filter(([a, b]) => a !== b);
+const currencyPair = fc.tuple(fc.constantFrom(...CURRENCIES), fc.constantFrom(...CURRENCIES)).filter(([a, b]) => a !== b);
 
 /** A positive price of 1 to 12 significant digits with 0 to 10 decimals, as a wire string. */
 const price = fc
@@ -284,8 +270,7 @@ describe('conversion properties (fast-check)', () => {
         const quote = q(`${from}/${to}`, p);
         fc.pre(fits(exactMinor(paymentAmount, from, to, p, false).plus(100)));
         const expected = convert(paymentAmount, quote, to, rounding);
-        const check = (valueMinor: bigint) =>
-          checkPayToAmount({ paymentAmount, payToAmount: { currency: to, valueMinor }, quote, rounding, toleranceMinor: tolerance });
+        const check = (valueMinor: bigint) => checkPayToAmount({ paymentAmount, payToAmount: { currency: to, valueMinor }, quote, rounding, toleranceMinor: tolerance });
         expect(check(expected.valueMinor)).toEqual({ ok: true, expected });
         expect(check(expected.valueMinor + tolerance).ok).toBe(true);
         expect(check(expected.valueMinor + tolerance + 1n)).toMatchObject({ ok: false, kind: 'MISMATCH', expected });

@@ -15,11 +15,14 @@ describe('ledger transfer rules', () => {
     expect(() => assertBalanced([ok[0]!, { account: wallet('C1'), amount: krw(4n) }])).toThrow(UnbalancedTransfer);
     expect(() => assertBalanced([ok[1]!])).toThrow(UnbalancedTransfer);
     expect(() => assertBalanced([...ok, { account: house('SURCHARGE'), amount: krw(0n) }])).toThrow(UnbalancedTransfer);
-    expect(() => assertBalanced([...ok, { account: wallet('C1'), amount: krw(1n) }, { account: house('FUNDING'), amount: krw(-1n) }])).toThrow(
-      UnbalancedTransfer,
-    );
+    expect(() => assertBalanced([...ok, { account: wallet('C1'), amount: krw(1n) }, { account: house('FUNDING'), amount: krw(-1n) }])).toThrow(UnbalancedTransfer);
     // Balanced per currency, not merely in total.
-    expect(() => assertBalanced([{ account: house('FUNDING'), amount: krw(-5n) }, { account: wallet('C1'), amount: jpy(5n) }])).toThrow(UnbalancedTransfer);
+    expect(() =>
+      assertBalanced([
+        { account: house('FUNDING'), amount: krw(-5n) },
+        { account: wallet('C1'), amount: jpy(5n) },
+      ]),
+    ).toThrow(UnbalancedTransfer);
   });
 
   it('compares legs regardless of order', () => {

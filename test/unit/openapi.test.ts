@@ -148,12 +148,29 @@ describe('the response checker', () => {
   });
 
   it('refuses a field the contract does not name (additionalProperties: false)', () => {
-    const res = json(200, { result: { ...ok, resultMessage: 'x' }, paymentResult: ok, paymentId: 'P', paymentAmount: { currency: 'JPY', value: '100' }, payToAmount: { currency: 'KRW', value: '1000' }, customerId: 'C', paymentTime: '2020-01-01T12:01:01+08:00', extra: '1' });
+    const res = json(200, {
+      result: { ...ok, resultMessage: 'x' },
+      paymentResult: ok,
+      paymentId: 'P',
+      paymentAmount: { currency: 'JPY', value: '100' },
+      payToAmount: { currency: 'KRW', value: '1000' },
+      customerId: 'C',
+      paymentTime: '2020-01-01T12:01:01+08:00',
+      extra: '1',
+    });
     expect(() => expectResponseMatchesOpenApi('POST', inquiry, res)).toThrow(/must NOT have additional properties "extra"/);
   });
 
   it('refuses a scalar that is not a string (§1) and a time without an offset', () => {
-    const res = json(200, { result: ok, paymentResult: ok, paymentId: 'P', paymentAmount: { currency: 'JPY', value: 100 }, payToAmount: { currency: 'KRW', value: '1000' }, customerId: 'C', paymentTime: '2020-01-01T04:01:01.000Z' });
+    const res = json(200, {
+      result: ok,
+      paymentResult: ok,
+      paymentId: 'P',
+      paymentAmount: { currency: 'JPY', value: 100 },
+      payToAmount: { currency: 'KRW', value: '1000' },
+      customerId: 'C',
+      paymentTime: '2020-01-01T04:01:01.000Z',
+    });
     expect(() => expectResponseMatchesOpenApi('POST', inquiry, res)).toThrow(/\/paymentAmount\/value: must be string/);
     expect(() => expectResponseMatchesOpenApi('POST', inquiry, res)).toThrow(/\/paymentTime: must match pattern/);
   });
@@ -174,7 +191,9 @@ describe('the response checker', () => {
   });
 
   it('refuses an undocumented content type', () => {
-    expect(() => expectResponseMatchesOpenApi('GET', '/healthz', { statusCode: 200, headers: { 'content-type': 'text/html' }, body: '<p>' })).toThrow(/content type text\/html is not documented/);
+    expect(() => expectResponseMatchesOpenApi('GET', '/healthz', { statusCode: 200, headers: { 'content-type': 'text/html' }, body: '<p>' })).toThrow(
+      /content type text\/html is not documented/,
+    );
   });
 
   it('matches path templates, the most literal one first, ignoring the query', () => {
@@ -184,12 +203,23 @@ describe('the response checker', () => {
   });
 
   it('accepts a 4XX range answer of the cashier as HTML', () => {
-    expect(() => expectResponseMatchesOpenApi('GET', '/cashier/abc', { statusCode: 410, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<p>expired</p>' })).not.toThrow();
+    expect(() =>
+      expectResponseMatchesOpenApi('GET', '/cashier/abc', { statusCode: 410, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<p>expired</p>' }),
+    ).not.toThrow();
   });
 
   it('validates requests and webhook bodies too', () => {
     expect(() => expectRequestMatchesOpenApi('POST', inquiry, { pspId: '1', acquirerId: '2' })).toThrow(/must have required property 'paymentRequestId'/);
-    const notify = { paymentResult: { resultCode: 'PAYMENT_IN_PROCESS', resultStatus: 'U', resultMessage: 'x' }, paymentRequestId: 'R', paymentId: 'P', paymentAmount: { currency: 'JPY', value: '100' }, payToAmount: { currency: 'KRW', value: '1000' }, customerId: 'C' };
-    expect(() => expectWebhookRequestMatchesOpenApi('notifyPayment', notify)).toThrow(/paymentResult\/resultStatus: must be equal to one of the allowed values \["S","F"\]/);
+    const notify = {
+      paymentResult: { resultCode: 'PAYMENT_IN_PROCESS', resultStatus: 'U', resultMessage: 'x' },
+      paymentRequestId: 'R',
+      paymentId: 'P',
+      paymentAmount: { currency: 'JPY', value: '100' },
+      payToAmount: { currency: 'KRW', value: '1000' },
+      customerId: 'C',
+    };
+    expect(() => expectWebhookRequestMatchesOpenApi('notifyPayment', notify)).toThrow(
+      /paymentResult\/resultStatus: must be equal to one of the allowed values \["S","F"\]/,
+    );
   });
 });

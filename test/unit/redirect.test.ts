@@ -25,14 +25,7 @@ function input(overrides: Partial<RedirectInput>): RedirectInput {
   };
 }
 
-type Row = [
-  scenario: string,
-  outcome: PaymentOutcome,
-  url: string | undefined,
-  isScanToPay: boolean,
-  platform: UserAgentPlatform,
-  expected: RedirectDecision,
-];
+type Row = [scenario: string, outcome: PaymentOutcome, url: string | undefined, isScanToPay: boolean, platform: UserAgentPlatform, expected: RedirectDecision];
 
 // Every rule of seed step 7 (§5), as numbered in redirect.ts.
 const table: Row[] = [
@@ -40,7 +33,14 @@ const table: Row[] = [
   ['success on Android goes back to the merchant WAP page', 'SUCCESS', WAP, false, 'ANDROID', { kind: 'REDIRECT', url: WAP, rule: 'SUCCESS_TO_MERCHANT_PAGE' }],
   ['success on an unknown platform goes back to the merchant WAP page', 'SUCCESS', WAP, false, 'OTHER', { kind: 'REDIRECT', url: WAP, rule: 'SUCCESS_TO_MERCHANT_PAGE' }],
   ['success in scan-to-pay on Android still goes back to a WAP page', 'SUCCESS', WAP, true, 'ANDROID', { kind: 'REDIRECT', url: WAP, rule: 'SUCCESS_TO_MERCHANT_PAGE' }],
-  ['success goes back to a plain http WAP page too', 'SUCCESS', 'http://shop.example/r', false, 'ANDROID', { kind: 'REDIRECT', url: 'http://shop.example/r', rule: 'SUCCESS_TO_MERCHANT_PAGE' }],
+  [
+    'success goes back to a plain http WAP page too',
+    'SUCCESS',
+    'http://shop.example/r',
+    false,
+    'ANDROID',
+    { kind: 'REDIRECT', url: 'http://shop.example/r', rule: 'SUCCESS_TO_MERCHANT_PAGE' },
+  ],
   // R5: no WAP redirect on iOS
   ['success on iOS shows our result page instead of the merchant WAP page', 'SUCCESS', WAP, false, 'IOS', { kind: 'RESULT_PAGE', rule: 'IOS_WAP_PAGE' }],
   ['success in scan-to-pay on iOS shows our result page for a WAP page', 'SUCCESS', WAP, true, 'IOS', { kind: 'RESULT_PAGE', rule: 'IOS_WAP_PAGE' }],
@@ -48,7 +48,14 @@ const table: Row[] = [
   ['success outside scan-to-pay opens the merchant app on Android', 'SUCCESS', APP, false, 'ANDROID', { kind: 'REDIRECT', url: APP, rule: 'SUCCESS_TO_MERCHANT_APP' }],
   ['success outside scan-to-pay opens the merchant app on iOS', 'SUCCESS', APP, false, 'IOS', { kind: 'REDIRECT', url: APP, rule: 'SUCCESS_TO_MERCHANT_APP' }],
   // R4: scan-to-pay never goes to the merchant app
-  ['success in scan-to-pay sends an app link to the MPP home page (Android)', 'SUCCESS', APP, true, 'ANDROID', { kind: 'REDIRECT', url: HOME, rule: 'SCAN_TO_PAY_APP_LINK' }],
+  [
+    'success in scan-to-pay sends an app link to the MPP home page (Android)',
+    'SUCCESS',
+    APP,
+    true,
+    'ANDROID',
+    { kind: 'REDIRECT', url: HOME, rule: 'SCAN_TO_PAY_APP_LINK' },
+  ],
   ['success in scan-to-pay sends an app link to the MPP home page (iOS)', 'SUCCESS', APP, true, 'IOS', { kind: 'REDIRECT', url: HOME, rule: 'SCAN_TO_PAY_APP_LINK' }],
   // R2: failure and cancel show our result page
   ['a failed payment shows our result page', 'FAILED', WAP, false, 'ANDROID', { kind: 'RESULT_PAGE', rule: 'NOT_SUCCESS' }],

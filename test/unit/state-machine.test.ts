@@ -113,7 +113,11 @@ describe('ids and the key-field hash (§4)', () => {
 
   it('hashes the same key fields the same whatever their key order', () => {
     const a = seedPay('C1', 'R1');
-    const reordered = { ...a, payToAmount: { value: '1000', currency: 'KRW' }, paymentMethod: { customerId: 'C1', paymentMethodId: a.paymentMethod.paymentMethodId, paymentMethodType: 'CONNECT_WALLET' as const } };
+    const reordered = {
+      ...a,
+      payToAmount: { value: '1000', currency: 'KRW' },
+      paymentMethod: { customerId: 'C1', paymentMethodId: a.paymentMethod.paymentMethodId, paymentMethodType: 'CONNECT_WALLET' as const },
+    };
     expect(payRequestHash(reordered as never)).toBe(payRequestHash(a as never));
   });
 

@@ -18,9 +18,16 @@ const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).pa
 const isoish = fc
   .tuple(
     fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
-    two(13), two(32), two(25), two(61), two(61),
+    two(13),
+    two(32),
+    two(25),
+    two(61),
+    two(61),
     fc.option(fc.stringMatching(/^\d{1,4}$/), { nil: undefined }),
-    fc.oneof(fc.constant('Z'), fc.tuple(fc.constantFrom('+', '-'), two(25), fc.constantFrom(':', ''), two(60)).map((p) => p.join(''))),
+    fc.oneof(
+      fc.constant('Z'),
+      fc.tuple(fc.constantFrom('+', '-'), two(25), fc.constantFrom(':', ''), two(60)).map((p) => p.join('')),
+    ),
   )
   .map(([y, mo, d, h, mi, s, frac, zone]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${frac ? `.${frac}` : ''}${zone}`);
 

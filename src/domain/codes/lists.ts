@@ -51,10 +51,7 @@ export interface CompiledCodeLists {
 export const EMPTY_CODE_LISTS: CompiledCodeLists = compileCodeLists([]).lists;
 
 /** Whether ops may store this pattern: the same check compileCodeLists applies. */
-export function checkListPattern(
-  patternType: CodeListPatternType,
-  pattern: string,
-): { readonly ok: true } | { readonly ok: false; readonly reason: string } {
+export function checkListPattern(patternType: CodeListPatternType, pattern: string): { readonly ok: true } | { readonly ok: false; readonly reason: string } {
   const reason = addEntry(newBuilder(), { kind: 'LOCAL', patternType, pattern });
   return reason === undefined ? { ok: true } : { ok: false, reason };
 }

@@ -73,12 +73,7 @@ export function identifyWithRules(
   }
 }
 
-function firstMatchingRule(
-  ruleSet: CodeRuleSet,
-  codeValue: string,
-  options: IdentifyOptions,
-  scan: 'indexed' | 'all',
-): RuleIdentification | RemoteIdentificationNeeded {
+function firstMatchingRule(ruleSet: CodeRuleSet, codeValue: string, options: IdentifyOptions, scan: 'indexed' | 'all'): RuleIdentification | RemoteIdentificationNeeded {
   const index = indexOf(ruleSet);
   const code = new CodeUnderTest(codeValue, index.foldLength);
   const rules = scan === 'all' ? ruleSet.rules : candidateRules(ruleSet, index, code);
@@ -96,11 +91,7 @@ function firstMatchingRule(
  * rule's, and the answer is built from them as for a local rule. No answer (a failed call) or
  * `isSupported` false: not an Alipay+ code.
  */
-export function answerFromRemote(
-  pending: RemoteIdentificationNeeded,
-  remote: RemoteAnswer | undefined,
-  options: IdentifyOptions,
-): RuleIdentification {
+export function answerFromRemote(pending: RemoteIdentificationNeeded, remote: RemoteAnswer | undefined, options: IdentifyOptions): RuleIdentification {
   if (!remote?.isSupported) return NOT_AN_AC_CODE;
   const { rule, code, match } = pending.remote;
   const action: RuleAction = {
@@ -250,9 +241,7 @@ const PLAIN_MATCH: PatternMatch = Object.freeze({});
 function matchPattern(pattern: CodePattern, code: CodeUnderTest): PatternMatch | undefined {
   switch (pattern.method) {
     case 'PREFIX': // fact 7: regionMatches(ignoreCase); an empty prefix matches nothing
-      return pattern.folded !== '' && code.value.length >= pattern.prefix.length && code.folded.startsWith(pattern.folded)
-        ? PLAIN_MATCH
-        : undefined;
+      return pattern.folded !== '' && code.value.length >= pattern.prefix.length && code.folded.startsWith(pattern.folded) ? PLAIN_MATCH : undefined;
     case 'REGEX': // fact 8: the whole code, Java dialect
       return pattern.regex?.matches(code.value) ? PLAIN_MATCH : undefined;
     case 'EMVCO':
@@ -368,12 +357,7 @@ function redirectUrl(
 }
 
 /** Fact 14 CONSTRUCT_DYNAMIC_URL: `${codeValue}`, `${issuer}`, then each dynamicUrlParams key. */
-function dynamicUrl(
-  expression: string | undefined,
-  result: MatchResultInfo,
-  code: CodeUnderTest,
-  issuer: string,
-): string | typeof NOT_SUPPORTED {
+function dynamicUrl(expression: string | undefined, result: MatchResultInfo, code: CodeUnderTest, issuer: string): string | typeof NOT_SUPPORTED {
   if (expression === undefined) return NOT_SUPPORTED;
   let url = replaceAll(replaceAll(expression, '${codeValue}', javaUrlEncode(code.value)), '${issuer}', issuer);
   for (const [key, param] of result.dynamicUrlParams) {

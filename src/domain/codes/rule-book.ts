@@ -171,10 +171,7 @@ export class CodeRuleBook {
     const previous = this.loaded?.ruleSet.version;
     this.loaded = { ruleSet: load.ruleSet, origin, loadedAt: now };
     for (const r of load.rejected.slice(0, 20)) this.deps.log.warn({ version: load.ruleSet.version, index: r.index, reason: r.reason }, 'code rule rejected');
-    this.deps.log.info(
-      { version: load.ruleSet.version, previous, origin, rules: load.ruleSet.rules.length, rejected: load.rejected.length },
-      'code rules applied',
-    );
+    this.deps.log.info({ version: load.ruleSet.version, previous, origin, rules: load.ruleSet.rules.length, rejected: load.rejected.length }, 'code rules applied');
     return this.loaded;
   }
 }

@@ -121,7 +121,15 @@ export interface CompiledCodeRules {
 
 /** Java-side serialisers write absent fields as null: read null as absent everywhere. */
 const optionalString = z.string().nullish();
-const PrioritySchema = z.union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)]).nullish();
+const PrioritySchema = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^-?\d+$/)
+      .transform(Number),
+  ])
+  .nullish();
 
 const EmvMatchRuleSchema = z.object({
   primitiveMerchant: z.boolean().nullish(),
@@ -165,9 +173,7 @@ const CodeRulesAnswerSchema = z.object({
 
 // ---- loading ----
 
-export type CodeRulesLoad =
-  | ({ readonly ok: true } & CompiledCodeRules)
-  | { readonly ok: false; readonly reason: string };
+export type CodeRulesLoad = ({ readonly ok: true } & CompiledCodeRules) | { readonly ok: false; readonly reason: string };
 
 /**
  * Reads an `inquiryCodeRules` answer (or the preset file, which has the same shape). Fails as a
@@ -214,9 +220,7 @@ export function compileCodeRules(version: string, wireRules: readonly unknown[])
   return { ruleSet: { version, rules }, rejected, ...(invalidSet !== undefined && { invalidSet }) };
 }
 
-type Compiled<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly reason: string; readonly wholeSet?: boolean };
+type Compiled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string; readonly wholeSet?: boolean };
 
 function compileRule(wire: unknown, index: number): Compiled<CompiledRule> {
   const parsed = CodeRuleWireSchema.safeParse(wire);
@@ -369,9 +373,7 @@ function compileMatchPattern(p: JsonObject | undefined): EmvPattern | undefined 
     fieldConditions.push({ path: ['62', subTag], value: compileValuePattern(value) });
   }
   fieldConditions.push(...accurateTagRules(p['accurateTagRules']));
-  const restrictions = Object.entries(asObject(p['merchantMaiRestrictions']) ?? {}).map(
-    ([subTag, value]) => [subTag, compileValuePattern(value)] as const,
-  );
+  const restrictions = Object.entries(asObject(p['merchantMaiRestrictions']) ?? {}).map(([subTag, value]) => [subTag, compileValuePattern(value)] as const);
   const primitive = p['primitiveMai'] === true || p['primitiveMai'] === 'true';
   const tag = typeof p['primitiveMaiTag'] === 'string' ? p['primitiveMaiTag'] : '';
   return { ...(primitive && { primitiveTag: tag }), restrictions, fieldConditions };
@@ -454,4 +456,3 @@ function describeIssues(error: z.ZodError): string {
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
     .join('; ');
 }
-

@@ -36,9 +36,7 @@ export interface WholeMatchRegex {
   matches(input: string): boolean;
 }
 
-export type SafeRegexResult =
-  | { readonly ok: true; readonly regex: WholeMatchRegex }
-  | { readonly ok: false; readonly reason: string };
+export type SafeRegexResult = { readonly ok: true; readonly regex: WholeMatchRegex } | { readonly ok: false; readonly reason: string };
 
 export function compileWholeMatchRegex(source: string): SafeRegexResult {
   if (source.length === 0) return { ok: false, reason: 'regex is empty' };
@@ -60,9 +58,7 @@ export function compileWholeMatchRegex(source: string): SafeRegexResult {
     };
   }
   const prefix = literalPrefix(compiled, source);
-  const matches = prefix
-    ? (input: string) => input.startsWith(prefix) && compiled.testExact(input)
-    : (input: string) => compiled.testExact(input);
+  const matches = prefix ? (input: string) => input.startsWith(prefix) && compiled.testExact(input) : (input: string) => compiled.testExact(input);
   return { ok: true, regex: { source, literalPrefix: prefix, matches } };
 }
 

@@ -2,14 +2,7 @@ import { ParamIllegal } from '../errors.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import { codeValueProblem, InvalidCodeValue } from './code-value.ts';
 import type { CodeListCache } from './list-cache.ts';
-import {
-  checkListPattern,
-  fromRules,
-  identifyCode,
-  type CodeIdentification,
-  type CodeListKind,
-  type IdentificationMode,
-} from './lists.ts';
+import { checkListPattern, fromRules, identifyCode, type CodeIdentification, type CodeListKind, type IdentificationMode } from './lists.ts';
 import { answerFromRemote } from './matcher.ts';
 import type { CodeListRepository, NewCodeListEntry, RemoteCodeIdentification, StoredCodeListEntry } from './ports.ts';
 import type { CodeRuleBook } from './rule-book.ts';

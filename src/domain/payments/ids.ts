@@ -10,7 +10,10 @@ const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('
  * within one millisecond) fails the insert, which rolls back and answers U: Alipay+ retries.
  */
 export function newPaymentId(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:TZ.]/g, '').slice(0, 17);
+  const stamp = now
+    .toISOString()
+    .replace(/[-:TZ.]/g, '')
+    .slice(0, 17);
   const random = (BigInt(`0x${randomBytes(8).toString('hex')}`) % 10n ** 15n).toString().padStart(15, '0');
   return `${stamp}${random}`;
 }

@@ -17,9 +17,7 @@ import { isOverdue, type Payment } from './payment.ts';
 import type { PaymentQueries, PaymentRepos } from './ports.ts';
 import { paymentResultOf } from './state-machine.ts';
 
-export type InquiryAnswer =
-  | { readonly payment: Payment; readonly paymentResult: Result }
-  | { readonly payment: undefined; readonly paymentResult: Result };
+export type InquiryAnswer = { readonly payment: Payment; readonly paymentResult: Result } | { readonly payment: undefined; readonly paymentResult: Result };
 
 export interface PaymentReadDeps {
   readonly queries: PaymentQueries;

@@ -101,9 +101,7 @@ export function preparePay(r: PayRequest, s: Pick<PaySettings, 'fxRoundingMode' 
   requireAmount(r.order.orderAmount, 'order.orderAmount');
   const paymentAmount = positive(requireAmount(r.paymentAmount, 'paymentAmount'), 'paymentAmount.value');
   const payToAmount = positive(requireAmount(r.payToAmount, 'payToAmount'), 'payToAmount.value');
-  r.paymentPromoInfo?.paymentPromoDetails.forEach((d, i) =>
-    requireAmount(d.savingsAmount, `paymentPromoInfo.paymentPromoDetails.${i}.savingsAmount`),
-  );
+  r.paymentPromoInfo?.paymentPromoDetails.forEach((d, i) => requireAmount(d.savingsAmount, `paymentPromoInfo.paymentPromoDetails.${i}.savingsAmount`));
 
   // §2 FX: payToAmount = paymentAmount x quotePrice (pair in either order), within the tolerance.
   const fx = checkPayToAmount({
@@ -136,13 +134,7 @@ export function preparePay(r: PayRequest, s: Pick<PaySettings, 'fxRoundingMode' 
  * it; else with surchargeQuote when given; else, when it is in the order currency, at the
  * payment's own paymentQuote; else PARAM_ILLEGAL naming surchargeInfo.surchargeQuote.
  */
-function surchargeInWalletCurrency(
-  surcharge: Money,
-  payTo: Money,
-  payment: Money,
-  r: PayRequest,
-  rounding: RoundingModeName,
-): Money {
+function surchargeInWalletCurrency(surcharge: Money, payTo: Money, payment: Money, r: PayRequest, rounding: RoundingModeName): Money {
   if (surcharge.currency === payTo.currency) return surcharge;
   const quote: { q: Quote; field: string } | undefined = r.surchargeInfo?.surchargeQuote
     ? { q: r.surchargeInfo.surchargeQuote, field: 'surchargeInfo.surchargeQuote' }

@@ -95,9 +95,7 @@ export function decideRedirect(input: RedirectInput): RedirectDecision {
   if (target.kind === 'UNSAFE') return resultPage('UNSAFE_URL'); // R7
   if (target.kind === 'APP_LINK') {
     // R4: scan-to-pay never goes back to the merchant app; R6 otherwise
-    return input.scenario.isScanToPay
-      ? redirect(input.mppHomeUrl, 'SCAN_TO_PAY_APP_LINK')
-      : redirect(target.url, 'SUCCESS_TO_MERCHANT_APP');
+    return input.scenario.isScanToPay ? redirect(input.mppHomeUrl, 'SCAN_TO_PAY_APP_LINK') : redirect(target.url, 'SUCCESS_TO_MERCHANT_APP');
   }
   // R5: WAP page: not on iOS
   if (input.userAgentPlatform === 'IOS') return resultPage('IOS_WAP_PAGE');

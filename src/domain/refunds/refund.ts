@@ -94,7 +94,10 @@ export function refundRequestHash(r: RefundRequest): string {
 
 /** Our refundId: UTC yyyyMMddHHmmssSSS + 15 random digits (like paymentId), at most 64. */
 export function newRefundId(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:TZ.]/g, '').slice(0, 17);
+  const stamp = now
+    .toISOString()
+    .replace(/[-:TZ.]/g, '')
+    .slice(0, 17);
   const random = (BigInt(`0x${randomBytes(8).toString('hex')}`) % 10n ** 15n).toString().padStart(15, '0');
   return `${stamp}${random}`;
 }

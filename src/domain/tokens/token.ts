@@ -20,11 +20,15 @@ export const AUTH_CODE_LENGTH = 32;
 export const TOKEN_LENGTH = 64;
 
 export function newAuthCode(): string {
-  return randomBytes(AUTH_CODE_LENGTH / 2).toString('hex').toUpperCase();
+  return randomBytes(AUTH_CODE_LENGTH / 2)
+    .toString('hex')
+    .toUpperCase();
 }
 
 export function newToken(): string {
-  return randomBytes(TOKEN_LENGTH / 2).toString('hex').toUpperCase();
+  return randomBytes(TOKEN_LENGTH / 2)
+    .toString('hex')
+    .toUpperCase();
 }
 
 /** Our id of a grant (an authorization): never a secret, safe to log. */

@@ -19,9 +19,7 @@ export type HouseAccountKind = Exclude<AccountKind, 'CUSTOMER_WALLET'>;
 export type TransferKind = 'TOP_UP' | 'PAYMENT' | 'REVERSAL' | 'REFUND';
 
 /** An account named by what it is; the repository finds (or opens) it in the leg's currency. */
-export type AccountRef =
-  | { readonly kind: 'CUSTOMER_WALLET'; readonly customerId: string }
-  | { readonly kind: HouseAccountKind };
+export type AccountRef = { readonly kind: 'CUSTOMER_WALLET'; readonly customerId: string } | { readonly kind: HouseAccountKind };
 
 export const wallet = (customerId: string): AccountRef => ({ kind: 'CUSTOMER_WALLET', customerId });
 export const house = (kind: HouseAccountKind): AccountRef => ({ kind });

@@ -67,10 +67,7 @@ export async function debitForPayment(ledger: Ledger, d: PaymentDebit): Promise<
  * (what was paid less what was already refunded). Undefined when there is nothing to give back:
  * never debited, or already refunded in full. A repeat returns the first reversal.
  */
-export async function reverseForPayment(
-  ledger: Ledger,
-  r: { readonly paymentId: string; readonly at: Date },
-): Promise<TransferOutcome | undefined> {
+export async function reverseForPayment(ledger: Ledger, r: { readonly paymentId: string; readonly at: Date }): Promise<TransferOutcome | undefined> {
   const debit = await ledger.lockPaymentDebit(r.paymentId);
   if (!debit) return undefined;
   const done = await ledger.findTransfer(transferKeys.reversal(r.paymentId));

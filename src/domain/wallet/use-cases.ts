@@ -49,8 +49,7 @@ export function walletUseCases(deps: { uow: UnitOfWork<WalletRepos>; queries: Le
       });
       // A replay moved nothing and carries no balance: read the current one (after the commit).
       const balanceMinor =
-        transfer.legs.find((l) => l.account.kind === 'CUSTOMER_WALLET')?.balanceAfter ??
-        (await deps.queries.balanceOf(input.customerId, input.amount.currency));
+        transfer.legs.find((l) => l.account.kind === 'CUSTOMER_WALLET')?.balanceAfter ?? (await deps.queries.balanceOf(input.customerId, input.amount.currency));
       return { transfer, replayed, balance: { currency: input.amount.currency, valueMinor: balanceMinor } };
     },
 

@@ -32,10 +32,7 @@ const refundBody = z.object({
   surchargeInfo: z.object({ surchargeAmount: wireAmount, surchargeQuote: quote.optional() }).optional(),
 }) satisfies z.ZodType<RefundRequest>;
 
-export async function cancelRefundRoutes(
-  app: FastifyInstance,
-  deps: { cancel: CancelPaymentUseCase; refund: RefundUseCase },
-): Promise<void> {
+export async function cancelRefundRoutes(app: FastifyInstance, deps: { cancel: CancelPaymentUseCase; refund: RefundUseCase }): Promise<void> {
   app.post('/payments/cancelPayment', async (req) => {
     const body = parseWire(cancelBody, withoutNulls(req.body));
     const answer = await deps.cancel.cancelPayment(body.pspId, body.paymentRequestId);

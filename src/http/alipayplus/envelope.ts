@@ -86,10 +86,7 @@ function header(req: FastifyRequest, name: string): string | undefined {
  * The §1 checks on a signed request, over `req.rawBody`; throws the DomainError to answer. The
  * simulator applies the same checks to the MPP's requests, with the MPP's key as the peer key.
  */
-export async function checkEnvelope(
-  req: FastifyRequest,
-  o: Pick<EnvelopeOptions, 'clientId' | 'alipayPlusPublicKeys' | 'maxSkewSeconds' | 'now'>,
-): Promise<void> {
+export async function checkEnvelope(req: FastifyRequest, o: Pick<EnvelopeOptions, 'clientId' | 'alipayPlusPublicKeys' | 'maxSkewSeconds' | 'now'>): Promise<void> {
   const clientId = header(req, 'client-id');
   if (!clientId || clientId !== o.clientId) throw new DomainError('INVALID_CLIENT', 'Client-Id is missing or unknown');
   const parsed = parseSignatureHeader(header(req, 'signature'));
@@ -102,11 +99,7 @@ export async function checkEnvelope(
   if (Math.abs(o.now().getTime() - at) > o.maxSkewSeconds * 1000) {
     throw new DomainError('INVALID_SIGNATURE', 'Request-Time is outside the accepted window');
   }
-  const ok = await verify(
-    { method: req.method, uri: req.url, clientId, time: requestTime!, body: req.rawBody ?? Buffer.alloc(0) },
-    parsed.signature,
-    key,
-  );
+  const ok = await verify({ method: req.method, uri: req.url, clientId, time: requestTime!, body: req.rawBody ?? Buffer.alloc(0) }, parsed.signature, key);
   if (!ok) throw new DomainError('INVALID_SIGNATURE');
 }
 

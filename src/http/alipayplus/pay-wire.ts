@@ -93,7 +93,12 @@ export const payBody = z.object({
   }),
   paymentQuote: quote.optional(),
   paymentExpiryTime: isoTime.optional(),
-  paymentNotifyUrl: z.string().min(1).max(2048).refine(isUrl(['http:', 'https:']), 'must be an http(s) URL').optional(),
+  paymentNotifyUrl: z
+    .string()
+    .min(1)
+    .max(2048)
+    .refine(isUrl(['http:', 'https:']), 'must be an http(s) URL')
+    .optional(),
   paymentRedirectUrl: z.string().min(1).max(2048).refine(isUrl(), 'must be a URL').optional(),
   paymentPromoInfo: z
     .object({

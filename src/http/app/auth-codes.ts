@@ -14,7 +14,11 @@ import { isoWithOffset } from '../alipayplus/envelope.ts';
 import { parseWire } from '../validation.ts';
 
 export const authCodeRequest = z.object({
-  scopes: z.array(z.enum(AUTH_SCOPES)).min(1).max(AUTH_SCOPES.length * 2).optional(),
+  scopes: z
+    .array(z.enum(AUTH_SCOPES))
+    .min(1)
+    .max(AUTH_SCOPES.length * 2)
+    .optional(),
 });
 
 export interface AuthCodeRoutesDeps {

@@ -41,10 +41,13 @@ function layout(title: string, nonce: string, body: string): string {
 
 function summary(p: Payment): string {
   const merchant = p.request.order.merchant;
-  const quote = p.quote ? `<dt>Rate</dt><dd>1 ${esc(p.quote.quoteCurrencyPair.slice(0, 3))} = ${esc(p.quote.quotePrice)} ${esc(p.quote.quoteCurrencyPair.slice(4))}</dd>` : '';
-  const surcharge = p.debitAmount.valueMinor > p.payToAmount.valueMinor
-    ? `<dt>Surcharge</dt><dd>${money({ currency: p.debitAmount.currency, valueMinor: p.debitAmount.valueMinor - p.payToAmount.valueMinor })}</dd>`
+  const quote = p.quote
+    ? `<dt>Rate</dt><dd>1 ${esc(p.quote.quoteCurrencyPair.slice(0, 3))} = ${esc(p.quote.quotePrice)} ${esc(p.quote.quoteCurrencyPair.slice(4))}</dd>`
     : '';
+  const surcharge =
+    p.debitAmount.valueMinor > p.payToAmount.valueMinor
+      ? `<dt>Surcharge</dt><dd>${money({ currency: p.debitAmount.currency, valueMinor: p.debitAmount.valueMinor - p.payToAmount.valueMinor })}</dd>`
+      : '';
   return `<h1 id="merchant">${esc(merchant.merchantDisplayName ?? merchant.merchantName)}</h1>
 <p class="store" id="store">${esc(merchant.store.storeName)}</p>
 <dl>

@@ -20,7 +20,10 @@ const kind = z
   .string()
   .transform((s) => s.toUpperCase())
   .pipe(z.enum(['LOCAL', 'ALLOWLIST', 'BLOCKLIST'], { message: 'must be local, allowlist or blocklist' }));
-const id = z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be an entry id').transform(BigInt);
+const id = z
+  .string()
+  .regex(/^[1-9][0-9]{0,17}$/, 'must be an entry id')
+  .transform(BigInt);
 
 const listParams = z.object({ kind });
 const listQuery = z.object({

@@ -31,7 +31,13 @@ describe('what counts as an EMVCo code (fact 9)', () => {
   });
 
   it('needs only 0002 at the start: tag 00 is not checked to be 01', () => {
-    expect(readEmvCode(emvQr([['59', 'SHOP']]).replace(/^000201/, '000202').slice(0, -4) + 'XXXX')).toBeUndefined();
+    expect(
+      readEmvCode(
+        emvQr([['59', 'SHOP']])
+          .replace(/^000201/, '000202')
+          .slice(0, -4) + 'XXXX',
+      ),
+    ).toBeUndefined();
     const body = '000202' + tlv([['59', 'SHOP']]) + '6304';
     expect(readEmvCode(crcAppended(body))?.get('00')).toBe('02');
     expect(readEmvCode(crcAppended('0102' + tlv([['00', '01']]).slice(4) + '6304'))).toBeUndefined();
@@ -65,7 +71,14 @@ describe('what counts as an EMVCo code (fact 9)', () => {
   });
 
   it('keeps the last of a repeated tag', () => {
-    expect(readEmvCode(emvQr([['59', 'FIRST'], ['59', 'LAST']]))?.get('59')).toBe('LAST');
+    expect(
+      readEmvCode(
+        emvQr([
+          ['59', 'FIRST'],
+          ['59', 'LAST'],
+        ]),
+      )?.get('59'),
+    ).toBe('LAST');
   });
 
   it('refuses text left over or a value running past the end', () => {
@@ -75,7 +88,10 @@ describe('what counts as an EMVCo code (fact 9)', () => {
   });
 
   it('does not read templates at this stage: a malformed template leaves the code valid', () => {
-    const code = emvQr([['26', 'not tlv at all'], ['59', 'SHOP']]);
+    const code = emvQr([
+      ['26', 'not tlv at all'],
+      ['59', 'SHOP'],
+    ]);
     expect(readEmvCode(code)?.get('26')).toBe('not tlv at all');
   });
 
@@ -88,9 +104,11 @@ describe('what counts as an EMVCo code (fact 9)', () => {
   });
 
   it('never throws, whatever it is given', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => {
-      readEmvCode(`0002${s}`);
-      readTlv(s);
-    }));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (s) => {
+        readEmvCode(`0002${s}`);
+        readTlv(s);
+      }),
+    );
   });
 });

@@ -38,16 +38,7 @@ export function emvQr(objects: readonly Tlv[]): string {
 
 /** A typical static MPM QR with the given merchant account templates and primitives. */
 export function merchantQr(accounts: readonly Tlv[]): string {
-  return emvQr([
-    ['01', '11'],
-    ...accounts,
-    ['52', '5812'],
-    ['53', '702'],
-    ['58', 'SG'],
-    ['59', 'NASI LEMAK KING'],
-    ['60', 'SINGAPORE'],
-    ['62', [['05', 'REF123']]],
-  ]);
+  return emvQr([['01', '11'], ...accounts, ['52', '5812'], ['53', '702'], ['58', 'SG'], ['59', 'NASI LEMAK KING'], ['60', 'SINGAPORE'], ['62', [['05', 'REF123']]]]);
 }
 
 // ---- wire rules (§6 shape) ----
@@ -84,11 +75,15 @@ export const regexRule = (regex: string, o: RuleOptions = {}) => rule({ matchMet
 
 /** An EMVCO rule as the sandbox writes it: the pattern in extendInfo.matchPattern (fact 5), priority there too. */
 export const emvRule = (matchPattern: Record<string, unknown>, o: RuleOptions = {}): WireCodeRule =>
-  rule({ matchMethod: 'EMVCO', emvMatchRules: [] }, { ...o, priority: undefined }, {
-    primitiveMai: false,
-    ...(o.priority !== undefined && { priority: o.priority }),
-    ...matchPattern,
-  });
+  rule(
+    { matchMethod: 'EMVCO', emvMatchRules: [] },
+    { ...o, priority: undefined },
+    {
+      primitiveMai: false,
+      ...(o.priority !== undefined && { priority: o.priority }),
+      ...matchPattern,
+    },
+  );
 
 /** A template restriction: `merchantMaiRestrictions` {sub-tag: value pattern}. */
 export const mai = (restrictions: Record<string, string>, more: Record<string, unknown> = {}) => ({ merchantMaiRestrictions: restrictions, ...more });

@@ -41,11 +41,18 @@ describe('compiled code lists', () => {
   it('agrees with a naive scan on any prefixes and codes', () => {
     const text = fc.string({ unit: fc.constantFrom('a', 'b', 'B', 'c', '/'), maxLength: 6 });
     fc.assert(
-      fc.property(fc.array(text.filter((s) => s.trim() !== ''), { maxLength: 30 }), text, (prefixes, code) => {
-        const { lists } = compileCodeLists(prefixes.map((p) => local(p)));
-        const naive = prefixes.some((p) => code.toLowerCase().startsWith(p.toLowerCase()));
-        expect(patternSetMatches(lists.local, code)).toBe(naive);
-      }),
+      fc.property(
+        fc.array(
+          text.filter((s) => s.trim() !== ''),
+          { maxLength: 30 },
+        ),
+        text,
+        (prefixes, code) => {
+          const { lists } = compileCodeLists(prefixes.map((p) => local(p)));
+          const naive = prefixes.some((p) => code.toLowerCase().startsWith(p.toLowerCase()));
+          expect(patternSetMatches(lists.local, code)).toBe(naive);
+        },
+      ),
     );
   });
 
@@ -73,10 +80,7 @@ describe('compiled code lists', () => {
 });
 
 describe('identifyCode: solution modes (§6)', () => {
-  const ruleSet = ruleSetOf(
-    prefixRule('https://qr.alipayplus.com/', { matchResult: { routerType: 'AC_CODE', trust: 'Y' } }),
-    emvRule(mai({ '00': 'com.alipayplus' })),
-  );
+  const ruleSet = ruleSetOf(prefixRule('https://qr.alipayplus.com/', { matchResult: { routerType: 'AC_CODE', trust: 'Y' } }), emvRule(mai({ '00': 'com.alipayplus' })));
   const { lists } = compileCodeLists([
     local('https://pay.mywallet.com/'),
     allow('https://qr.alipayplus.com/partner/'),

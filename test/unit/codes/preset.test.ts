@@ -39,7 +39,15 @@ describe('the shipped preset rule set', () => {
   });
 
   it.each(['com.alipayplus', 'com.alipay'])('decodes an EMVCo QR whose template sub-tag 00 is %s', (guid) => {
-    const code = merchantQr([['26', [['00', guid], ['01', '2188120000123456']]]]);
+    const code = merchantQr([
+      [
+        '26',
+        [
+          ['00', guid],
+          ['01', '2188120000123456'],
+        ],
+      ],
+    ]);
     expect(identify(code)).toMatchObject({ isAcCode: true, postCodeMatchActionType: 'DECODE' });
   });
 

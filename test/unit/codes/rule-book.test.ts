@@ -1,11 +1,6 @@
 import { describe, it, expect, beforeEach } from 'vitest';
 import type { CodeRuleSetStore, RemoteCodeRules, StoredCodeRules } from '../../../src/domain/codes/ports.ts';
-import {
-  CodeRuleBook,
-  CodeRulesUnavailable,
-  REFRESH_INTERVAL_MS,
-  RETRY_AFTER_FAILURE_MS,
-} from '../../../src/domain/codes/rule-book.ts';
+import { CodeRuleBook, CodeRulesUnavailable, REFRESH_INTERVAL_MS, RETRY_AFTER_FAILURE_MS } from '../../../src/domain/codes/rule-book.ts';
 import { identifyWithRules } from '../../../src/domain/codes/matcher.ts';
 import { prefixRule, type RuleOptions } from './fixtures.ts';
 

@@ -15,9 +15,9 @@ const text = fc.array(piece, { minLength: 1, maxLength: 4 }).map((parts) => part
 
 const wireRule: fc.Arbitrary<WireCodeRule> = fc.oneof(
   text.map((prefix) => prefixRule(prefix, { priority: 1 })),
-  fc.tuple(text, fc.constantFrom('', '^', '(?i)', '[aA]', '.*')).map(([literal, head]) =>
-    regexRule(`${head}${literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*`, { priority: 2 }),
-  ),
+  fc
+    .tuple(text, fc.constantFrom('', '^', '(?i)', '[aA]', '.*'))
+    .map(([literal, head]) => regexRule(`${head}${literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*`, { priority: 2 })),
   fc.constantFrom('com.alipayplus', 'com.other').map((v) => emvRule(mai({ '00': v }), { priority: 3 })),
 );
 

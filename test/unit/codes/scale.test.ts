@@ -10,8 +10,7 @@ describe('identification at scale', () => {
     expect(ruleSet.rules).toHaveLength(1000);
     const compiled = compileCodeLists(tenThousandEntries());
     expect(compiled.rejected).toEqual([]);
-    const identify = (codeValue: string) =>
-      identifyCode({ mode: 'ALLOWLIST', lists: compiled.lists, ruleSet, codeValue, issuer: 'SANDBOX_CLIENT' });
+    const identify = (codeValue: string) => identifyCode({ mode: 'ALLOWLIST', lists: compiled.lists, ruleSet, codeValue, issuer: 'SANDBOX_CLIENT' });
 
     expect(identify('https://m9997.mywallet.example/pay')).toMatchObject({ source: 'ALLOWLIST', isAcCode: false });
     expect(identify('https://M9999.MYWALLET.EXAMPLE/pay')).toMatchObject({ source: 'LOCAL', isAcCode: false });

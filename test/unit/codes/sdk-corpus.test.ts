@@ -20,7 +20,10 @@ describe('the sandbox-like rule set', () => {
 });
 
 describe('the corpus: the SDK answer for every sample code', () => {
-  for (const [label, compiled] of [['families', small], ['several hundred rules', large]] as const) {
+  for (const [label, compiled] of [
+    ['families', small],
+    ['several hundred rules', large],
+  ] as const) {
     it.each(corpus().map((c) => [c.name, c] as const))(`${label}: %s`, (_name, c) => {
       for (const scan of ['indexed', 'all'] as const) {
         const answer = identifyWithRules(compiled.ruleSet, c.code, { issuer: corpusIssuer }, scan);

@@ -230,18 +230,55 @@ describe('fact 10: merchant account fields', () => {
   it('needs one template to meet every restriction by itself', () => {
     const rule = emvRule(mai({ '00': 'com.x', '01': 'ID1' }));
     expect(idOf([rule], emvQr([account('com.x', ['01', 'ID1'])])).isAcCode).toBe(true);
-    expect(idOf([rule], emvQr([account('com.x'), ['27', [['00', 'com.y'], ['01', 'ID1']]]])).isAcCode).toBe(false);
+    expect(
+      idOf(
+        [rule],
+        emvQr([
+          account('com.x'),
+          [
+            '27',
+            [
+              ['00', 'com.y'],
+              ['01', 'ID1'],
+            ],
+          ],
+        ]),
+      ).isAcCode,
+    ).toBe(false);
   });
 
   it('takes the first template in tag order 26-51 then 80-99, whatever the payload order', () => {
     const rule = emvRule(mai({ '00': 'com.x' }), { action: openUrl({ urlConstructionMethod: 'EXTRACT_URL_FROM_EMVCODE', emvUrlTag: 'merchantTag.01' }) });
-    const code = emvQr([['80', [['00', 'com.x'], ['01', 'https://eighty']]], ['27', [['00', 'com.x'], ['01', 'https://twenty-seven']]]]);
+    const code = emvQr([
+      [
+        '80',
+        [
+          ['00', 'com.x'],
+          ['01', 'https://eighty'],
+        ],
+      ],
+      [
+        '27',
+        [
+          ['00', 'com.x'],
+          ['01', 'https://twenty-seven'],
+        ],
+      ],
+    ]);
     expect(idOf([rule], code)).toMatchObject({ redirectUrl: 'https://twenty-seven' });
   });
 
   it('skips a template that is not valid TLV and searches 80-99', () => {
     const rule = emvRule(mai({ '00': 'com.x' }));
-    expect(idOf([rule], emvQr([['26', 'garbage'], ['81', [['00', 'com.x']]]])).isAcCode).toBe(true);
+    expect(
+      idOf(
+        [rule],
+        emvQr([
+          ['26', 'garbage'],
+          ['81', [['00', 'com.x']]],
+        ]),
+      ).isAcCode,
+    ).toBe(true);
     expect(idOf([rule], emvQr([['62', [['00', 'com.x']]]])).isAcCode).toBe(false);
   });
 
@@ -344,7 +381,13 @@ describe('fact 12: trusted and untrusted rules', () => {
       { isSupported: true, postCodeMatchActionType: 'OPEN_URL', redirectUrl: 'https://given.example/x', extendInfo: extendInfo({ k: 'remote', trust: 'N' }) },
       { issuer: ISSUER },
     );
-    expect(answer).toEqual({ isAcCode: true, postCodeMatchActionType: 'OPEN_URL', redirectUrl: 'https://given.example/x', userAgent: 'AlipayConnect', acDecodeConfig: '{"k":"remote"}' });
+    expect(answer).toEqual({
+      isAcCode: true,
+      postCodeMatchActionType: 'OPEN_URL',
+      redirectUrl: 'https://given.example/x',
+      userAgent: 'AlipayConnect',
+      acDecodeConfig: '{"k":"remote"}',
+    });
     expect(answerFromRemote(pending(), { isSupported: true, postCodeMatchActionType: 'DECODE' }, { issuer: ISSUER })).toEqual({
       isAcCode: true,
       postCodeMatchActionType: 'DECODE',
@@ -400,7 +443,18 @@ describe('facts 13-14: the answer', () => {
   it('EXTRACT_URL_FROM_EMVCODE: from the first http of the matched template, or not supported', () => {
     const extract = (emvUrlTag?: string) =>
       ruleSetOf(emvRule(mai({ '00': 'com.x' }), { action: openUrl({ urlConstructionMethod: 'EXTRACT_URL_FROM_EMVCODE', ...(emvUrlTag && { emvUrlTag }) }) }));
-    const code = emvQr([['26', [['00', 'com.y'], ['01', 'https://other']]], account('com.x', ['01', 'go HttP://a.example/b'])].map(([t, v]) => [t === '26' && v[0]?.[1] === 'com.x' ? '27' : t, v] as never));
+    const code = emvQr(
+      [
+        [
+          '26',
+          [
+            ['00', 'com.y'],
+            ['01', 'https://other'],
+          ],
+        ],
+        account('com.x', ['01', 'go HttP://a.example/b']),
+      ].map(([t, v]) => [t === '26' && v[0]?.[1] === 'com.x' ? '27' : t, v] as never),
+    );
     expect(run(extract('merchantTag.01'), code)).toMatchObject({ redirectUrl: 'HttP://a.example/b' });
     expect(run(extract('merchantTag.02'), code)).toEqual({ isAcCode: false });
     expect(run(extract('merchantTag01'), code)).toEqual({ isAcCode: false });
@@ -421,7 +475,10 @@ describe('facts 13-14: the answer', () => {
 describe('fact 15: acDecodeConfig', () => {
   it('is matchResult without trust and nonSdkJarSupportVersion, sdkJarSupportVersion kept', () => {
     const matchResult = { routerType: 'R', trust: 'Y', nonSdkJarSupportVersion: '1.0', sdkJarSupportVersion: '1.1' };
-    expect(JSON.parse(String((run(ruleSetOf(prefixRule('a', { matchResult })), 'a') as { acDecodeConfig?: string }).acDecodeConfig))).toEqual({ routerType: 'R', sdkJarSupportVersion: '1.1' });
+    expect(JSON.parse(String((run(ruleSetOf(prefixRule('a', { matchResult })), 'a') as { acDecodeConfig?: string }).acDecodeConfig))).toEqual({
+      routerType: 'R',
+      sdkJarSupportVersion: '1.1',
+    });
   });
 
   it('is "" when nothing is left or there is no matchResult', () => {
@@ -441,7 +498,19 @@ describe('fact 16: not supported is isAcCode false, never an error', () => {
     const [rule] = ruleSetOf(regexRule('x.*')).rules;
     const throwing = {
       ...rule!,
-      pattern: { method: 'REGEX' as const, source: 'x.*', regex: { source: 'x.*', engine: 'RE2' as const, literalPrefix: 'x', matches: () => { throw new Error('boom'); }, firstGroupOfFind: () => undefined } },
+      pattern: {
+        method: 'REGEX' as const,
+        source: 'x.*',
+        regex: {
+          source: 'x.*',
+          engine: 'RE2' as const,
+          literalPrefix: 'x',
+          matches: () => {
+            throw new Error('boom');
+          },
+          firstGroupOfFind: () => undefined,
+        },
+      },
     };
     expect(run({ version: 't', rules: [throwing] }, 'xyz')).toEqual({ isAcCode: false });
   });
