@@ -11,8 +11,8 @@
  * Prints `{"ready":true}` on stdout once it listens.
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { isoWithOffset } from '../src/http/alipayplus/envelope.ts';
-import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../src/http/signature.ts';
+import { isoWithOffset } from '../src/alipayplus/wire-time.ts';
+import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../src/alipayplus/signature.ts';
 import { generateCodeRules } from './lib/code-rules.ts';
 
 const aplusKey = loadPrivateKey(process.env.ALIPAYPLUS_PRIVATE_KEY ?? '');

@@ -12,8 +12,8 @@
  */
 import Fastify from 'fastify';
 import pg from 'pg';
-import { isoWithOffset } from '../src/http/alipayplus/envelope.ts';
-import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../src/http/signature.ts';
+import { isoWithOffset } from '../src/alipayplus/wire-time.ts';
+import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../src/alipayplus/signature.ts';
 
 const env = (name: string) => {
   const v = process.env[name];

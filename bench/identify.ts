@@ -40,7 +40,7 @@ const codes = [
   'https://qr.alipayplus.com/281666130000000012345', // prefix rule near the end
   'P997-123456', // a regex that almost matches many
   'https://nobody.example/pay/0123456789', // no match at all
-  '28' + '7'.repeat(1000), // a long numeric code, no match
+  `28${'7'.repeat(1000)}`, // a long numeric code, no match
 ];
 
 const identify = (codeValue: string) => identifyCode({ mode: 'ALLOWLIST', lists: compiledLists.lists, ruleSet, codeValue, issuer: 'SANDBOX_CLIENT' });

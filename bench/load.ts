@@ -7,7 +7,7 @@
  *   node --import tsx bench/load.ts <job.json>
  */
 import { readFileSync } from 'node:fs';
-import { loadPublicKey, parseSignatureHeader, verify } from '../src/http/signature.ts';
+import { loadPublicKey, parseSignatureHeader, verify } from '../src/alipayplus/signature.ts';
 import autocannon from 'autocannon';
 import type { LoadEvent, LoadJob, TargetResult, ValidationSummary } from './lib/load-job.ts';
 import { type Cursor, type PreparedRequest, SignedPool, UnsignedSource } from './lib/request-pool.ts';

@@ -7,7 +7,7 @@ import { generateKeyPairSync, randomBytes, type KeyObject, createPublicKey } fro
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.ts';
-import { loadPrivateKey, loadPublicKey } from './http/signature.ts';
+import { loadPrivateKey, loadPublicKey } from './alipayplus/signature.ts';
 
 export interface Secrets {
   readonly mppPrivateKey: KeyObject;

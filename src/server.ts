@@ -9,7 +9,6 @@ import { ConfigError, type Config, loadConfig } from './config.ts';
 import { systemClock, type KeyValueStore } from './domain/ports.ts';
 import { MemoryStore } from './adapters/memory-store.ts';
 import { RedisStore } from './adapters/redis-store.ts';
-import { startJob } from './jobs/loop.ts';
 import { createDatabase } from './persistence/database.ts';
 import { migrateToLatest } from './persistence/migrate.ts';
 import { resolveSecrets } from './secrets.ts';
@@ -32,9 +31,9 @@ export async function startServer(config: Config, extra: Partial<AppDeps> = {}):
   if (embedded) await migrateToLatest(database.db);
   const kv: KeyValueStore = config.redisUrl ? new RedisStore(config.redisUrl) : new MemoryStore();
 
-  const { app, jobs } = await buildApp({ config, secrets, database, kv, clock: systemClock, ...extra });
+  const { app, start } = await buildApp({ config, secrets, database, kv, clock: systemClock, ...extra });
+  const started = await start({ runJobs: config.jobsEnabled });
   await app.listen({ host: config.host, port: config.port });
-  const running = config.jobsEnabled ? jobs.map((job) => startJob(job, { clock: systemClock, idleMs: 1000, log: app.log })) : [];
   const address = app.server.address();
   const url = typeof address === 'object' && address ? `http://${config.host}:${address.port}` : config.publicBaseUrl;
 
@@ -55,7 +54,7 @@ export async function startServer(config: Config, extra: Partial<AppDeps> = {}):
     close: () =>
       (closing ??= (async () => {
         await app.close();
-        await Promise.all(running.map((j) => j.stop()));
+        await started.stopJobs();
         await database.close();
         await kv.close();
       })()),

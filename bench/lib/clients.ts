@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
-import { loadPrivateKey, sign, signatureHeader } from '../../src/http/signature.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
+import { loadPrivateKey, sign, signatureHeader } from '../../src/alipayplus/signature.ts';
 import { BENCH_APP_JWT_SECRET, BENCH_CLIENT_ID, BENCH_OPS_TOKEN, benchKeys } from './service.ts';
 
 export interface Answer {

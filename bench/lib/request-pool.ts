@@ -8,8 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
-import { loadPrivateKey, sign, signatureHeader } from '../../src/http/signature.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
+import { loadPrivateKey, sign, signatureHeader } from '../../src/alipayplus/signature.ts';
 import type { BodySpec, LoadJob, PoolSummary } from './load-job.ts';
 
 export interface PreparedRequest {

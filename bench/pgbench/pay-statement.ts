@@ -16,7 +16,7 @@ import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQue
 import { result } from '../../src/domain/errors.ts';
 import type { CurrencyCode } from '../../src/domain/money.ts';
 import { storedRequest } from '../../src/domain/payments/pay.ts';
-import { acceptPayStatement } from '../../src/persistence/payments-repository.ts';
+import { acceptPayStatement } from '../../src/persistence/pay-store.ts';
 import type { Database } from '../../src/persistence/schema.ts';
 import { seedPayRequest } from '../../src/simulator/seed-sample.ts';
 

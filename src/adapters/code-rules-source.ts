@@ -2,7 +2,7 @@
  * Where Alipay+ code rules come from (§6): the signed `inquiryCodeRules` call, and the preset
  * file shipped beside this module.
  *
- * The call goes through the one outbound Alipay+ client (alipayplus-client.ts), as the §1
+ * The call goes through the one signed client (src/alipayplus/client.ts), as the §1
  * envelope wants it both ways: `POST {ALIPAYPLUS_BASE_URL}/aps/api/v1/codes/inquiryCodeRules`
  * signed with the MPP key, body `{}` (our choice: the public material names no request field;
  * Client-Id, which the signature covers, already says who asks, and the rule set is the same for
@@ -12,7 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { RemoteCodeRules } from '../domain/codes/ports.ts';
-import { type AlipayPlusCallResult, type AlipayPlusClient, INQUIRY_CODE_RULES_PATH } from './alipayplus-client.ts';
+import { type AlipayPlusCallResult, type AlipayPlusClient, INQUIRY_CODE_RULES_PATH } from '../alipayplus/client.ts';
 
 export { INQUIRY_CODE_RULES_PATH };
 

@@ -90,7 +90,7 @@ async function freePort(): Promise<number> {
 
 /** The hidden inputs of the cashier's form (csrf, ...), read from the HTML as a browser would. */
 export function hiddenInputs(html: string): Record<string, string> {
-  const unescape = (s: string) =>
+  const unescapeEntities = (s: string) =>
     s
       .replace(/&quot;/g, '"')
       .replace(/&#39;/g, "'")
@@ -104,7 +104,7 @@ export function hiddenInputs(html: string): Record<string, string> {
     const name = attr('name');
     if (!type || (type[1] ?? type[2])?.toLowerCase() !== 'hidden' || !name) continue;
     const value = attr('value');
-    fields[unescape(name[1] ?? name[2] ?? '')] = unescape(value ? (value[1] ?? value[2] ?? '') : '');
+    fields[unescapeEntities(name[1] ?? name[2] ?? '')] = unescapeEntities(value ? (value[1] ?? value[2] ?? '') : '');
   }
   return fields;
 }
@@ -112,7 +112,7 @@ export function hiddenInputs(html: string): Record<string, string> {
 async function getJson(transport: Transport, path: string, bearer: string, body?: unknown): Promise<{ status: number; body: Json }> {
   const headers: Record<string, string> = { authorization: `Bearer ${bearer}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await transport({ method: body === undefined ? 'GET' : 'POST', path, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await transport({ method: body === undefined ? 'GET' : 'POST', url: path, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   let parsed: Json = {};
   try {
     parsed = JSON.parse(res.body.toString('utf8')) as Json;

@@ -11,9 +11,7 @@ export type ResultStatus = 'S' | 'F' | 'U';
 export const RESULT_CATALOG = {
   // success and in-flight
   SUCCESS: { status: 'S', message: 'Success' },
-  ACCEPT: { status: 'U', message: 'Accepted' },
   PAYMENT_IN_PROCESS: { status: 'U', message: 'Payment is in process' },
-  REQUEST_IN_PROCESS: { status: 'U', message: 'A request with this id is being processed; retry later' },
   UNKNOWN_EXCEPTION: { status: 'U', message: 'Unknown exception; retry later' },
   SYSTEM_BUSY: { status: 'U', message: 'System busy; retry later' },
 

@@ -151,14 +151,6 @@ export function requireAmount(input: unknown, field: string): Money {
 // ---------------------------------------------------------------------------------------------
 // Construction, formatting and arithmetic
 
-export function money(currency: CurrencyCode, valueMinor: bigint): Money {
-  return { currency, valueMinor };
-}
-
-export function zeroOf(currency: CurrencyCode): Money {
-  return { currency, valueMinor: 0n };
-}
-
 /** §2 wire shape. The wire has no sign: a negative amount is a bug upstream and is refused. */
 export function formatMoney(m: Money): WireAmount {
   if (m.valueMinor < 0n) throw new RangeError(`negative amount cannot go on the wire: ${m.valueMinor}`);

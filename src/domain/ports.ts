@@ -10,6 +10,13 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
+/** What use cases and jobs log through (pino's logger fits): one line per state change. */
+export interface Logger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
 /**
  * Runs work in one database transaction with repositories bound to it. The use case opens it;
  * everything done through `repos` commits or rolls back together.

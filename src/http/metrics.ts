@@ -1,6 +1,9 @@
 /** Prometheus metrics: request counts and latency per route and result code, plus job gauges. */
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { NotificationQueue } from '../domain/payments/notify.ts';
+import type { Clock } from '../domain/ports.ts';
+import type { AttemptOutcome } from '../jobs/notify-dispatcher.ts';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -56,4 +59,30 @@ export function installMetrics(app: FastifyInstance, m: ReturnType<typeof create
     reply.header('content-type', m.registry.contentType);
     return m.registry.metrics();
   });
+}
+
+/**
+ * The notify outbox in /metrics: backlog gauges read at scrape time (one query per scrape) and a
+ * counter of attempts by outcome. Returns the `onAttempt` hook for the dispatcher.
+ */
+export function registerNotifyMetrics(metrics: Metrics, queue: Pick<NotificationQueue, 'backlog'>, clock: Clock): (outcome: AttemptOutcome) => void {
+  let snapshot: { at: number; value: ReturnType<NotificationQueue['backlog']> } | undefined;
+  const backlog = () => {
+    const now = Date.now();
+    if (!snapshot || now - snapshot.at > 1000) snapshot = { at: now, value: queue.backlog() };
+    return snapshot.value;
+  };
+  metrics.gauge('mpp_notify_outbox_pending', 'notifyPayment notifications not yet delivered (nor given up)', async () => (await backlog()).pending);
+  metrics.gauge('mpp_notify_outbox_oldest_pending_seconds', 'Age of the oldest undelivered notifyPayment notification', async () => {
+    const oldest = (await backlog()).oldestPendingCreatedAt;
+    return oldest ? Math.max(0, (clock.now().getTime() - oldest.getTime()) / 1000) : 0;
+  });
+  metrics.gauge('mpp_notify_outbox_failed', 'notifyPayment notifications given up after the retry horizon', async () => (await backlog()).failed);
+  const attempts = new Counter({
+    name: 'mpp_notify_attempts_total',
+    help: 'notifyPayment delivery attempts by outcome',
+    labelNames: ['outcome'],
+    registers: [metrics.registry],
+  });
+  return (outcome) => attempts.inc({ outcome });
 }

@@ -6,7 +6,7 @@ export function parseWire<S extends z.ZodType>(schema: S, body: unknown): z.infe
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const field = issue && issue.path.length ? issue.path.join('.') : 'body';
+  const field = issue?.path.length ? issue.path.join('.') : 'body';
   const reason = issue?.code === 'invalid_type' && issue.message.includes('undefined') ? 'missing' : (issue?.message ?? 'invalid');
   throw new ParamIllegal(field, reason);
 }

@@ -4,7 +4,7 @@
  * One bounded batch per run, in one transaction (FOR UPDATE SKIP LOCKED: any number of instances
  * may sweep at once, each order is closed exactly once). The loop (loop.ts) calls runOnce again at
  * once while a batch was full of work. The notify outbox joins the batch's transaction through the
- * repository's onFinal hook.
+ * repository's NotifyOutbox port.
  */
 import type { PaymentRepos } from '../domain/payments/ports.ts';
 import type { UnitOfWork } from '../domain/ports.ts';

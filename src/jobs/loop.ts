@@ -4,7 +4,7 @@
  * instances may run the same job: the batch itself must be safe (SKIP LOCKED). Errors are logged
  * and retried after the idle interval; stop() waits for the current batch.
  */
-import type { Clock } from '../domain/ports.ts';
+import type { Clock, Logger } from '../domain/ports.ts';
 
 export interface Job {
   readonly name: string;
@@ -12,16 +12,11 @@ export interface Job {
   runOnce(now: Date): Promise<number>;
 }
 
-export interface JobLogger {
-  info(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
 export interface RunningJob {
   stop(): Promise<void>;
 }
 
-export function startJob(job: Job, o: { clock: Clock; idleMs: number; log: JobLogger }): RunningJob {
+export function startJob(job: Job, o: { clock: Clock; idleMs: number; log: Logger }): RunningJob {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;

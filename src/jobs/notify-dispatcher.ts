@@ -10,19 +10,9 @@
  * restart resumes where it stopped, and any number of instances can run it: a row leased by one
  * is skipped by the others until its lease (longer than a send can take) runs out.
  */
-import type { Kysely } from 'kysely';
-import { Counter } from 'prom-client';
-import type { AlipayPlusCallResult, AlipayPlusClient } from '../adapters/alipayplus-client.ts';
-import type { Clock } from '../domain/ports.ts';
-import type { Metrics } from '../http/metrics.ts';
-import {
-  type ClaimedNotification,
-  claimDueNotifications,
-  type NotificationOutcome,
-  outboxBacklog,
-  recordNotificationOutcome,
-} from '../persistence/notify-outbox-repository.ts';
-import type { Database } from '../persistence/schema.ts';
+import type { AlipayPlusCallResult, AlipayPlusClient } from '../alipayplus/client.ts';
+import type { ClaimedNotification, NotificationOutcome, NotificationQueue } from '../domain/payments/notify.ts';
+import type { Logger } from '../domain/ports.ts';
 import type { Job } from './loop.ts';
 
 export type AttemptOutcome = 'delivered' | 'refused' | 'bad_signature' | 'malformed' | 'http_error' | 'network_error' | 'timeout' | 'gave_up';
@@ -50,7 +40,7 @@ export function retryDelayMs(attempt: number, random: () => number, p: RetryPoli
 }
 
 export interface NotifyDispatcherOptions {
-  readonly db: Kysely<Database>;
+  readonly queue: NotificationQueue;
   readonly client: Pick<AlipayPlusClient, 'notifyPayment' | 'configured'>;
   /** Rows per batch (sent concurrently). Default 20. */
   readonly batchSize?: number;
@@ -60,7 +50,7 @@ export interface NotifyDispatcherOptions {
   /** [0, 1); injected so tests can pin the jitter. */
   readonly random?: () => number;
   readonly onAttempt?: (outcome: AttemptOutcome) => void;
-  readonly log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  readonly log?: Logger;
 }
 
 function classify(r: AlipayPlusCallResult): { outcome: Exclude<AttemptOutcome, 'gave_up'>; error?: string } {
@@ -98,7 +88,7 @@ export function notifyDispatcher(o: NotifyDispatcherOptions): Job {
     } else {
       record = { kind: 'retry', at: now, nextAttemptAt: new Date(now.getTime() + retryDelayMs(n.attempt, random, retry)), error: error ?? outcome };
     }
-    const recorded = await recordNotificationOutcome(o.db, n, record);
+    const recorded = await o.queue.record(n, record);
     o.onAttempt?.(record.kind === 'gave-up' ? 'gave_up' : outcome);
     const ctx = { paymentId: n.paymentId, attempt: n.attempt, recorded };
     if (record.kind === 'delivered') o.log?.info(ctx, 'notifyPayment delivered');
@@ -109,36 +99,10 @@ export function notifyDispatcher(o: NotifyDispatcherOptions): Job {
   return {
     name: 'notify-dispatcher',
     async runOnce(now) {
-      const batch = await claimDueNotifications(o.db, { now, limit: batchSize, leaseMs, defaultEndpoint: o.client.configured });
+      const batch = await o.queue.claimDue({ now, limit: batchSize, leaseMs, defaultEndpoint: o.client.configured });
       // Concurrent sends: the batch finishes within one timeout, well inside the lease.
       await Promise.all(batch.map((n) => deliver(n, now)));
       return batch.length;
     },
   };
-}
-
-/**
- * The outbox in /metrics: backlog gauges read at scrape time (one query per scrape) and a counter
- * of attempts by outcome. Returns the `onAttempt` hook for the dispatcher.
- */
-export function registerNotifyMetrics(metrics: Metrics, db: Kysely<Database>, clock: Clock): (outcome: AttemptOutcome) => void {
-  let snapshot: { at: number; value: ReturnType<typeof outboxBacklog> } | undefined;
-  const backlog = () => {
-    const now = Date.now();
-    if (!snapshot || now - snapshot.at > 1000) snapshot = { at: now, value: outboxBacklog(db) };
-    return snapshot.value;
-  };
-  metrics.gauge('mpp_notify_outbox_pending', 'notifyPayment notifications not yet delivered (nor given up)', async () => (await backlog()).pending);
-  metrics.gauge('mpp_notify_outbox_oldest_pending_seconds', 'Age of the oldest undelivered notifyPayment notification', async () => {
-    const oldest = (await backlog()).oldestPendingCreatedAt;
-    return oldest ? Math.max(0, (clock.now().getTime() - oldest.getTime()) / 1000) : 0;
-  });
-  metrics.gauge('mpp_notify_outbox_failed', 'notifyPayment notifications given up after the retry horizon', async () => (await backlog()).failed);
-  const attempts = new Counter({
-    name: 'mpp_notify_attempts_total',
-    help: 'notifyPayment delivery attempts by outcome',
-    labelNames: ['outcome'],
-    registers: [metrics.registry],
-  });
-  return (outcome) => attempts.inc({ outcome });
 }

@@ -2,12 +2,10 @@
  * §6 code lists in Postgres: entries unique on (kind, pattern_type, pattern), and one version row
  * bumped in the same transaction as each change (the use case opens it).
  */
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { CodeListRepository, StoredCodeListEntry } from '../domain/codes/ports.ts';
-import type { CodeListEntriesTable, Database } from './schema.ts';
+import type { Db, CodeListEntriesTable, Database } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
-
-type Db = Kysely<Database> | Transaction<Database>;
 
 function toEntry(row: Selectable<CodeListEntriesTable>): StoredCodeListEntry {
   return {

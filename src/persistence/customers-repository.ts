@@ -1,10 +1,7 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { Customer } from '../domain/customers/customer.ts';
 import type { CustomerRepository } from '../domain/customers/ports.ts';
-import type { CustomersTable, Database } from './schema.ts';
-
-type Db = Kysely<Database> | Transaction<Database>;
-
+import type { CustomersTable, Db } from './schema.ts';
 export function toCustomer(row: Pick<Selectable<CustomersTable>, 'id' | 'status' | 'currency' | 'created_at'>): Customer {
   return { id: row.id, status: row.status, currency: row.currency.trim(), createdAt: row.created_at };
 }
@@ -21,17 +18,17 @@ export function findCustomer(db: Db, id: string): Promise<Customer | undefined> 
 export function customerRepository(db: Db): CustomerRepository {
   return {
     find: (id) => findCustomer(db, id),
-    async insert(c) {
+    async insert(c, now) {
       const row = await db
         .insertInto('customers')
-        .values({ id: c.id, status: c.status, currency: c.currency })
+        .values({ id: c.id, status: c.status, currency: c.currency, created_at: now, updated_at: now })
         .onConflict((oc) => oc.column('id').doNothing())
         .returningAll()
         .executeTakeFirst();
       return row ? toCustomer(row) : undefined;
     },
-    async setStatus(id, status) {
-      const row = await db.updateTable('customers').set({ status, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirst();
+    async setStatus(id, status, now) {
+      const row = await db.updateTable('customers').set({ status, updated_at: now }).where('id', '=', id).returningAll().executeTakeFirst();
       return row ? toCustomer(row) : undefined;
     },
   };

@@ -11,14 +11,12 @@
  *   - entries and transfers are append-only (triggers refuse UPDATE and DELETE).
  * Accounts are locked (updated) in id order, so two transfers never wait on each other in a cycle.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { DomainError } from '../domain/errors.ts';
 import type { CurrencyCode } from '../domain/money.ts';
 import { type AccountRef, assertBalanced, type LedgerTransfer, type PostedLeg, sameLegs, type TransferRequest, transferKeys } from '../domain/wallet/ledger.ts';
 import type { Ledger, LedgerQueries } from '../domain/wallet/ports.ts';
-import type { Database, LedgerAccountKind, LedgerTransferKind } from './schema.ts';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import type { Db, Database, LedgerAccountKind, LedgerTransferKind } from './schema.ts';
 
 const WALLET_CHECK = 'ledger_wallet_not_negative';
 

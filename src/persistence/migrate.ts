@@ -27,7 +27,7 @@ class FolderMigrationProvider implements MigrationProvider {
 }
 
 /** Migrates to the latest version; throws with the failing migration's name. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations are frozen in time and typed loosely
+// biome-ignore lint/suspicious/noExplicitAny: migrations are frozen in time and typed loosely
 export async function migrateToLatest(db: Kysely<any>, opts: { schema?: string } = {}): Promise<string[]> {
   if (opts.schema) await sql`create schema if not exists ${sql.raw(quoteIdent(opts.schema))}`.execute(db);
   const migrator = new Migrator({

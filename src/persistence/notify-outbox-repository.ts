@@ -5,36 +5,17 @@
  * outcome fenced by the attempt number, so a slow or crashed sender never overwrites a newer one.
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { buildNotifyPaymentBody, type NotifyOutbox, type QueuedNotification } from '../domain/payments/notify.ts';
-import type { FinalPayment } from '../domain/payments/payment.ts';
-import type { Database } from './schema.ts';
+import {
+  type ClaimedNotification,
+  type NotificationOutcome,
+  type NotificationQueue,
+  type NotifyOutbox,
+  notificationOf,
+  type OutboxBacklog,
+  type QueuedNotification,
+} from '../domain/payments/notify.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
-
-/** §5: queue one notification per payment, in the caller's transaction. False when already queued. */
-export async function enqueueNotification(trx: Transaction<Database>, n: QueuedNotification): Promise<boolean> {
-  const row = await trx
-    .insertInto('notify_outbox')
-    .values({ payment_id: n.paymentId, url: n.url ?? null, body: n.body, next_attempt_at: n.at, created_at: n.at })
-    .onConflict((oc) => oc.column('payment_id').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
-export function notifyOutboxRepository(trx: Transaction<Database>): NotifyOutbox {
-  return { enqueue: (n) => enqueueNotification(trx, n) };
-}
-
-export interface ClaimedNotification {
-  readonly id: bigint;
-  readonly paymentId: string;
-  readonly url: string | null;
-  readonly body: string;
-  /** This attempt's number (1 for the first): the fence for recording its outcome. */
-  readonly attempt: number;
-  readonly createdAt: Date;
-}
+import type { Db, Database } from './schema.ts';
 
 /**
  * Claims up to `limit` due rows (bounded batch) and leases them until `now + leaseMs`, in one
@@ -66,11 +47,6 @@ export async function claimDueNotifications(db: Db, o: { now: Date; limit: numbe
   }));
 }
 
-export type NotificationOutcome =
-  | { readonly kind: 'delivered'; readonly at: Date }
-  | { readonly kind: 'retry'; readonly at: Date; readonly nextAttemptAt: Date; readonly error: string }
-  | { readonly kind: 'gave-up'; readonly at: Date; readonly error: string };
-
 /** Records an attempt's outcome, only if no later attempt has claimed the row since (fenced). */
 export async function recordNotificationOutcome(db: Db, n: Pick<ClaimedNotification, 'id' | 'attempt'>, o: NotificationOutcome): Promise<boolean> {
   const base = db.updateTable('notify_outbox').where('id', '=', n.id).where('attempts', '=', n.attempt).where('delivered_at', 'is', null).where('failed_at', 'is', null);
@@ -82,12 +58,6 @@ export async function recordNotificationOutcome(db: Db, n: Pick<ClaimedNotificat
         : { failed_at: o.at, last_error: o.error.slice(0, 500) };
   const r = await base.set(set).executeTakeFirst();
   return r.numUpdatedRows > 0n;
-}
-
-export interface OutboxBacklog {
-  readonly pending: number;
-  readonly oldestPendingCreatedAt: Date | undefined;
-  readonly failed: number;
 }
 
 /** For /metrics: what is waiting (by the partial index) and what was given up on. */
@@ -106,35 +76,36 @@ export async function outboxBacklog(db: Db): Promise<OutboxBacklog> {
 }
 
 /**
- * §5 notifyPayment "written in the same transaction" as the final state: the payments
- * repository's final hook (PaymentFinalHook). Builds each body with the domain's
- * buildNotifyPaymentBody and queues them in ONE multi-row INSERT ... ON CONFLICT DO NOTHING (the
- * sweeper closes up to its batch size at once), due at `now`, to the payment's paymentNotifyUrl
- * when it gave one.
+ * §5 notifyPayment "written in the same transaction" as the final state: the domain's NotifyOutbox
+ * port, bound to that transaction. The notifications (built by the domain's notificationOf) go in
+ * ONE multi-row INSERT ... ON CONFLICT DO NOTHING (the sweeper closes up to its batch size at
+ * once), due at `now`, to the payment's paymentNotifyUrl when it gave one.
  */
-export async function enqueuePaymentNotifications(trx: Transaction<Database>, payments: readonly FinalPayment[], now: Date): Promise<void> {
-  if (payments.length === 0) return;
-  const rows = payments.map((p) => ({
-    payment_id: p.paymentId,
-    url: p.paymentNotifyUrl ?? null,
-    body: JSON.stringify(
-      buildNotifyPaymentBody({
-        paymentId: p.paymentId,
-        paymentRequestId: p.paymentRequestId,
-        customerId: p.customerId,
-        resultCode: p.resultCode,
-        paymentAmount: p.paymentAmount,
-        payToAmount: p.payToAmount,
-        paymentTime: p.paymentTime,
-        paymentPromoInfo: p.paymentPromoInfo,
-      }),
-    ),
-    next_attempt_at: now,
-    created_at: now,
-  }));
+export function notifyOutbox(trx: Transaction<Database>): NotifyOutbox {
+  return {
+    queue: (payments, now) =>
+      insertNotifications(
+        trx,
+        payments.map((p) => notificationOf(p, now)),
+      ),
+  };
+}
+
+/** Queues notifications (one per payment; a payment already queued is left as it is). */
+export async function insertNotifications(trx: Transaction<Database>, ns: readonly QueuedNotification[]): Promise<void> {
+  if (ns.length === 0) return;
   await trx
     .insertInto('notify_outbox')
-    .values(rows)
+    .values(ns.map((n) => ({ payment_id: n.paymentId, url: n.url ?? null, body: n.body, next_attempt_at: n.at, created_at: n.at })))
     .onConflict((oc) => oc.column('payment_id').doNothing())
     .execute();
+}
+
+/** The dispatcher's NotificationQueue port over the outbox table. */
+export function notificationQueue(db: Kysely<Database>): NotificationQueue {
+  return {
+    claimDue: (o) => claimDueNotifications(db, o),
+    record: (n, outcome) => recordNotificationOutcome(db, n, outcome),
+    backlog: () => outboxBacklog(db),
+  };
 }

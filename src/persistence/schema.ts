@@ -2,7 +2,7 @@
  * Kysely's view of the tables (snake_case, as in SQL). Rows are mapped to domain types in the
  * repositories before they leave this folder. int8 -> bigint, numeric -> string (database.ts).
  */
-import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { ColumnType, Generated, JSONColumnType, Kysely, Transaction } from 'kysely';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -182,3 +182,6 @@ export interface RefundsTable {
   answer: JSONColumnType<Record<string, unknown>>;
   created_at: Date;
 }
+
+/** What a repository function reads or writes through: the pool or a transaction. */
+export type Db = Kysely<Database> | Transaction<Database>;

@@ -4,16 +4,14 @@
  * a code (in the same statement as the grant and its first access token), a unique key allows one
  * grant per code, a row lock orders refresh against revocation.
  */
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Customer } from '../domain/customers/customer.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
 import type { AccessTokenRecord, AuthCodeRecord, GrantRecord, TokenRepos } from '../domain/tokens/ports.ts';
 import type { AuthScope } from '../domain/tokens/token.ts';
 import { findCustomer, toCustomer } from './customers-repository.ts';
-import type { AuthCodesTable, Database, GrantsTable } from './schema.ts';
+import type { Db, AuthCodesTable, Database, GrantsTable } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
-
-type Db = Kysely<Database> | Transaction<Database>;
 
 // Rows only ever hold scopes that passed the allow-list (the app route validates them).
 const toScopes = (s: string[]) => s as AuthScope[];

@@ -6,50 +6,24 @@
  * (or a test) sees exactly what came back.
  */
 import type { FastifyInstance } from 'fastify';
-import { isoWithOffset } from '../http/alipayplus/envelope.ts';
-import { parseSignatureHeader, sign, signatureHeader, verify } from '../http/signature.ts';
+import { type SignedClient, signedClient } from '../alipayplus/client.ts';
+import { fetchTransport as alipayPlusFetchTransport, type Transport, type TransportResponse } from '../alipayplus/transport.ts';
 import { type Printer, silentPrinter } from './print.ts';
 import type { SimulatorKeys } from './settings.ts';
 
-export interface TransportRequest {
-  readonly method: string;
-  /** Path and query, e.g. `/alipayplus/v1/payments/pay`. */
-  readonly path: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body?: string;
-}
+export type { Transport };
 
-export interface TransportResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  readonly body: Buffer;
-}
-
-/** How a request reaches the MPP: over HTTP (fetchTransport) or in-process (injectTransport). */
-export type Transport = (req: TransportRequest) => Promise<TransportResponse>;
-
+/** Over HTTP to the MPP at `baseUrl` (10 s per call). */
 export function fetchTransport(baseUrl: string, timeoutMs = 10_000): Transport {
-  const base = baseUrl.replace(/\/+$/, '');
-  return async (req) => {
-    const res = await fetch(`${base}${req.path}`, {
-      method: req.method,
-      headers: req.headers,
-      body: req.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const headers: Record<string, string> = {};
-    res.headers.forEach((v, k) => (headers[k] = v));
-    return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) };
-  };
+  return alipayPlusFetchTransport({ baseUrl, timeoutMs });
 }
 
 /** Calls a Fastify app in-process (tests, the demo): same bytes, no socket. */
 export function injectTransport(app: Pick<FastifyInstance, 'inject'>): Transport {
-  return async (req) => {
+  return async (req): Promise<TransportResponse> => {
     const res = await app.inject({
       method: req.method as 'GET',
-      url: req.path,
+      url: req.url,
       headers: req.headers,
       ...(req.body === undefined ? {} : { payload: req.body }),
     });
@@ -102,16 +76,23 @@ export interface RefundRequest extends Body {
 export type ApplyTokenGrant = { authCode: string } | { refreshToken: string };
 
 export class SimulatorClient {
-  private readonly transport: Transport;
+  private readonly client: SignedClient;
   private readonly printer: Printer;
-  private readonly now: () => Date;
   private readonly prefix: string;
 
   constructor(private readonly o: SimulatorClientOptions) {
     if (!o.transport && !o.baseUrl) throw new Error('SimulatorClient needs a baseUrl or a transport');
-    this.transport = o.transport ?? fetchTransport(o.baseUrl!);
+    // The one signed client, with the Alipay+ key; answers must be signed by the MPP for our Client-Id.
+    this.client = signedClient({
+      transport: o.transport ?? fetchTransport(o.baseUrl!),
+      clientId: o.clientId,
+      privateKey: o.keys.privateKey,
+      keyVersion: o.keys.keyVersion,
+      answerKeys: o.keys.mppPublicKey,
+      answerClientId: o.clientId,
+      now: o.now ?? (() => new Date()),
+    });
     this.printer = o.printer ?? silentPrinter;
-    this.now = o.now ?? (() => new Date());
     this.prefix = o.prefix ?? '/alipayplus/v1';
   }
 
@@ -119,20 +100,15 @@ export class SimulatorClient {
   async call<B = Body>(route: string, body: Body): Promise<CallResult<B>> {
     const path = `${this.prefix}${route}`;
     const raw = JSON.stringify(body);
-    const requestTime = isoWithOffset(this.now());
-    const value = await sign({ method: 'POST', uri: path, clientId: this.o.clientId, time: requestTime, body: raw }, this.o.keys.privateKey);
-    const headers = {
-      'content-type': 'application/json; charset=UTF-8',
-      'client-id': this.o.clientId,
-      'request-time': requestTime,
-      signature: signatureHeader(this.o.keys.keyVersion, value),
-    };
-    this.printer.request({ direction: 'out', method: 'POST', url: this.o.baseUrl ? `${this.o.baseUrl}${path}` : path, headers, body });
-    const started = performance.now();
-    const res = await this.transport({ method: 'POST', path, headers, body: raw });
+    let started = 0;
+    const exchange = await this.client.post(path, raw, (headers) => {
+      this.printer.request({ direction: 'out', method: 'POST', url: this.o.baseUrl ? `${this.o.baseUrl}${path}` : path, headers, body });
+      started = performance.now();
+    });
+    const res = exchange.response;
     const elapsedMs = Math.round(performance.now() - started);
     const text = res.body.toString('utf8');
-    const signatureValid = await this.answerSignatureValid(path, res);
+    const signatureValid = (await exchange.signatureProblem()) === undefined;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -141,14 +117,6 @@ export class SimulatorClient {
     }
     this.printer.response({ direction: 'in', status: res.status, body: parsed, signatureValid, elapsedMs });
     return { status: res.status, body: parsed as B, signatureValid, raw: text, headers: res.headers, elapsedMs };
-  }
-
-  private async answerSignatureValid(path: string, res: TransportResponse): Promise<boolean> {
-    const parsed = parseSignatureHeader(res.headers.signature);
-    const clientId = res.headers['client-id'];
-    const responseTime = res.headers['response-time'];
-    if (!parsed || clientId !== this.o.clientId || !responseTime) return false;
-    return verify({ method: 'POST', uri: path, clientId, time: responseTime, body: res.body }, parsed.signature, this.o.keys.mppPublicKey);
   }
 
   private ids(): { pspId: string; acquirerId: string } {

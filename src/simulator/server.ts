@@ -17,8 +17,9 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.ts';
-import { checkEnvelope, isoWithOffset, parseRequestTime } from '../http/alipayplus/envelope.ts';
-import { sign, signatureHeader } from '../http/signature.ts';
+import { checkEnvelope } from '../http/alipayplus/envelope.ts';
+import { isoWithOffset, parseRequestTime } from '../alipayplus/wire-time.ts';
+import { sign, signatureHeader } from '../alipayplus/signature.ts';
 import { REMOTE_IDENTIFY_PATH, remoteIdentifyAnswer } from './identify.ts';
 import { type Printer, silentPrinter } from './print.ts';
 import type { SimulatorKeys } from './settings.ts';
@@ -131,7 +132,13 @@ export class ReceivedLog {
     const seen = this.items.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const waiter = { match, resolve: (r: ReceivedRequest) => (clearTimeout(timer), resolve(r)) };
+      const waiter = {
+        match,
+        resolve: (r: ReceivedRequest) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
         reject(new Error(`no matching ${this.endpoint ?? 'request'} within ${timeoutMs} ms`));

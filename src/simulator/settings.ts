@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { loadConfig } from '../config.ts';
-import { loadPrivateKey, loadPublicKey } from '../http/signature.ts';
+import { loadPrivateKey, loadPublicKey } from '../alipayplus/signature.ts';
 import { devKeysDir, resolveSecrets, type Secrets } from '../secrets.ts';
 
 export interface SimulatorKeys {

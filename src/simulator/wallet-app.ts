@@ -36,7 +36,7 @@ async function plainCall(o: Caller, actor: string, method: string, path: string,
   if (body !== undefined) headers['content-type'] = 'application/json';
   printer.request({ direction: 'out', method, url: `${o.baseUrl ?? ''}${path}`, headers, body, actor });
   const started = performance.now();
-  const res = await o.transport({ method, path, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await o.transport({ method, url: path, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;

@@ -14,7 +14,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isoWithOffset } from '../../src/domain/time.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
 import { createDatabase, type DatabaseHandle } from '../../src/persistence/database.ts';
 import { migrateToLatest } from '../../src/persistence/migrate.ts';
 import { TEST_APP_JWT_SECRET, TEST_CLIENT_ID, TEST_OPS_TOKEN, testKeys } from '../support/harness.ts';

@@ -5,8 +5,8 @@
  * phase the test was in, so the invariants can be checked against what the caller was told.
  */
 import { randomBytes } from 'node:crypto';
-import { isoWithOffset } from '../../src/domain/time.ts';
-import { parseSignatureHeader, sign, signatureHeader, verify } from '../../src/http/signature.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
+import { parseSignatureHeader, sign, signatureHeader, verify } from '../../src/alipayplus/signature.ts';
 import { TEST_CLIENT_ID, TEST_OPS_TOKEN, TEST_PSP_ID, TEST_ACQUIRER_ID, testKeys } from '../support/harness.ts';
 import { INQUIRY_PATH, PAY_PATH, seedPay } from '../support/payments.ts';
 

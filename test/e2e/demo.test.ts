@@ -31,7 +31,7 @@ it('the demo walks the seed flow from identify to a reconciled balance, every st
   expect(figure('notifyPayment').result).toBe('S SUCCESS');
   expect(figure('refund').figure).toBe('JPY 30 -> KRW 300');
   expect(figure('balance').figure).toContain('= KRW 9300');
-  expect(lines).toContain('[3/10] applyToken ... S SUCCESS  (' + figure('applyToken').figure + ')');
+  expect(lines).toContain(`[3/10] applyToken ... S SUCCESS  (${figure('applyToken').figure})`);
 }, 60_000);
 
 it('the demo reads the cashier form hidden inputs whatever their attribute order and escaping', () => {

@@ -4,7 +4,7 @@
  * agrees -> two partial refunds -> a third over the paid total is refused -> the books reconcile.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { NOTIFY_PAYMENT_PATH } from '../../src/adapters/alipayplus-client.ts';
+import { NOTIFY_PAYMENT_PATH } from '../../src/alipayplus/client.ts';
 import { createCustomer, signedPost, type TestApp, testApp } from '../support/harness.ts';
 import { balanceOf, openPayment, press, REFUND_PATH, refundBody, topUp } from '../support/cashier.ts';
 import { startFakeAlipayPlus, type FakeAlipayPlus } from '../support/fake-alipayplus.ts';

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
-import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/http/signature.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
+import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/alipayplus/signature.ts';
 import { TEST_CLIENT_ID, type TestApp, testApp } from '../support/harness.ts';
 import { sharedSigningDir, repoDir } from '../support/shared.ts';
 

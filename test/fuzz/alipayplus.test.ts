@@ -8,9 +8,9 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
 import { MAX_BODY_DEPTH } from '../../src/http/hostile-input.ts';
-import { sign } from '../../src/http/signature.ts';
+import { sign } from '../../src/alipayplus/signature.ts';
 import { TEST_CLIENT_ID, testApp, testKeys } from '../support/harness.ts';
 import { ALIPAYPLUS_ROUTES, type AlipayPlusRouteEntry } from './routes.ts';
 import {

@@ -269,9 +269,9 @@ describe.each(present)('$method $url under hostile input', (route: AppRouteEntry
 function poisoned(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return false;
   const own = value as Record<string, unknown>;
-  if (Object.prototype.hasOwnProperty.call(own, '__proto__')) return true;
-  const ctor = Object.prototype.hasOwnProperty.call(own, 'constructor') ? own.constructor : undefined;
-  if (ctor !== null && typeof ctor === 'object' && Object.prototype.hasOwnProperty.call(ctor, 'prototype')) return true;
+  if (Object.hasOwn(own, '__proto__')) return true;
+  const ctor = Object.hasOwn(own, 'constructor') ? own.constructor : undefined;
+  if (ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype')) return true;
   return Object.keys(own).some((k) => poisoned(own[k]));
 }
 describe('the app fuzz itself', () => {

@@ -1,5 +1,5 @@
 /**
- * Issue 9 point 2: body size limits and request timeouts are set on purpose (src/app.ts). Each
+ * Issue 9 point 2: body size limits and request timeouts are set on purpose (src/http/server-options.ts). Each
  * limit is checked as configured and as it behaves: over the body limit, on a real socket (huge
  * headers, a client too slow to send its request) and with a dependency too slow to answer.
  */
@@ -7,8 +7,8 @@ import { connect } from 'node:net';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
-import { sign, signatureHeader } from '../../src/http/signature.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
+import { sign, signatureHeader } from '../../src/alipayplus/signature.ts';
 import {
   appJwt,
   opsHeaders,

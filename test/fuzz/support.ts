@@ -8,8 +8,8 @@ import fc from 'fast-check';
 import { type Kysely, sql } from 'kysely';
 import { expect } from 'vitest';
 import { RESULT_CATALOG } from '../../src/domain/errors.ts';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
-import { sign, signatureHeader } from '../../src/http/signature.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
+import { sign, signatureHeader } from '../../src/alipayplus/signature.ts';
 import { quoteIdent } from '../../src/persistence/database.ts';
 import type { Database } from '../../src/persistence/schema.ts';
 import { responseSignatureValid, TEST_CLIENT_ID, testKeys } from '../support/harness.ts';
@@ -62,7 +62,7 @@ export function wellFormedResult(res: LightMyRequestResponse): WireResult {
   return r!;
 }
 
-/** Security headers every answer carries (src/app.ts SECURITY_HEADERS). */
+/** Security headers every answer carries (src/http/server-options.ts SECURITY_HEADERS). */
 export function expectSecurityHeaders(res: LightMyRequestResponse): void {
   expect(res.headers['x-content-type-options']).toBe('nosniff');
   expect(res.headers['cache-control']).toBe('no-store');

@@ -190,6 +190,7 @@ describe('applyToken with bad input (§1: F PARAM_ILLEGAL naming the field, noth
 
   const cases: [string, (b: Body) => Body, string][] = [
     ['pspId missing', without('pspId'), 'pspId'],
+    // biome-ignore lint/correctness/noPrecisionLoss: a pspId sent as a JSON number (losing digits) is the point
     ['pspId a number', withField('pspId', 1022088000000000001), 'pspId'],
     ['pspId too long', withField('pspId', long(65)), 'pspId'],
     ['pspId null', withField('pspId', null), 'pspId'],

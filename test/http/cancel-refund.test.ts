@@ -4,7 +4,7 @@ import { createCustomer, FakeClock, responseSignatureValid, signedPost, type Tes
 import { INQUIRY_PATH, newRequestId } from '../support/payments.ts';
 import { balanceOf, CANCEL_PATH, cancelBody, openPayment, press, REFUND_PATH, refundBody, topUp } from '../support/cashier.ts';
 import { cancelDeadline } from '../../src/domain/payments/cancel.ts';
-import { isoWithOffset } from '../../src/domain/time.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
 
 let t: TestApp;
 const clock = new FakeClock();

@@ -172,6 +172,33 @@ describe('cashier Pay', () => {
     expect(await balanceOf(t.app, FROZEN_LATER)).toBe(100000n);
   });
 
+  it('refuses Pay above a single-payment limit set after the order was accepted, and leaves the order payable', async () => {
+    const LIMITED = 'C_CASHIER_LIMIT';
+    await createCustomer(t.app, LIMITED, 'KRW');
+    await topUp(t.app, LIMITED, '100000');
+    const { path, paymentRequestId } = await openPayment(t.app, LIMITED); // KRW 1000, no limit yet
+    // A second instance on the same database, configured since with a KRW limit below the order.
+    const limited = await testApp({ clock, database: t.database, kv: t.kv, env: { MPP_HOME_URL: 'https://wallet.test/home', SINGLE_PAYMENT_LIMITS: 'KRW:999' } });
+    try {
+      const res = await press(limited.app, path, 'pay');
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('above your wallet limit');
+      expect(res.body).toContain('id="pay"');
+      expect((await inquire(paymentRequestId)).paymentResult.resultCode).toBe('PAYMENT_IN_PROCESS');
+      expect(await balanceOf(t.app, LIMITED)).toBe(100000n);
+      // At the limit it pays (the limit is inclusive).
+      const atLimit = await testApp({ clock, database: t.database, kv: t.kv, env: { MPP_HOME_URL: 'https://wallet.test/home', SINGLE_PAYMENT_LIMITS: 'KRW:1000' } });
+      try {
+        expect((await press(atLimit.app, path, 'pay')).body).toContain('data-status="SUCCESS"');
+      } finally {
+        await atLimit.close();
+      }
+      expect(await balanceOf(t.app, LIMITED)).toBe(99000n);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('refuses a form without the csrf field or coming from another site', async () => {
     const { path, paymentRequestId } = await openPayment(t.app, RICH);
     const noCsrf = await t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'action=pay' });

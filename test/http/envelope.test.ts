@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
 import { responseSignatureValid, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
 
 const path = '/alipayplus/v1/payments/inquiryPayment';

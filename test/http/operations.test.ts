@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loggerOptions } from '../../src/app.ts';
+import { loggerOptions } from '../../src/http/server-options.ts';
 import { signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID, testConfig } from '../support/harness.ts';
 
 const inquiry = '/alipayplus/v1/payments/inquiryPayment';

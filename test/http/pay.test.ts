@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashCashierToken } from '../../src/domain/payments/ids.ts';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
-import { findByCashierToken, paymentUnitOfWork } from '../../src/persistence/payments-repository.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
+import { findByCashierToken } from '../../src/persistence/payment-queries.ts';
+import { paymentUnitOfWork } from '../../src/persistence/payments-repository.ts';
 import { appJwt, createCustomer, FakeClock, responseSignatureValid, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
 import { INQUIRY_PATH, newRequestId, PAY_PATH, type PayBody, seedPay, tokenOf, withField } from '../support/payments.ts';
 

@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAlipayPlusClient, INQUIRY_CODE_RULES_PATH } from '../../src/adapters/alipayplus-client.ts';
-import { loadPrivateKey } from '../../src/http/signature.ts';
+import { createAlipayPlusClient, INQUIRY_CODE_RULES_PATH } from '../../src/alipayplus/client.ts';
+import { loadPrivateKey } from '../../src/alipayplus/signature.ts';
 import { type FakeAlipayPlus, startFakeAlipayPlus } from '../support/fake-alipayplus.ts';
 import { TEST_CLIENT_ID, testKeys } from '../support/harness.ts';
 

@@ -86,7 +86,7 @@ describe('remote identification of untrusted rules (fact 12)', () => {
     ];
     for (const [status, body, delayMs] of answers) {
       const fakeFetch = (async (_url: string, init?: RequestInit) => {
-        if (delayMs) await new Promise((r, j) => init?.signal?.addEventListener('abort', () => j(new Error('timed out'))));
+        if (delayMs) await new Promise((_r, j) => init?.signal?.addEventListener('abort', () => j(new Error('timed out'))));
         return new Response(JSON.stringify(body), { status });
       }) as typeof fetch;
       const remote = remoteCodeIdentification({ url: 'http://x/identify', clientId: 'C', log: silent, fetch: fakeFetch, timeoutMs: 20 });

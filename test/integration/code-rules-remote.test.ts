@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAlipayPlusClient } from '../../src/adapters/alipayplus-client.ts';
+import { createAlipayPlusClient } from '../../src/alipayplus/client.ts';
 import { alipayPlusCodeRules, INQUIRY_CODE_RULES_PATH } from '../../src/adapters/code-rules-source.ts';
 import { CodeRulesUnavailable } from '../../src/domain/codes/rule-book.ts';
 import { CODE_RULES_REFRESHER } from '../../src/jobs/code-identification.ts';
 import { codeRuleSetStore } from '../../src/persistence/code-rule-sets-repository.ts';
 import { startFakeAlipayPlus, type FakeAlipayPlus } from '../support/fake-code-rules-server.ts';
-import { loadPrivateKey } from '../../src/http/signature.ts';
+import { loadPrivateKey } from '../../src/alipayplus/signature.ts';
 import { appJwt, FakeClock, TEST_CLIENT_ID, type TestApp, testApp, type TestAppOptions, testDatabase, type TestDatabase, testKeys } from '../support/harness.ts';
 import { extendInfo, openUrl, prefixRule } from '../unit/codes/fixtures.ts';
 

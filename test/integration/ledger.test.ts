@@ -3,12 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.ts';
 import type { CurrencyCode, Money } from '../../src/domain/money.ts';
 import { house, transferKeys, UnbalancedTransfer, wallet } from '../../src/domain/wallet/ledger.ts';
-import { queuePaymentNotification } from '../../src/domain/payments/notify.ts';
 import { debitForPayment, refundToWallet, reverseForPayment } from '../../src/domain/wallet/payment-transfers.ts';
 import { walletUseCases } from '../../src/domain/wallet/use-cases.ts';
 import { customerRepository } from '../../src/persistence/customers-repository.ts';
 import { isNegativeWalletViolation, ledgerQueries, ledgerRepository } from '../../src/persistence/ledger-repository.ts';
-import { notifyOutboxRepository } from '../../src/persistence/notify-outbox-repository.ts';
+import { notifyOutbox } from '../../src/persistence/notify-outbox-repository.ts';
 import { unitOfWork } from '../../src/persistence/unit-of-work.ts';
 import { FakeClock, type TestDatabase, testDatabase } from '../support/harness.ts';
 import { addCustomer, inLedgerTx, kindTotal, readBooks } from '../support/ledger.ts';
@@ -175,12 +174,16 @@ describe('payment debit, reversal and refund', () => {
 
 describe('one unit of work for the cashier', () => {
   // What the cashier's Pay does in ONE transaction (here without the payment CAS, which is the pay code's).
-  const payUow = () => unitOfWork(db(), (trx) => ({ ledger: ledgerRepository(trx), outbox: notifyOutboxRepository(trx) }));
-  const view = (paymentId: string) => ({
+  const payUow = () => unitOfWork(db(), (trx) => ({ ledger: ledgerRepository(trx), outbox: notifyOutbox(trx) }));
+  const final = (paymentId: string) => ({
     paymentId,
+    pspId: 'psp',
     paymentRequestId: `req-${paymentId}`,
     customerId: 'cashier',
+    status: 'SUCCESS' as const,
     resultCode: 'SUCCESS' as const,
+    paymentNotifyUrl: undefined,
+    paymentPromoInfo: undefined,
     paymentAmount: krw(100),
     payToAmount: krw(100),
     paymentTime: at,
@@ -192,14 +195,14 @@ describe('one unit of work for the cashier', () => {
     await wallets().topUp({ customerId: 'cashier', amount: krw(150) });
     await payUow().run(async ({ ledger, outbox }) => {
       await debitForPayment(ledger, { paymentId: 'P-uow-1', customerId: 'cashier', payToAmount: krw(100), at });
-      await queuePaymentNotification(outbox, view('P-uow-1'), { at });
+      await outbox.queue([final('P-uow-1')], at);
     });
     expect(await outboxRow('P-uow-1')).toHaveLength(1);
     expect(await balance('cashier')).toBe(50n);
 
     // Not enough left: the debit throws and nothing of the unit of work remains.
     const attempt = payUow().run(async ({ ledger, outbox }) => {
-      await queuePaymentNotification(outbox, view('P-uow-2'), { at });
+      await outbox.queue([final('P-uow-2')], at);
       await debitForPayment(ledger, { paymentId: 'P-uow-2', customerId: 'cashier', payToAmount: krw(100), at });
     });
     expect(await code(attempt)).toBe('USER_BALANCE_NOT_ENOUGH');

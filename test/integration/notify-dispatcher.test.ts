@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AlipayPlusClient, createAlipayPlusClient } from '../../src/adapters/alipayplus-client.ts';
+import { type AlipayPlusClient, createAlipayPlusClient } from '../../src/alipayplus/client.ts';
 import type { CurrencyCode } from '../../src/domain/money.ts';
-import { queuePaymentNotification } from '../../src/domain/payments/notify.ts';
-import { loadPrivateKey } from '../../src/http/signature.ts';
+import type { FinalPayment } from '../../src/domain/payments/payment.ts';
+import { loadPrivateKey } from '../../src/alipayplus/signature.ts';
 import { notifyDispatcher, type NotifyDispatcherOptions } from '../../src/jobs/notify-dispatcher.ts';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
-import { claimDueNotifications, notifyOutboxRepository, outboxBacklog, recordNotificationOutcome } from '../../src/persistence/notify-outbox-repository.ts';
+import { claimDueNotifications, notificationQueue, notifyOutbox, outboxBacklog, recordNotificationOutcome } from '../../src/persistence/notify-outbox-repository.ts';
 import type { Database } from '../../src/persistence/schema.ts';
 import { type FakeAlipayPlus, startFakeAlipayPlus } from '../support/fake-alipayplus.ts';
 import { attachDatabase, FakeClock, realPostgres, TEST_CLIENT_ID, type TestDatabase, testDatabase, testKeys } from '../support/harness.ts';
@@ -48,7 +48,24 @@ function client(baseUrl: string | undefined, clock: FakeClock, timeoutMs?: numbe
 
 function dispatcher(c: AlipayPlusClient, extra: Partial<NotifyDispatcherOptions> = {}, on: Kysely<Database> = db()) {
   // The longest full-jitter wait, so the schedule is predictable.
-  return notifyDispatcher({ db: on, client: c, random: () => 0.999, ...extra });
+  return notifyDispatcher({ queue: notificationQueue(on), client: c, random: () => 0.999, ...extra });
+}
+
+/** A payment that has just succeeded, as the repository hands it to the outbox. */
+function succeeded(paymentId: string, at: Date, paymentNotifyUrl?: string): FinalPayment {
+  return {
+    paymentId,
+    pspId: 'PSP1',
+    paymentRequestId: `REQ${seq}`,
+    customerId: 'C1',
+    status: 'SUCCESS',
+    resultCode: 'SUCCESS',
+    paymentAmount: { currency: 'JPY' as CurrencyCode, valueMinor: 100n },
+    payToAmount: { currency: 'KRW' as CurrencyCode, valueMinor: 1000n },
+    paymentTime: at,
+    paymentNotifyUrl,
+    paymentPromoInfo: undefined,
+  };
 }
 
 /** Queues a final-state notification as the cashier would, in a transaction. */
@@ -56,21 +73,7 @@ async function enqueue(at: Date, o: { paymentNotifyUrl?: string } = {}): Promise
   const paymentId = `PAY${++seq}`;
   await db()
     .transaction()
-    .execute((trx) =>
-      queuePaymentNotification(
-        notifyOutboxRepository(trx),
-        {
-          paymentId,
-          paymentRequestId: `REQ${seq}`,
-          customerId: 'C1',
-          resultCode: 'SUCCESS',
-          paymentAmount: { currency: 'JPY' as CurrencyCode, valueMinor: 100n },
-          payToAmount: { currency: 'KRW' as CurrencyCode, valueMinor: 1000n },
-          paymentTime: at,
-        },
-        { at, paymentNotifyUrl: o.paymentNotifyUrl },
-      ),
-    );
+    .execute((trx) => notifyOutbox(trx).queue([succeeded(paymentId, at, o.paymentNotifyUrl)], at));
   return paymentId;
 }
 
@@ -235,11 +238,12 @@ describe('notify dispatcher', () => {
 
   it('queues one notification per payment', async () => {
     const id = await enqueue(t0);
-    const again = await db()
+    const first = (await row(id)).body;
+    await db()
       .transaction()
-      .execute((trx) => notifyOutboxRepository(trx).enqueue({ paymentId: id, body: '{}', at: t0 }));
-    expect(again).toBe(false);
-    expect((await row(id)).body).not.toBe('{}');
+      .execute((trx) => notifyOutbox(trx).queue([{ ...succeeded(id, t0), paymentTime: new Date(t0.getTime() + 60_000) }], t0));
+    expect((await row(id)).body).toBe(first);
+    expect(await db().selectFrom('notify_outbox').select('id').where('payment_id', '=', id).execute()).toHaveLength(1);
   });
 });
 

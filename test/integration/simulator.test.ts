@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
-import { loadPrivateKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/http/signature.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
+import { loadPrivateKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/alipayplus/signature.ts';
 import { fetchTransport, injectTransport, SimulatorClient } from '../../src/simulator/client.ts';
 import { verifyAppToken } from '../../src/http/app/auth.ts';
 import { appToken, createCustomer } from '../../src/simulator/wallet-app.ts';

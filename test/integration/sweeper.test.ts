@@ -2,11 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { result } from '../../src/domain/errors.ts';
 import type { CurrencyCode } from '../../src/domain/money.ts';
-import { hashCashierToken, newCashierToken, newPaymentId } from '../../src/domain/payments/ids.ts';
+import { hashCashierToken, newCashierToken, newTimestampedId } from '../../src/domain/payments/ids.ts';
 import type { FinalPayment, Payment } from '../../src/domain/payments/payment.ts';
 import { expirySweeper } from '../../src/jobs/expiry-sweeper.ts';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
-import { paymentUnitOfWork, payStore } from '../../src/persistence/payments-repository.ts';
+import { payStore } from '../../src/persistence/pay-store.ts';
+import { paymentUnitOfWork } from '../../src/persistence/payments-repository.ts';
 import { attachDatabase, realPostgres, type TestDatabase, testDatabase } from '../support/harness.ts';
 import { seedPay } from '../support/payments.ts';
 
@@ -38,7 +39,7 @@ async function openOrders(expiries: Date[]): Promise<string[]> {
     const { paymentMethodId: _, ...method } = request.paymentMethod;
     const p = await store.accept(
       {
-        paymentId: newPaymentId(new Date()),
+        paymentId: newTimestampedId(new Date()),
         pspId: request.pspId,
         paymentRequestId: request.paymentRequestId,
         customerId: CUSTOMER,
@@ -123,12 +124,14 @@ describe('the expiry sweeper', () => {
     let held = false;
     const a = expirySweeper({
       uow: paymentUnitOfWork(database.db, {
-        onFinal: async () => {
-          if (realPostgres && !held) {
-            held = true;
-            await bStarted;
-          }
-        },
+        outbox: () => ({
+          queue: async () => {
+            if (realPostgres && !held) {
+              held = true;
+              await bStarted;
+            }
+          },
+        }),
       }),
       batchSize: 25,
     });
@@ -170,10 +173,12 @@ describe('the expiry sweeper', () => {
     const seen: string[] = [];
     const failing = expirySweeper({
       uow: paymentUnitOfWork(database.db, {
-        onFinal: async (_trx, payments) => {
-          seen.push(...payments.map((p) => p.paymentId));
-          throw new Error('outbox down');
-        },
+        outbox: () => ({
+          queue: async (payments) => {
+            seen.push(...payments.map((p) => p.paymentId));
+            throw new Error('outbox down');
+          },
+        }),
       }),
     });
     await expect(failing.runOnce(at(701))).rejects.toThrow('outbox down');
@@ -182,7 +187,7 @@ describe('the expiry sweeper', () => {
     expect(ids.map((id) => s.get(id)!.status)).toEqual(['PROCESSING', 'PROCESSING']);
     expect(await closeHistory(ids)).toHaveLength(0);
     const closedWith: FinalPayment[] = [];
-    const working = expirySweeper({ uow: paymentUnitOfWork(database.db, { onFinal: async (_trx, ps) => void closedWith.push(...ps) }) });
+    const working = expirySweeper({ uow: paymentUnitOfWork(database.db, { outbox: () => ({ queue: async (ps) => void closedWith.push(...ps) }) }) });
     expect(await drain(working, at(701))).toBe(2);
     expect(closedWith.map((p) => [p.status, p.resultCode])).toEqual([
       ['CLOSED', 'ORDER_IS_CLOSED'],

@@ -6,7 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loggerOptions } from '../../src/app.ts';
+import { loggerOptions } from '../../src/http/server-options.ts';
 import {
   appJwt,
   createCustomer,

@@ -8,8 +8,8 @@
  */
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
-import { sign, signatureHeader } from '../../src/http/signature.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
+import { sign, signatureHeader } from '../../src/alipayplus/signature.ts';
 import { createCustomer, FakeClock, responseSignatureValid, TEST_ACQUIRER_ID, TEST_CLIENT_ID, TEST_PSP_ID, type TestApp, testApp, testKeys } from '../support/harness.ts';
 import { APPLY_TOKEN, authCodeFor } from '../support/tokens.ts';
 

@@ -5,8 +5,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isoWithOffset } from '../../src/domain/time.ts';
-import { loadPrivateKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/http/signature.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
+import { loadPrivateKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/alipayplus/signature.ts';
 import { TEST_CLIENT_ID, testKeys } from './harness.ts';
 
 /** A key Alipay+ does not own: answers signed with it must not verify. */

@@ -6,8 +6,8 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
-import { parseSignatureHeader, sign, signatureHeader, verify } from '../../src/http/signature.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
+import { parseSignatureHeader, sign, signatureHeader, verify } from '../../src/alipayplus/signature.ts';
 import { TEST_CLIENT_ID, testKeys } from './harness.ts';
 
 export type FakeMode = 'OK' | 'BAD_SIGNATURE' | 'UNSIGNED' | 'HTTP_500' | 'HANG';

@@ -15,8 +15,8 @@ import { RedisStore } from '../../src/adapters/redis-store.ts';
 import { type AppDeps, buildApp, type BuiltApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { Clock, KeyValueStore } from '../../src/domain/ports.ts';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
-import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/http/signature.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
+import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/alipayplus/signature.ts';
 import { createDatabase, type DatabaseHandle, quoteIdent } from '../../src/persistence/database.ts';
 import { migrateToLatest } from '../../src/persistence/migrate.ts';
 import { resolveSecrets, type Secrets } from '../../src/secrets.ts';
@@ -141,6 +141,7 @@ export async function testApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const kv = opts.kv ?? testKv();
   const clock = opts.clock ?? { now: () => new Date() };
   const built = await buildApp({ config, secrets, database, kv, clock, logger: false, ...opts.extra });
+  await built.start();
   await built.app.ready();
   // Every app.inject response is checked against openapi.yaml (x-test-skip-openapi: 1 opts out).
   checkResponsesAgainstOpenApi(built.app);

@@ -10,7 +10,7 @@ export function inLedgerTx<T>(db: Kysely<Database>, work: (ledger: Ledger) => Pr
 }
 
 export async function addCustomer(db: Kysely<Database>, id: string, currency = 'KRW'): Promise<void> {
-  const c = await customerRepository(db).insert({ id, currency, status: 'NORMAL' });
+  const c = await customerRepository(db).insert({ id, currency, status: 'NORMAL' }, new Date());
   if (!c) throw new Error(`customer ${id} exists`);
 }
 

@@ -1,7 +1,7 @@
 /** Helpers for the §3 token tests: an auth code from the app route, signed applyToken & co. */
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../src/domain/ports.ts';
-import { isoWithOffset } from '../../src/http/alipayplus/envelope.ts';
+import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
 import { appJwt, signedPost, TEST_ACQUIRER_ID, TEST_PSP_ID } from './harness.ts';
 
 export const APPLY_TOKEN = '/alipayplus/v1/authorizations/applyToken';

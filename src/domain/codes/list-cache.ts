@@ -1,6 +1,7 @@
 import { DependencyUnavailable } from '../errors.ts';
 import { compileCodeLists, type CompiledCodeLists } from './lists.ts';
-import type { CodeListRepository, CodesLog } from './ports.ts';
+import type { Logger } from '../ports.ts';
+import type { CodeListRepository } from './ports.ts';
 
 /**
  * The compiled local / allowlist / blocklist patterns of this instance (§6: "ops manage without a
@@ -29,7 +30,7 @@ export class CodeListCache {
 
   constructor(
     private readonly repo: CodeListRepository,
-    private readonly log: CodesLog,
+    private readonly log: Pick<Logger, 'info' | 'warn'>,
     private readonly pollIntervalMs = POLL_INTERVAL_MS,
   ) {}
 

@@ -1,4 +1,5 @@
 import type { CodeListKind, CodeListPatternType } from './lists.ts';
+import type { Logger } from '../ports.ts';
 
 /** The ports of code identification (§6): the ops-managed lists and the Alipay+ rule sources. */
 
@@ -61,11 +62,8 @@ export interface CodeRuleSetStore {
   save(rules: StoredCodeRules): Promise<void>;
 }
 
-/** What the domain logs through (pino's logger fits). */
-export interface CodesLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
+/** The part of the one Logger (domain/ports.ts) code identification logs through. */
+export type CodesLog = Pick<Logger, 'info' | 'warn'>;
 
 /**
  * Alipay+ remote identification (code-identification-sdk.md fact 12): asks Alipay+ about a code

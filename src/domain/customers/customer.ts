@@ -3,7 +3,6 @@ import { DomainError, ParamIllegal } from '../errors.ts';
 import { isCurrency } from '../money.ts';
 
 export type CustomerStatus = 'NORMAL' | 'FROZEN';
-export const CUSTOMER_STATUSES: readonly CustomerStatus[] = ['NORMAL', 'FROZEN'];
 
 export interface Customer {
   readonly id: string;

@@ -22,7 +22,9 @@ import { subtractMoney } from '../money.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import { debitForPayment } from '../wallet/payment-transfers.ts';
 import type { Ledger } from '../wallet/ports.ts';
-import { settleExpiry } from './pay.ts';
+import { closeIfOverdue } from './close-overdue.ts';
+import { singlePaymentLimitExceeded } from './limits.ts';
+import type { PaySettings } from './pay.ts';
 import type { Payment } from './payment.ts';
 import type { PaymentQueries, PaymentRepository } from './ports.ts';
 
@@ -36,11 +38,9 @@ export interface CashierDeps {
   readonly queries: PaymentQueries;
   readonly uow: UnitOfWork<CashierRepos>;
   readonly clock: Clock;
-  /** Per wallet currency, minor units: re-checked at Pay (the configuration may have changed since pay). */
-  readonly singlePaymentLimits: Readonly<Record<string, bigint>>;
+  /** The single-payment limits, re-checked at Pay (the configuration may have changed since pay). */
+  readonly settings: Pick<PaySettings, 'singlePaymentLimits'>;
 }
-
-export type CashierAction = 'pay' | 'cancel';
 
 export interface CashierOutcome {
   readonly payment: Payment;
@@ -63,7 +63,7 @@ export function cashierUseCases(deps: CashierDeps) {
   /** The committed state after a compare-and-set lost: expiry first, then whatever won. */
   async function current(payments: PaymentRepository, p: Payment, now: Date): Promise<Payment> {
     const latest = (await payments.findById(p.paymentId)) ?? p;
-    return settleExpiry(payments, latest, now);
+    return closeIfOverdue(payments, latest, now);
   }
 
   return {
@@ -71,7 +71,7 @@ export function cashierUseCases(deps: CashierDeps) {
       const p = await find(token);
       const now = deps.clock.now();
       if (p.status !== 'PROCESSING' || p.expiresAt.getTime() > now.getTime()) return p;
-      return deps.uow.run(({ payments }) => settleExpiry(payments, p, now));
+      return deps.uow.run(({ payments }) => closeIfOverdue(payments, p, now));
     },
 
     async pay(token: string): Promise<CashierOutcome> {
@@ -79,11 +79,9 @@ export function cashierUseCases(deps: CashierDeps) {
       const now = deps.clock.now();
       return deps.uow.run(async ({ payments, ledger, customers }) => {
         if (p.status !== 'PROCESSING') return { payment: p, changed: false };
-        const customer = requireUsable(await customers.find(p.customerId));
-        const limit = deps.singlePaymentLimits[customer.currency];
-        if (limit !== undefined && p.debitAmount.valueMinor > limit) {
-          throw new DomainError('USER_AMOUNT_EXCEED_LIMIT', `single payment limit is ${limit} ${customer.currency} (minor units)`);
-        }
+        requireUsable(await customers.find(p.customerId));
+        const overLimit = singlePaymentLimitExceeded(deps.settings.singlePaymentLimits, p.debitAmount);
+        if (overLimit) throw new DomainError('USER_AMOUNT_EXCEED_LIMIT', overLimit);
         // Lock order: the payment row (compare-and-set), then the ledger transfer, then accounts.
         const paid = await payments.completePayment(p.paymentId, { now, paymentTime: now, reason: 'USER_CONFIRMED' });
         if (!paid) return { payment: await current(payments, p, now), changed: false };
@@ -104,7 +102,7 @@ export function cashierUseCases(deps: CashierDeps) {
       const now = deps.clock.now();
       return deps.uow.run(async ({ payments }) => {
         if (p.status !== 'PROCESSING') return { payment: p, changed: false };
-        const settled = await settleExpiry(payments, p, now);
+        const settled = await closeIfOverdue(payments, p, now);
         if (settled.status !== 'PROCESSING') return { payment: settled, changed: false };
         const closed = await payments.closePayment(p.paymentId, { now, reason: 'USER_CANCELLED' });
         if (!closed) return { payment: await current(payments, p, now), changed: false };

@@ -5,11 +5,12 @@ import type { PayRequest } from './payment.ts';
 const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
 /**
- * §4 paymentId (ours, at most 64): UTC yyyyMMddHHmmssSSS then 15 random digits, 32 digits in all,
- * like the shape of the public samples. Uniqueness is the primary key's; a clash (1 in 10^15
- * within one millisecond) fails the insert, which rolls back and answers U: Alipay+ retries.
+ * Our ids (paymentId §4, refundId §5; at most 64): UTC yyyyMMddHHmmssSSS then 15 random digits,
+ * 32 digits in all, like the shape of the public samples. Uniqueness is the primary key's; a clash
+ * (1 in 10^15 within one millisecond) fails the insert, which rolls back and answers U: Alipay+
+ * retries.
  */
-export function newPaymentId(now: Date): string {
+export function newTimestampedId(now: Date): string {
   const stamp = now
     .toISOString()
     .replace(/[-:TZ.]/g, '')

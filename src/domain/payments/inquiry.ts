@@ -12,7 +12,7 @@
  */
 import { DomainError, type Result } from '../errors.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
-import { settleExpiry } from './pay.ts';
+import { closeIfOverdue } from './close-overdue.ts';
 import { isOverdue, type Payment } from './payment.ts';
 import type { PaymentQueries, PaymentRepos } from './ports.ts';
 import { paymentResultOf } from './state-machine.ts';
@@ -30,7 +30,7 @@ export function paymentReads(deps: PaymentReadDeps) {
   async function current(p: Payment): Promise<Payment> {
     const now = deps.clock.now();
     if (!isOverdue(p, now)) return p;
-    return deps.uow.run(({ payments }) => settleExpiry(payments, p, now));
+    return deps.uow.run(({ payments }) => closeIfOverdue(payments, p, now));
   }
 
   return {

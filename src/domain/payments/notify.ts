@@ -10,7 +10,8 @@
  */
 import { RESULT_CATALOG, type ResultCode } from '../errors.ts';
 import { formatMoney, type Money } from '../money.ts';
-import { isoWithOffset } from '../time.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
+import type { FinalPayment } from './payment.ts';
 
 /** What a payment must tell to build its notification (the pay/cashier code maps its Payment to this). */
 export interface NotifyPaymentView {
@@ -65,21 +66,61 @@ export interface QueuedNotification {
   readonly at: Date;
 }
 
-/** The outbox, bound to the transaction that makes the payment final. */
-export interface NotifyOutbox {
-  /** Queues the notification; false when this payment already has one (nothing changes). */
-  enqueue(n: QueuedNotification): Promise<boolean>;
+/** The §5 notification of a payment that has just become final, due at `at`. */
+export function notificationOf(p: FinalPayment, at: Date): QueuedNotification {
+  const body = buildNotifyPaymentBody({
+    paymentId: p.paymentId,
+    paymentRequestId: p.paymentRequestId,
+    customerId: p.customerId,
+    resultCode: p.resultCode,
+    paymentAmount: p.paymentAmount,
+    payToAmount: p.payToAmount,
+    paymentTime: p.paymentTime,
+    paymentPromoInfo: p.paymentPromoInfo,
+  });
+  return { paymentId: p.paymentId, url: p.paymentNotifyUrl, body: JSON.stringify(body), at };
 }
 
 /**
- * Builds the §5 body and queues it: call it in the transaction that makes the payment final,
- * with the outbox from the same UnitOfWork.
+ * The port every PROCESSING -> final change goes through (sweeper batch, lazy close, cashier,
+ * cancel): bound to the transaction that makes the payments final, so the notification commits
+ * with the change. One notification per payment: a payment already queued is left as it is.
  */
-export function queuePaymentNotification(
-  outbox: NotifyOutbox,
-  view: NotifyPaymentView,
-  o: { readonly paymentNotifyUrl?: string | undefined; readonly at: Date },
-): Promise<boolean> {
-  const body = JSON.stringify(buildNotifyPaymentBody(view));
-  return outbox.enqueue({ paymentId: view.paymentId, url: o.paymentNotifyUrl, body, at: o.at });
+export interface NotifyOutbox {
+  queue(payments: readonly FinalPayment[], now: Date): Promise<void>;
+}
+
+/** A queued notification claimed for one delivery attempt. */
+export interface ClaimedNotification {
+  readonly id: bigint;
+  readonly paymentId: string;
+  readonly url: string | null;
+  readonly body: string;
+  /** This attempt's number (1 for the first): the fence for recording its outcome. */
+  readonly attempt: number;
+  readonly createdAt: Date;
+}
+
+export type NotificationOutcome =
+  | { readonly kind: 'delivered'; readonly at: Date }
+  | { readonly kind: 'retry'; readonly at: Date; readonly nextAttemptAt: Date; readonly error: string }
+  | { readonly kind: 'gave-up'; readonly at: Date; readonly error: string };
+
+export interface OutboxBacklog {
+  readonly pending: number;
+  readonly oldestPendingCreatedAt: Date | undefined;
+  readonly failed: number;
+}
+
+/** The dispatcher's port: the outbox as a queue of due notifications. */
+export interface NotificationQueue {
+  /**
+   * Claims up to `limit` due notifications (bounded batch) and leases them until `now + leaseMs`;
+   * ones without a URL of their own only when the default endpoint is configured.
+   */
+  claimDue(o: { now: Date; limit: number; leaseMs: number; defaultEndpoint: boolean }): Promise<ClaimedNotification[]>;
+  /** Records an attempt's outcome, only if no later attempt has claimed it since (fenced). */
+  record(n: Pick<ClaimedNotification, 'id' | 'attempt'>, outcome: NotificationOutcome): Promise<boolean>;
+  /** What is waiting and what was given up on (for /metrics). */
+  backlog(): Promise<OutboxBacklog>;
 }

@@ -35,14 +35,16 @@
  * every order that is not PROCESSING. Deriving the token with an HMAC over the paymentId would
  * avoid storing it, at the cost of a new long-lived secret whose rotation breaks open links.
  */
-import { DateTime } from 'luxon';
+import { parseIsoInstant } from '../../alipayplus/wire-time.ts';
 import { DomainError, ParamIllegal, result, type Result } from '../errors.ts';
 import { checkPayToAmount, convert, type Quote, type RoundingModeName } from '../fx.ts';
 import { addMoney, requireAmount, type Money } from '../money.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
-import { hashCashierToken, hashPaymentMethodId, newCashierToken, newPaymentId, payRequestHash } from './ids.ts';
+import { hashCashierToken, hashPaymentMethodId, newCashierToken, newTimestampedId, payRequestHash } from './ids.ts';
 import { isOverdue, type Payment, type PayRequest, type StoredPayRequest } from './payment.ts';
-import type { CustomerPrecondition, NewPayment, PayClaim, PayLookup, PaymentRepos, PaymentRepository, PayStore } from './ports.ts';
+import type { CustomerPrecondition, NewPayment, PayClaim, PayLookup, PaymentRepos, PayStore } from './ports.ts';
+import { closeIfOverdue } from './close-overdue.ts';
+import { singlePaymentLimitExceeded } from './limits.ts';
 import { paymentResultOf } from './state-machine.ts';
 
 export interface PaySettings {
@@ -57,11 +59,11 @@ export interface PaySettings {
 
 export interface PayDeps {
   readonly store: PayStore;
-  /** For the lazy close of an overdue order on replay (settleExpiry). */
+  /** For the lazy close of an overdue order on replay (closeIfOverdue). */
   readonly uow: UnitOfWork<PaymentRepos>;
   readonly clock: Clock;
   readonly settings: PaySettings;
-  /** Injectable for tests; default: newPaymentId / newCashierToken. */
+  /** Injectable for tests; default: newTimestampedId / newCashierToken. */
   readonly ids?: { paymentId(now: Date): string; cashierToken(): string };
 }
 
@@ -72,13 +74,6 @@ export type PayAnswer =
   | { readonly kind: 'FINAL'; readonly result: Result; readonly payment: Payment }
   /** Refused before an order existed: the final F (first answer or replay). */
   | { readonly kind: 'REFUSED'; readonly result: Result };
-
-/** ISO 8601 with an offset (§1): `2019-06-06T12:12:12+08:00`, `...Z`, `...+0800`; undefined otherwise. */
-export function parseIsoInstant(value: string): Date | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$/.test(value)) return undefined;
-  const dt = DateTime.fromISO(value, { setZone: true });
-  return dt.isValid ? dt.toJSDate() : undefined;
-}
 
 /** What phase A derives from the request. */
 export interface PreparedPay {
@@ -152,20 +147,6 @@ export function storedRequest(r: PayRequest): StoredPayRequest {
 }
 
 /**
- * §4 expiry, lazily: an order past its expiry that the sweeper has not reached yet is closed here
- * with the same compare-and-set, so pay, inquiry, the cashier and the sweeper agree at every
- * moment. When another transaction won the race, its committed state is read back.
- */
-export async function settleExpiry(payments: PaymentRepository, p: Payment, now: Date): Promise<Payment> {
-  if (!isOverdue(p, now)) return p;
-  const closed = await payments.closePayment(p.paymentId, { now, reason: 'EXPIRED' });
-  if (closed) return closed;
-  const current = await payments.findById(p.paymentId);
-  if (!current) throw new Error(`payment ${p.paymentId} vanished`);
-  return current;
-}
-
-/**
  * The customer row an order needs: refusalOf's account rules, as the precondition the store
  * checks in the statement that stores the order (so an order is accepted only against the row as
  * it is at that moment). refusalOf stays the one place those rules are written: pay asks it
@@ -189,16 +170,14 @@ function refusalOf(
   if (prepared.payToAmount.currency !== wallet) {
     return result('CURRENCY_NOT_SUPPORT', `payToAmount must be in the wallet currency ${wallet}`);
   }
-  const limit = limits[wallet];
-  if (limit !== undefined && prepared.debitAmount.valueMinor > limit) {
-    return result('PAYMENT_AMOUNT_EXCEED_LIMIT', `single payment limit is ${limit} ${wallet} (minor units)`);
-  }
+  const overLimit = singlePaymentLimitExceeded(limits, prepared.debitAmount);
+  if (overLimit) return result('PAYMENT_AMOUNT_EXCEED_LIMIT', overLimit);
   if (expiresAt.getTime() <= now.getTime()) return result('ORDER_IS_CLOSED', 'paymentExpiryTime has already passed');
   return undefined;
 }
 
 export function payUseCase(deps: PayDeps) {
-  const ids = deps.ids ?? { paymentId: newPaymentId, cashierToken: newCashierToken };
+  const ids = deps.ids ?? { paymentId: newTimestampedId, cashierToken: newCashierToken };
   const { settings } = deps;
 
   /** The answer to a request whose key was claimed before (by an earlier or a concurrent request). */
@@ -207,7 +186,7 @@ export function payUseCase(deps: PayDeps) {
     if (!claim.paymentId) return { kind: 'REFUSED', result: claim.answer.result };
     const found = claim.payment;
     if (!found) throw new Error(`payment ${claim.paymentId} of a claim is missing`);
-    const payment = isOverdue(found, now) ? await deps.uow.run(({ payments }) => settleExpiry(payments, found, now)) : found;
+    const payment = isOverdue(found, now) ? await deps.uow.run(({ payments }) => closeIfOverdue(payments, found, now)) : found;
     if (payment.status === 'PROCESSING') {
       if (!claim.answer.paymentUrl) throw new Error('accepted answer without paymentUrl');
       return { kind: 'ACCEPTED', result: claim.answer.result, payment, paymentUrl: claim.answer.paymentUrl };

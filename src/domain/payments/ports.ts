@@ -106,8 +106,6 @@ export interface StatusChange {
  * its history row in the same transaction; a change that lost the race returns undefined.
  */
 export interface PaymentRepository extends PaymentQueries {
-  /** The compare-and-set: applies `change` only while the payment is in `change.from`. */
-  transition(paymentId: string, change: StatusChange): Promise<Payment | undefined>;
   /** PROCESSING -> SUCCESS while not expired at `now` (the cashier's Pay). */
   completePayment(paymentId: string, o: { now: Date; paymentTime?: Date; reason?: string }): Promise<Payment | undefined>;
   /** PROCESSING -> CLOSED with F ORDER_IS_CLOSED (expiry, the cashier's Cancel, cancelPayment). */

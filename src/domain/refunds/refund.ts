@@ -22,12 +22,11 @@ import { DomainError, ParamIllegal } from '../errors.ts';
 import { convert, type Quote, type RoundingModeName } from '../fx.ts';
 import { requireAmount, type Money, type WireAmount } from '../money.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
-import { canonicalJson } from '../payments/ids.ts';
+import { canonicalJson, newTimestampedId } from '../payments/ids.ts';
 import type { Payment } from '../payments/payment.ts';
 import type { PaymentQueries, PaymentRepository } from '../payments/ports.ts';
 import { refundToWallet } from '../wallet/payment-transfers.ts';
 import type { Ledger } from '../wallet/ports.ts';
-import { randomBytes } from 'node:crypto';
 
 export const REFUND_WINDOW_DAYS = 366;
 
@@ -92,16 +91,6 @@ export function refundRequestHash(r: RefundRequest): string {
   return createHash('sha256').update(canonicalJson(key), 'utf8').digest('hex');
 }
 
-/** Our refundId: UTC yyyyMMddHHmmssSSS + 15 random digits (like paymentId), at most 64. */
-export function newRefundId(now: Date): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:TZ.]/g, '')
-    .slice(0, 17);
-  const random = (BigInt(`0x${randomBytes(8).toString('hex')}`) % 10n ** 15n).toString().padStart(15, '0');
-  return `${stamp}${random}`;
-}
-
 /** §5 "at the payment's own rate": what the wallet gets for `amount` of the order currency. */
 export function expectedRefundFrom(p: Payment, amount: Money, rounding: RoundingModeName): Money {
   if (amount.currency === p.payToAmount.currency) return amount;
@@ -127,7 +116,7 @@ export function refundUseCase(deps: {
   settings: RefundSettings;
   ids?: { refundId(now: Date): string };
 }) {
-  const ids = deps.ids ?? { refundId: newRefundId };
+  const ids = deps.ids ?? { refundId: newTimestampedId };
   return {
     async refund(r: RefundRequest): Promise<RefundAnswer> {
       const refundAmount = requireAmount(r.refundAmount, 'refundAmount');

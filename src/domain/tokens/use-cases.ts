@@ -31,7 +31,7 @@ export interface TokenDeps {
   /** The same repositories outside a transaction, for single-statement work. */
   readonly repos: TokenRepos;
   readonly clock: Clock;
-  readonly lifetimes: TokenLifetimes;
+  readonly settings: TokenLifetimes;
 }
 
 export interface IssuedAuthCode {
@@ -59,7 +59,7 @@ export interface UserInfo {
 }
 
 export function tokenUseCases(deps: TokenDeps) {
-  const { uow, repos, clock, lifetimes } = deps;
+  const { uow, repos, clock, settings: lifetimes } = deps;
 
   /** Why a code cannot be exchanged now, as the §3 F to answer; undefined when it can. */
   function codeRefusal(code: AuthCodeRecord | undefined, now: Date): DomainError | undefined {

@@ -28,7 +28,7 @@ function paymentLegs(customerId: string, main: Money, surcharge: Money | undefin
 /** The customer and wallet-currency debit of a payment's PAYMENT transfer. */
 function debitOf(debit: LedgerTransfer): { customerId: string; currency: Money['currency'] } {
   const leg = debit.legs.find((l) => l.account.kind === 'CUSTOMER_WALLET');
-  if (!leg || leg.account.kind !== 'CUSTOMER_WALLET') throw new Error(`payment transfer ${debit.id} has no wallet leg`);
+  if (leg?.account.kind !== 'CUSTOMER_WALLET') throw new Error(`payment transfer ${debit.id} has no wallet leg`);
   return { customerId: leg.account.customerId, currency: leg.amount.currency };
 }
 

@@ -16,11 +16,8 @@ import { z } from 'zod';
 import { DomainError, RESULT_CATALOG, result } from '../../domain/errors.ts';
 import type { TokenUseCases } from '../../domain/tokens/use-cases.ts';
 import { parseWire } from '../validation.ts';
-import { isoWithOffset } from './envelope.ts';
-import { acquirerId, pspId } from './wire.ts';
-
-/** An optional wire field: absent or `null` both mean "not given" (Alipay+ sends either). */
-const optional = <S extends z.ZodType>(s: S) => s.nullish().transform((v) => v ?? undefined);
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
+import { acquirerId, optional, pspId } from '../../alipayplus/wire-schemas.ts';
 
 export const authCodeField = z.string().min(1).max(32);
 export const tokenField = z.string().min(1).max(128);

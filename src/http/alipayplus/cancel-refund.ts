@@ -4,16 +4,9 @@ import { z } from 'zod';
 import { result } from '../../domain/errors.ts';
 import type { CancelPaymentUseCase } from '../../domain/payments/cancel.ts';
 import type { RefundRequest, RefundUseCase } from '../../domain/refunds/refund.ts';
-import { isoWithOffset } from '../../domain/time.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
 import { parseWire } from '../validation.ts';
-import { withoutNulls } from './pay-wire.ts';
-import { acquirerId, idField, pspId, wireAmount } from './wire.ts';
-
-const quote = z.object({
-  quoteId: z.string().min(1).max(64).optional(),
-  quoteCurrencyPair: z.string().regex(/^[A-Z]{3}\/[A-Z]{3}$/, 'must be BASE/QUOTE, e.g. JPY/KRW'),
-  quotePrice: z.string().regex(/^(0|[1-9][0-9]{0,15})(\.[0-9]{1,16})?$/, 'a positive decimal, at most 16.16 digits'),
-});
+import { acquirerId, idField, pspId, wireAmount, wireQuote, wireSurchargeInfo, withoutNulls } from '../../alipayplus/wire-schemas.ts';
 
 const cancelBody = z.object({ pspId, acquirerId, paymentRequestId: idField(64) });
 
@@ -25,11 +18,11 @@ const refundBody = z.object({
   paymentId: idField(64).optional(),
   refundAmount: wireAmount,
   refundFromAmount: wireAmount,
-  refundQuote: quote.optional(),
+  refundQuote: wireQuote.optional(),
   // Carried through, not interpreted (our choice): bounded like the pay request's promo info.
   refundPromoInfo: z.record(z.string(), z.unknown()).optional(),
   refundReason: z.string().min(1).max(256).optional(),
-  surchargeInfo: z.object({ surchargeAmount: wireAmount, surchargeQuote: quote.optional() }).optional(),
+  surchargeInfo: wireSurchargeInfo.optional(),
 }) satisfies z.ZodType<RefundRequest>;
 
 export async function cancelRefundRoutes(app: FastifyInstance, deps: { cancel: CancelPaymentUseCase; refund: RefundUseCase }): Promise<void> {

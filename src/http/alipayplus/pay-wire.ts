@@ -9,8 +9,8 @@
  */
 import { z } from 'zod';
 import type { PayRequest } from '../../domain/payments/payment.ts';
-import { parseIsoInstant } from '../../domain/payments/pay.ts';
-import { acquirerId, idField, pspId, wireAmount } from './wire.ts';
+import { parseIsoInstant } from '../../alipayplus/wire-time.ts';
+import { acquirerId, idField, pspId, wireAmount, wireQuote, wireSurchargeInfo } from '../../alipayplus/wire-schemas.ts';
 
 const text = (max: number) => z.string().min(1, 'must not be empty').max(max);
 const wireBoolean = z.enum(['true', 'false']);
@@ -29,13 +29,6 @@ const isoTime = z
   .string()
   .max(64)
   .refine((s) => parseIsoInstant(s) !== undefined, 'must be ISO 8601 with an offset, e.g. 2019-06-06T12:12:12+08:00');
-
-/** §2 quote: "BASE/QUOTE" of two alpha-3 codes and a positive decimal price (fx.ts checks the rest). */
-const quote = z.object({
-  quoteId: text(64).optional(),
-  quoteCurrencyPair: z.string().regex(/^[A-Z]{3}\/[A-Z]{3}$/, 'must be BASE/QUOTE, e.g. JPY/KRW'),
-  quotePrice: z.string().regex(/^(0|[1-9][0-9]{0,15})(\.[0-9]{1,16})?$/, 'a positive decimal, at most 16.16 digits'),
-});
 
 const env = z.object({
   terminalType: text(32).optional(),
@@ -91,7 +84,7 @@ export const payBody = z.object({
     isAgreementPayment: wireBoolean.optional(),
     needSurcharge: wireBoolean.optional(),
   }),
-  paymentQuote: quote.optional(),
+  paymentQuote: wireQuote.optional(),
   paymentExpiryTime: isoTime.optional(),
   paymentNotifyUrl: z
     .string()
@@ -115,34 +108,6 @@ export const payBody = z.object({
         .max(20),
     })
     .optional(),
-  surchargeInfo: z.object({ surchargeAmount: wireAmount, surchargeQuote: quote.optional() }).optional(),
+  surchargeInfo: wireSurchargeInfo.optional(),
   passThroughInfo: text(20_000).optional(),
 }) satisfies z.ZodType<PayRequest>;
-
-/**
- * The Alipay+ documentation allows an optional parameter to be sent as JSON null ("exclude it or
- * set it to null"): null members of objects are treated as absent. Not "" (§1: an error).
- */
-export function withoutNulls(value: unknown): unknown {
-  // Most bodies have no null at all: then the body itself, not a copy (a copy per request showed
-  // in the pay profile).
-  return containsNull(value) ? copyWithoutNulls(value) : value;
-}
-
-function containsNull(value: unknown): boolean {
-  if (value === null) return true;
-  if (typeof value !== 'object') return false;
-  if (Array.isArray(value)) return value.some(containsNull);
-  for (const key in value as Record<string, unknown>) if (containsNull((value as Record<string, unknown>)[key])) return true;
-  return false;
-}
-
-function copyWithoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(copyWithoutNulls);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, copyWithoutNulls(v)]),
-  );
-}

@@ -6,9 +6,9 @@ import type { PaymentReads } from '../../domain/payments/inquiry.ts';
 import type { PayAnswer, PayUseCase } from '../../domain/payments/pay.ts';
 import type { Payment } from '../../domain/payments/payment.ts';
 import { parseWire } from '../validation.ts';
-import { isoWithOffset } from './envelope.ts';
-import { payBody, withoutNulls } from './pay-wire.ts';
-import { acquirerId, idField, pspId, toWireAmount } from './wire.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
+import { payBody } from './pay-wire.ts';
+import { acquirerId, idField, pspId, toWireAmount, withoutNulls } from '../../alipayplus/wire-schemas.ts';
 
 const inquiryBody = z.object({ pspId, acquirerId, paymentRequestId: idField(64) });
 

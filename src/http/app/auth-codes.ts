@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { result } from '../../domain/errors.ts';
 import { AUTH_SCOPES } from '../../domain/tokens/token.ts';
 import type { TokenUseCases } from '../../domain/tokens/use-cases.ts';
-import { isoWithOffset } from '../alipayplus/envelope.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
 import { parseWire } from '../validation.ts';
 
 export const authCodeRequest = z.object({

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { result, type Result } from '../../domain/errors.ts';
 import type { PaymentReads } from '../../domain/payments/inquiry.ts';
 import type { Payment } from '../../domain/payments/payment.ts';
-import { isoWithOffset } from '../alipayplus/envelope.ts';
-import { toWireAmount } from '../alipayplus/wire.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
+import { toWireAmount } from '../../alipayplus/wire-schemas.ts';
 import { parseWire } from '../validation.ts';
 
 const params = z.object({ paymentId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -, 1 to 64') });

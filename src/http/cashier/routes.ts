@@ -14,7 +14,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, RESULT_CATALOG } from '../../domain/errors.ts';
+import { DomainError, type RESULT_CATALOG } from '../../domain/errors.ts';
 import type { CashierUseCases } from '../../domain/payments/cashier.ts';
 import type { Payment } from '../../domain/payments/payment.ts';
 import { decideRedirect, isScanToPay, platformFromUserAgent, type RedirectDecision } from '../../domain/payments/redirect.ts';

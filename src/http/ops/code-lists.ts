@@ -13,7 +13,7 @@ import type { CodeListKind } from '../../domain/codes/lists.ts';
 import type { StoredCodeListEntry } from '../../domain/codes/ports.ts';
 import { CodeListEntryNotFound, DuplicateCodeListEntry, type CodeListManagement } from '../../domain/codes/use-cases.ts';
 import { result } from '../../domain/errors.ts';
-import { isoWithOffset } from '../alipayplus/envelope.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
 import { parseWire } from '../validation.ts';
 
 const kind = z

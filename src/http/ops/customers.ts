@@ -5,7 +5,7 @@ import type { Customer } from '../../domain/customers/customer.ts';
 import { CustomerExists, type CustomerUseCases } from '../../domain/customers/use-cases.ts';
 import { result } from '../../domain/errors.ts';
 import { parseWire } from '../validation.ts';
-import { isoWithOffset } from '../alipayplus/envelope.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
 
 const createBody = z.object({
   customerId: z.string().min(1).max(64).optional(),

@@ -5,8 +5,8 @@ import { ParamIllegal, result } from '../../domain/errors.ts';
 import { requireAmount } from '../../domain/money.ts';
 import type { LedgerTransfer } from '../../domain/wallet/ledger.ts';
 import type { WalletUseCases } from '../../domain/wallet/use-cases.ts';
-import { isoWithOffset } from '../alipayplus/envelope.ts';
-import { toWireAmount } from '../alipayplus/wire.ts';
+import { isoWithOffset } from '../../alipayplus/wire-time.ts';
+import { toWireAmount } from '../../alipayplus/wire-schemas.ts';
 import { parseWire } from '../validation.ts';
 
 /** A caller's idempotency key: printable ASCII without spaces, bounded. */

@@ -33,14 +33,14 @@ describe('what counts as an EMVCo code (fact 9)', () => {
   it('needs only 0002 at the start: tag 00 is not checked to be 01', () => {
     expect(
       readEmvCode(
-        emvQr([['59', 'SHOP']])
+        `${emvQr([['59', 'SHOP']])
           .replace(/^000201/, '000202')
-          .slice(0, -4) + 'XXXX',
+          .slice(0, -4)}XXXX`,
       ),
     ).toBeUndefined();
-    const body = '000202' + tlv([['59', 'SHOP']]) + '6304';
+    const body = `000202${tlv([['59', 'SHOP']])}6304`;
     expect(readEmvCode(crcAppended(body))?.get('00')).toBe('02');
-    expect(readEmvCode(crcAppended('0102' + tlv([['00', '01']]).slice(4) + '6304'))).toBeUndefined();
+    expect(readEmvCode(crcAppended(`0102${tlv([['00', '01']]).slice(4)}6304`))).toBeUndefined();
   });
 
   it('takes the CRC from the last 4 characters wherever tag 63 sits, compared without case', () => {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RESULT_CATALOG, type ResultCode } from '../../src/domain/errors.ts';
-import { canonicalJson, newCashierToken, newPaymentId, payRequestHash } from '../../src/domain/payments/ids.ts';
-import { isOverdue, type PaymentStatus } from '../../src/domain/payments/payment.ts';
+import { RESULT_CATALOG, type ResultCode } from '../../../src/domain/errors.ts';
+import { canonicalJson, newCashierToken, newTimestampedId, payRequestHash } from '../../../src/domain/payments/ids.ts';
+import { isOverdue, type PaymentStatus } from '../../../src/domain/payments/payment.ts';
 import {
   canTransition,
   IllegalTransition,
@@ -12,8 +12,8 @@ import {
   resultCodeFor,
   transition,
   TRANSITIONS,
-} from '../../src/domain/payments/state-machine.ts';
-import { seedPay } from '../support/payments.ts';
+} from '../../../src/domain/payments/state-machine.ts';
+import { seedPay } from '../../support/payments.ts';
 
 const LEGAL: [PaymentStatus, PaymentStatus][] = [
   ['PROCESSING', 'SUCCESS'],
@@ -96,9 +96,9 @@ describe('the result a payment carries (§5)', () => {
 
 describe('ids and the key-field hash (§4)', () => {
   it('makes 32-digit payment ids that start with the UTC time', () => {
-    const id = newPaymentId(new Date('2024-02-03T04:05:06.789Z'));
+    const id = newTimestampedId(new Date('2024-02-03T04:05:06.789Z'));
     expect(id).toMatch(/^20240203040506789[0-9]{15}$/);
-    expect(new Set(Array.from({ length: 1000 }, () => newPaymentId(new Date()))).size).toBe(1000);
+    expect(new Set(Array.from({ length: 1000 }, () => newTimestampedId(new Date()))).size).toBe(1000);
   });
 
   it('makes 256-bit base64url cashier tokens', () => {

@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { commonIsoMillis, parseRequestTime } from '../../src/http/alipayplus/envelope.ts';
-import { isoWithOffset } from '../../src/domain/time.ts';
+import { commonIsoMillis, parseRequestTime } from '../../../src/alipayplus/wire-time.ts';
+import { isoWithOffset } from '../../../src/alipayplus/wire-time.ts';
 
 const luxonMillis = (v: string) => {
   const dt = DateTime.fromISO(v, { setZone: true });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CurrencyCode } from '../../src/domain/money.ts';
-import { buildNotifyPaymentBody, type NotifyPaymentView } from '../../src/domain/payments/notify.ts';
-import { DEFAULT_RETRY, retryDelayMs } from '../../src/jobs/notify-dispatcher.ts';
+import type { CurrencyCode } from '../../../src/domain/money.ts';
+import { buildNotifyPaymentBody, type NotifyPaymentView } from '../../../src/domain/payments/notify.ts';
+import { DEFAULT_RETRY, retryDelayMs } from '../../../src/jobs/notify-dispatcher.ts';
 
 const jpy = (v: bigint) => ({ currency: 'JPY' as CurrencyCode, valueMinor: v });
 const krw = (v: bigint) => ({ currency: 'KRW' as CurrencyCode, valueMinor: v });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, signedUri, verify } from '../../src/http/signature.ts';
-import { sharedSigningDir } from '../support/shared.ts';
+import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, signedUri, verify } from '../../../src/alipayplus/signature.ts';
+import { sharedSigningDir } from '../../support/shared.ts';
 
 interface Vector {
   httpMethod: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AUTH_CODE_LENGTH, expiryAfter, newAuthCode, newGrantId, newToken, normaliseScopes, secretHash, TOKEN_LENGTH } from '../../src/domain/tokens/token.ts';
+import { AUTH_CODE_LENGTH, expiryAfter, newAuthCode, newGrantId, newToken, normaliseScopes, secretHash, TOKEN_LENGTH } from '../../../src/domain/tokens/token.ts';
 
 describe('§3 secrets', () => {
   it('makes auth codes of 32 upper-case hex digits (128 bits), never the same twice', () => {

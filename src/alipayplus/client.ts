@@ -1,14 +1,85 @@
 /**
- * Our outbound calls to Alipay+ (§1, §5 notifyPayment, §6 inquiryCodeRules): each request is
- * signed with the MPP private key, sent with a timeout (5 s by default, §5 "5 s timeout each try")
- * through Node's fetch, and the answer's signature is verified with the Alipay+ public key before
- * anything in it is believed. The outcome is a typed value, never an exception: callers (the
- * notify dispatcher, the code-rule refresher) decide what to retry.
+ * THE signed client (§1): every signed request the service or the simulator sends goes through
+ * signedClient: `Client-Id`, `Request-Time` and `Signature` over
+ * `POST <path>\n<Client-Id>.<Request-Time>.<body>`, and the answer's signature checked with the
+ * other side's public key before anything in it is believed.
+ *
+ * createAlipayPlusClient is the service's use of it (§5 notifyPayment, §6 inquiryCodeRules):
+ * signed with the MPP private key, a timeout per try (5 s by default, §5 "5 s timeout each try"),
+ * and a typed outcome, never an exception: callers (the notify dispatcher, the code-rule
+ * refresher) decide what to retry. The simulator's client (src/simulator/client.ts) is the other.
  */
 import type { KeyObject } from 'node:crypto';
 import type { ResultStatus } from '../domain/errors.ts';
-import { isoWithOffset } from '../domain/time.ts';
-import { parseSignatureHeader, sign, signatureHeader, signedUri, verify } from '../http/signature.ts';
+import { parseSignatureHeader, sign, signatureHeader, signedUri, verify } from './signature.ts';
+import { AnswerTooLarge, fetchTransport, isTimeout, type Transport, type TransportResponse } from './transport.ts';
+import { isoWithOffset } from './wire-time.ts';
+
+export interface SignedClientOptions {
+  readonly transport: Transport;
+  readonly clientId: string;
+  readonly privateKey: KeyObject;
+  readonly keyVersion: string;
+  /** Verifies answers: keyVersion -> key, or one key whatever keyVersion the answer names. */
+  readonly answerKeys: ReadonlyMap<string, KeyObject> | KeyObject;
+  /** When set, an answer counts only when it carries this Client-Id (the simulator's check). */
+  readonly answerClientId?: string | undefined;
+  readonly now: () => Date;
+}
+
+export interface SignedExchange {
+  /** The headers sent (for the simulator's printout). */
+  readonly requestHeaders: Readonly<Record<string, string>>;
+  readonly response: TransportResponse;
+  /** Why the answer is not provably from the other side; undefined when its signature verifies. */
+  signatureProblem(): Promise<string | undefined>;
+}
+
+export interface SignedClient {
+  /**
+   * POSTs `rawBody` (sent and signed byte for byte) to `url` (absolute, or a path for the
+   * transport's base). `onRequest` sees the headers before the request goes out.
+   */
+  post(url: string, rawBody: string, onRequest?: (headers: Readonly<Record<string, string>>) => void): Promise<SignedExchange>;
+}
+
+export function signedClient(o: SignedClientOptions): SignedClient {
+  /** §1: an answer counts only when signed over `POST <uri>\n<client-id>.<response-time>.<body>`. */
+  async function answerSignatureProblem(uri: string, res: TransportResponse): Promise<string | undefined> {
+    const clientId = res.headers['client-id'];
+    const responseTime = res.headers['response-time'];
+    const parsed = parseSignatureHeader(res.headers.signature);
+    if (!clientId || !responseTime || !parsed) return 'missing client-id, response-time or signature';
+    if (o.answerClientId !== undefined && clientId !== o.answerClientId) return `answer for client-id ${clientId}`;
+    const keys = !(o.answerKeys instanceof Map)
+      ? [o.answerKeys as KeyObject]
+      : parsed.keyVersion === undefined
+        ? [...o.answerKeys.values()]
+        : [o.answerKeys.get(parsed.keyVersion)];
+    const message = { method: 'POST', uri, clientId, time: responseTime, body: res.body };
+    for (const key of keys) {
+      if (key && (await verify(message, parsed.signature, key))) return undefined;
+    }
+    return keys.some(Boolean) ? 'signature does not verify' : `unknown keyVersion ${parsed.keyVersion}`;
+  }
+
+  return {
+    async post(url, rawBody, onRequest) {
+      const uri = signedUri(url);
+      const requestTime = isoWithOffset(o.now());
+      const signature = await sign({ method: 'POST', uri, clientId: o.clientId, time: requestTime, body: rawBody }, o.privateKey);
+      const requestHeaders = {
+        'content-type': 'application/json; charset=UTF-8',
+        'client-id': o.clientId,
+        'request-time': requestTime,
+        signature: signatureHeader(o.keyVersion, signature),
+      };
+      onRequest?.(requestHeaders);
+      const response = await o.transport({ method: 'POST', url, headers: requestHeaders, body: rawBody });
+      return { requestHeaders, response, signatureProblem: () => answerSignatureProblem(uri, response) };
+    },
+  };
+}
 
 export const NOTIFY_PAYMENT_PATH = '/aps/api/v1/payments/notifyPayment';
 export const INQUIRY_CODE_RULES_PATH = '/aps/api/v1/codes/inquiryCodeRules';
@@ -60,27 +131,6 @@ export interface AlipayPlusClient {
   inquiryCodeRules(body?: Readonly<Record<string, unknown>>): Promise<AlipayPlusCallResult>;
 }
 
-class AnswerTooLarge extends Error {}
-
-/** Reads at most `max` bytes of the body; the timeout signal keeps running while it reads. */
-async function readBounded(res: Response, max: number): Promise<Buffer> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > max) throw new AnswerTooLarge(`answer of ${declared} bytes`);
-  if (!res.body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += chunk.byteLength;
-    if (size > max) throw new AnswerTooLarge(`answer above ${max} bytes`);
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks);
-}
-
-function isTimeout(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TimeoutError' || (err.cause instanceof Error && err.cause.name === 'TimeoutError'));
-}
-
 function asWireResult(v: unknown): WireResult | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const r = v as Record<string, unknown>;
@@ -89,23 +139,14 @@ function asWireResult(v: unknown): WireResult | undefined {
 }
 
 export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusClient {
-  const timeoutMs = o.timeoutMs ?? 5000;
-  const maxAnswerBytes = o.maxAnswerBytes ?? 4 * 1024 * 1024;
-  const doFetch = o.fetch ?? fetch;
-
-  /** §1: an answer counts only when signed by Alipay+ over `POST <uri>\n<client-id>.<response-time>.<body>`. */
-  async function answerSignatureProblem(uri: string, res: Response, raw: Buffer): Promise<string | undefined> {
-    const clientId = res.headers.get('client-id');
-    const responseTime = res.headers.get('response-time');
-    const parsed = parseSignatureHeader(res.headers.get('signature') ?? undefined);
-    if (!clientId || !responseTime || !parsed) return 'missing client-id, response-time or signature';
-    const keys = parsed.keyVersion === undefined ? [...o.alipayPlusPublicKeys.values()] : [o.alipayPlusPublicKeys.get(parsed.keyVersion)];
-    const message = { method: 'POST', uri, clientId, time: responseTime, body: raw };
-    for (const key of keys) {
-      if (key && (await verify(message, parsed.signature, key))) return undefined;
-    }
-    return keys.some(Boolean) ? 'signature does not verify' : `unknown keyVersion ${parsed.keyVersion}`;
-  }
+  const client = signedClient({
+    transport: fetchTransport({ timeoutMs: o.timeoutMs ?? 5000, maxAnswerBytes: o.maxAnswerBytes ?? 4 * 1024 * 1024, fetch: o.fetch }),
+    clientId: o.clientId,
+    privateKey: o.mppPrivateKey,
+    keyVersion: o.mppKeyVersion,
+    answerKeys: o.alipayPlusPublicKeys,
+    now: o.now,
+  });
 
   async function post(url: string, rawBody: string): Promise<AlipayPlusCallResult> {
     let target: URL;
@@ -117,32 +158,15 @@ export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusCl
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       return { kind: 'network-error', error: new Error(`unsupported scheme ${target.protocol}`) };
     }
-    const uri = signedUri(target.href);
-    const requestTime = isoWithOffset(o.now());
-    const signature = await sign({ method: 'POST', uri, clientId: o.clientId, time: requestTime, body: rawBody }, o.mppPrivateKey);
     try {
-      const res = await doFetch(target, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json; charset=UTF-8',
-          'client-id': o.clientId,
-          'request-time': requestTime,
-          signature: signatureHeader(o.mppKeyVersion, signature),
-        },
-        body: rawBody,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (res.status < 200 || res.status > 299) {
-        await res.body?.cancel().catch(() => undefined);
-        return { kind: 'http-error', status: res.status };
-      }
-      const raw = await readBounded(res, maxAnswerBytes);
-      const problem = await answerSignatureProblem(uri, res, raw);
+      const exchange = await client.post(target.href, rawBody);
+      const res = exchange.response;
+      if (res.status < 200 || res.status > 299) return { kind: 'http-error', status: res.status };
+      const problem = await exchange.signatureProblem();
       if (problem) return { kind: 'bad-signature', status: res.status, reason: problem };
       let body: unknown;
       try {
-        body = JSON.parse(raw.toString('utf8'));
+        body = JSON.parse(res.body.toString('utf8'));
       } catch {
         return { kind: 'malformed-answer', status: res.status, reason: 'not JSON' };
       }

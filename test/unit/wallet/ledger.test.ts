@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CurrencyCode } from '../../src/domain/money.ts';
-import { assertBalanced, house, sameLegs, UnbalancedTransfer, wallet } from '../../src/domain/wallet/ledger.ts';
+import type { CurrencyCode } from '../../../src/domain/money.ts';
+import { assertBalanced, house, sameLegs, UnbalancedTransfer, wallet } from '../../../src/domain/wallet/ledger.ts';
 
 const jpy = (v: bigint) => ({ currency: 'JPY' as CurrencyCode, valueMinor: v });
 const krw = (v: bigint) => ({ currency: 'KRW' as CurrencyCode, valueMinor: v });

@@ -8,7 +8,7 @@ import {
   type RedirectDecision,
   type RedirectInput,
   type UserAgentPlatform,
-} from '../../src/domain/payments/redirect.ts';
+} from '../../../src/domain/payments/redirect.ts';
 
 const HOME = 'https://wallet.example/home';
 const WAP = 'https://shop.example/result?order=42';

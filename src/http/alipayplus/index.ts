@@ -1,0 +1,24 @@
+/** Alipay+ -> MPP (§1-§5), under /alipayplus/v1: the signed envelope, then its routes. */
+import type { FastifyInstance } from 'fastify';
+import type { AudienceOptions } from '../audience.ts';
+import { authorizationRoutes } from './authorizations.ts';
+import { cancelRefundRoutes } from './cancel-refund.ts';
+import { installEnvelope } from './envelope.ts';
+import { paymentRoutes } from './payments.ts';
+
+export async function alipayPlusAudience(app: FastifyInstance, o: AudienceOptions): Promise<void> {
+  const { config, secrets, clock, services } = o;
+  installEnvelope(app, {
+    clientId: config.alipayPlusClientId,
+    pspId: config.pspId,
+    mppPrivateKey: secrets.mppPrivateKey,
+    mppKeyVersion: config.mppKeyVersion,
+    alipayPlusPublicKeys: secrets.alipayPlusPublicKeys,
+    maxSkewSeconds: config.signatureMaxSkewSeconds,
+    bodyLimitBytes: config.bodyLimitBytes,
+    now: () => clock.now(),
+  });
+  await app.register(paymentRoutes, { pay: services.pay, reads: services.paymentReads });
+  await app.register(cancelRefundRoutes, { cancel: services.cancelPayment, refund: services.refund });
+  await app.register(authorizationRoutes, { tokens: services.tokens, acquirerId: config.alipayPlusAcquirerId });
+}

@@ -1,0 +1,26 @@
+/** The wallet app -> MPP, under /app/v1: the user's JWT, a per-customer rate limit, then its routes. */
+import type { FastifyInstance } from 'fastify';
+import type { AudienceOptions } from '../audience.ts';
+import { installHostileInputGuard } from '../hostile-input.ts';
+import { installRateLimit } from '../rate-limit.ts';
+import { authCodeRoutes } from './auth-codes.ts';
+import { requireAppUser } from './auth.ts';
+import { codeRoutes } from './codes.ts';
+import { appPaymentRoutes } from './payments.ts';
+
+export async function appAudience(app: FastifyInstance, o: AudienceOptions): Promise<void> {
+  const { config, secrets, kv, clock, services } = o;
+  requireAppUser(app, { secret: secrets.appJwtSecret, now: () => clock.now() });
+  installRateLimit(app, {
+    kv,
+    limit: config.rateLimitAppPerMinute,
+    windowMs: 60_000,
+    scope: 'app',
+    clientOf: (req) => req.customerId ?? req.ip,
+    now: () => clock.now().getTime(),
+  });
+  installHostileInputGuard(app);
+  await app.register(authCodeRoutes, { tokens: services.tokens });
+  await app.register(codeRoutes, { codes: services.codes });
+  await app.register(appPaymentRoutes, { reads: services.paymentReads });
+}

@@ -1,0 +1,45 @@
+/** The PaymentQueries port: payments read by id, by request, by cashier link; recorded refusals. */
+
+import type { Result } from '../domain/errors.ts';
+import { CASHIER_TOKEN_PATTERN, hashCashierToken } from '../domain/payments/ids.ts';
+import type { Payment } from '../domain/payments/payment.ts';
+import type { PaymentQueries } from '../domain/payments/ports.ts';
+import type { Db } from './schema.ts';
+import { toPayment, toStoredAnswer } from './payment-rows.ts';
+
+export async function findPaymentById(db: Db, paymentId: string): Promise<Payment | undefined> {
+  const row = await db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+  return row ? toPayment(row) : undefined;
+}
+
+export async function findPaymentByRequestId(db: Db, pspId: string, paymentRequestId: string): Promise<Payment | undefined> {
+  const row = await db.selectFrom('payments').selectAll().where('psp_id', '=', pspId).where('payment_request_id', '=', paymentRequestId).executeTakeFirst();
+  return row ? toPayment(row) : undefined;
+}
+
+/** The payment behind a cashier link: the token is hashed, never looked up or stored in clear. */
+export async function findByCashierToken(db: Db, token: string): Promise<Payment | undefined> {
+  if (!CASHIER_TOKEN_PATTERN.test(token)) return undefined;
+  const row = await db.selectFrom('payments').selectAll().where('cashier_token_hash', '=', hashCashierToken(token)).executeTakeFirst();
+  return row ? toPayment(row) : undefined;
+}
+
+async function findRefusal(db: Db, pspId: string, paymentRequestId: string): Promise<Result | undefined> {
+  const row = await db
+    .selectFrom('pay_requests')
+    .select(['answer', 'payment_id'])
+    .where('psp_id', '=', pspId)
+    .where('payment_request_id', '=', paymentRequestId)
+    .executeTakeFirst();
+  if (!row || row.payment_id !== null || row.answer === null) return undefined;
+  return toStoredAnswer(row.answer).result;
+}
+
+export function paymentQueries(db: Db): PaymentQueries {
+  return {
+    findByRequestId: (pspId, paymentRequestId) => findPaymentByRequestId(db, pspId, paymentRequestId),
+    findById: (paymentId) => findPaymentById(db, paymentId),
+    findByCashierToken: (token) => findByCashierToken(db, token),
+    findRefusal: (pspId, paymentRequestId) => findRefusal(db, pspId, paymentRequestId),
+  };
+}
