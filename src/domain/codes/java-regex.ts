@@ -45,17 +45,27 @@ const RECHECK_TIMEOUT_MS = 3000;
 const cache = new Map<string, JavaRegexResult>();
 const CACHE_LIMIT = 10_000;
 
-export function compileJavaRegex(source: string, budgetMs = MATCH_BUDGET_MS): JavaRegexResult {
-  if (budgetMs !== MATCH_BUDGET_MS) return compileUncached(source, budgetMs);
-  const cached = cache.get(source);
+export interface JavaRegexOptions {
+  /** The step budget of a backtracking match (default MATCH_BUDGET_MS); another value is not cached. */
+  readonly budgetMs?: number;
+  /** recheck's analysis budget (default RECHECK_TIMEOUT_MS). */
+  readonly analysisTimeoutMs?: number;
+}
+
+export function compileJavaRegex(source: string, o: JavaRegexOptions = {}): JavaRegexResult {
+  const defaults = o.budgetMs === undefined && o.analysisTimeoutMs === undefined;
+  const cached = defaults ? cache.get(source) : undefined;
   if (cached) return cached;
-  const result = compileUncached(source, budgetMs);
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(source, result);
+  const result = compileUncached(source, o.budgetMs ?? MATCH_BUDGET_MS, o.analysisTimeoutMs ?? RECHECK_TIMEOUT_MS);
+  // An analysis that ran out of time is not a verdict: the next application of a set tries again.
+  if (o.budgetMs === undefined && (result.ok || !result.reason.includes(INCONCLUSIVE))) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(source, result);
+  }
   return result;
 }
 
-function compileUncached(source: string, budgetMs: number): JavaRegexResult {
+function compileUncached(source: string, budgetMs: number, analysisTimeoutMs: number): JavaRegexResult {
   if (source.length > MAX_REGEX_SOURCE_LENGTH) return fail(`regex longer than ${MAX_REGEX_SOURCE_LENGTH} characters`);
   const translated = withJavaDots(source);
   let re2Reason: string;
@@ -72,7 +82,7 @@ function compileUncached(source: string, budgetMs: number): JavaRegexResult {
   } catch (err) {
     return fail(`regex compiles neither for RE2 (${re2Reason}) nor as a backtracking regex (${errorText(err)})`);
   }
-  const verdict = redosVerdict(translated.js);
+  const verdict = redosVerdict(translated.js, analysisTimeoutMs);
   if (verdict !== 'safe') return fail(`regex is not RE2 (${re2Reason}) and its ReDoS analysis says ${verdict}`);
   return { ok: true, regex: backtrackingRegex(source, native, budgetMs) };
 }
@@ -131,15 +141,24 @@ function backtrackingRegex(source: string, native: RegExp, budgetMs: number): Ja
   };
 }
 
-/** recheck's verdict on a pattern (JavaScript dialect): `safe`, `vulnerable` or `unknown`. */
-function redosVerdict(jsSource: string): string {
+const INCONCLUSIVE = 'inconclusive';
+let recheckWarm = false;
+
+/** recheck's verdict on a pattern (JavaScript dialect): `safe`, `vulnerable`, `unknown`, or inconclusive. */
+function redosVerdict(jsSource: string, timeoutMs: number): string {
   // The pure-JavaScript backend: no native binary, no JVM, no worker thread.
   process.env['RECHECK_SYNC_BACKEND'] ??= 'pure';
   try {
-    const diagnostics = checkSync(jsSource, '', { timeout: RECHECK_TIMEOUT_MS });
+    if (!recheckWarm) {
+      // Its first call starts recheck's runtime (about 1 s, more on a busy machine): not the pattern's time.
+      checkSync('a', '', { timeout: null });
+      recheckWarm = true;
+    }
+    const diagnostics = checkSync(jsSource, '', { timeout: timeoutMs });
+    if (diagnostics.status === 'unknown' && diagnostics.error?.kind === 'timeout') return `${INCONCLUSIVE} (timed out)`;
     return diagnostics.status;
   } catch (err) {
-    return `unknown (${errorText(err)})`;
+    return `${INCONCLUSIVE} (${errorText(err)})`;
   }
 }
 

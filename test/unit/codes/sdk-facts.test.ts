@@ -203,13 +203,19 @@ describe('fact 8: REGEX in Java dialect, whole code, case-sensitive', () => {
     expect(compileJavaRegex('^NCHL(?!00000000).{8}.*')).toBe(compileJavaRegex('^NCHL(?!00000000).{8}.*'));
   });
 
+  it('does not keep an analysis that ran out of time: the next application tries again', () => {
+    const rushed = compileJavaRegex('^X(?!0)[a-z]+(?<=q)', { analysisTimeoutMs: 0 });
+    expect(rushed).toMatchObject({ ok: false, reason: expect.stringContaining('inconclusive') });
+    expect(compileJavaRegex('^X(?!0)[a-z]+(?<=q)').ok).toBe(true);
+  });
+
   it('switches a backtracking pattern off after a match over its time budget (the step budget)', () => {
-    const slow = compileJavaRegex('(?=a)a+', -1);
+    const slow = compileJavaRegex('(?=a)a+', { budgetMs: -1 });
     if (!slow.ok) throw new Error(slow.reason);
     expect(slow.regex.engine).toBe('BACKTRACKING');
     expect(slow.regex.matches('aaa')).toBe(true); // over a negative budget: this was the last
     expect(slow.regex.matches('aaa')).toBe(false);
-    const fine = compileJavaRegex('(?=a)a+', 10_000);
+    const fine = compileJavaRegex('(?=a)a+', { budgetMs: 10_000 });
     expect(fine.ok && fine.regex.matches('aaa') && fine.regex.matches('aaa')).toBe(true);
   });
 
