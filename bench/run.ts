@@ -35,6 +35,7 @@ import { scaleOut } from './scenarios/scale-out.ts';
 import { signedFloor } from './scenarios/signed-floor.ts';
 import { soak } from './scenarios/soak.ts';
 import { sweeper } from './scenarios/sweeper.ts';
+import { payAgreement, payCode } from './scenarios/sync-pay.ts';
 import { repoDir } from '../test/support/shared.ts';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -43,7 +44,7 @@ const PROFILE_DIR = join(repoDir, 'bench', 'profiles');
 
 /** Every scenario, in the order they run: the floors first (the others are read against them). */
 function allScenarios(): Scenario[] {
-  return [floor(), floor(10), signedFloor, pay(), pay(10), payReplay, applyToken, inquiryPayment, identify, sweeper, notify, scaleOut];
+  return [floor(), floor(10), signedFloor, pay(), pay(10), payCode, payAgreement, payReplay, applyToken, inquiryPayment, identify, sweeper, notify, scaleOut];
 }
 
 function chooseScenarios(o: BenchOptions): Scenario[] {

@@ -17,6 +17,13 @@ import { type CancelPaymentUseCase, cancelPaymentUseCase } from './domain/paymen
 import { type CashierUseCases, cashierUseCases } from './domain/payments/cashier.ts';
 import { type PaymentReads, paymentReads } from './domain/payments/inquiry.ts';
 import { type PayUseCase, payUseCase } from './domain/payments/pay.ts';
+import { type SyncPayUseCase, syncPayUseCase } from './domain/payments/sync-pay.ts';
+import { type PaymentCodeUseCase, paymentCodeUseCase } from './domain/payments/payment-codes.ts';
+import { type AgreementUseCases, agreementUseCases } from './domain/agreements/unbinding.ts';
+import { agreementGateway, paymentCodeGateway } from './adapters/alipayplus-gateways.ts';
+import { tokenSealer } from './adapters/token-seal.ts';
+import { agreementRepository, agreementTokens } from './persistence/agreements-repository.ts';
+import { agreementUnbinder } from './jobs/agreement-unbinder.ts';
 import type { Clock, Logger } from './domain/ports.ts';
 import { type RefundUseCase, refundUseCase } from './domain/refunds/refund.ts';
 import { type TokenUseCases, tokenUseCases } from './domain/tokens/use-cases.ts';
@@ -33,6 +40,7 @@ import type { DatabaseHandle } from './persistence/database.ts';
 import { ledgerQueries, ledgerRepository } from './persistence/ledger-repository.ts';
 import { notificationQueue, notifyOutbox } from './persistence/notify-outbox-repository.ts';
 import { payStore } from './persistence/pay-store.ts';
+import { syncPayStore } from './persistence/sync-pay-store.ts';
 import { paymentQueries } from './persistence/payment-queries.ts';
 import { paymentRepository, paymentUnitOfWork } from './persistence/payments-repository.ts';
 import { refundRepository } from './persistence/refunds-repository.ts';
@@ -45,6 +53,12 @@ export interface Services {
   readonly tokens: TokenUseCases;
   readonly wallet: WalletUseCases;
   readonly pay: PayUseCase;
+  /** §9 payment codes and §10 Auto Debit: the pay that debits at once. */
+  readonly syncPay: SyncPayUseCase;
+  /** §9 the app's payment codes, from Alipay+'s getPaymentCode. */
+  readonly paymentCodes: PaymentCodeUseCase;
+  /** §10 the app's Auto Debit agreements and their unbinding outbox. */
+  readonly agreements: AgreementUseCases;
   readonly paymentReads: PaymentReads;
   readonly cashier: CashierUseCases;
   readonly cancelPayment: CancelPaymentUseCase;
@@ -120,15 +134,22 @@ export function wire(deps: WiringDeps): Wiring {
       ? config.alipayPlusIdentifyUrl && remoteCodeIdentification({ url: config.alipayPlusIdentifyUrl, clientId: config.alipayPlusClientId, log })
       : deps.remoteCodeIdentification;
 
+  // §10 the live access token of an Auto Debit agreement, sealed for the unbinding calls.
+  const sealer = tokenSealer(secrets.mppPrivateKey);
+  const tokens = tokenUseCases({ uow: tokenUnitOfWork(db), repos: tokenRepos(db), clock, settings: config, agreements: agreementTokens(db, sealer) });
+  const agreements = agreementUseCases({ repo: agreementRepository(db, sealer), gateway: agreementGateway(alipayPlus), clock, log });
   const services: Services = {
     customers: customerUseCases({ repo: customerRepository(db), clock }),
-    tokens: tokenUseCases({ uow: tokenUnitOfWork(db), repos: tokenRepos(db), clock, settings: config }),
+    tokens,
     wallet: walletUseCases({
       uow: unitOfWork(db, (trx) => ({ ledger: ledgerRepository(trx), customers: customerRepository(trx) })),
       queries: ledgerQueries(db),
       clock,
     }),
     pay: payUseCase({ store: payStore(db), uow: paymentsUow, clock, settings: config }),
+    syncPay: syncPayUseCase({ store: syncPayStore(db), agreements: tokens, clock, settings: config }),
+    paymentCodes: paymentCodeUseCase({ customers: customerRepository(db), gateway: paymentCodeGateway(alipayPlus) }),
+    agreements,
     paymentReads: paymentReads({ queries, uow: paymentsUow, clock }),
     cashier: cashierUseCases({ queries, uow: afterPayUow, clock, settings: config }),
     cancelPayment: cancelPaymentUseCase({ queries, uow: afterPayUow, clock }),
@@ -150,6 +171,7 @@ export function wire(deps: WiringDeps): Wiring {
     codeRulesRefresher(codeRules),
     codeListsPoller(codeListCache),
     expirySweeper({ uow: paymentsUow }),
+    agreementUnbinder(agreements),
   ];
 
   return {

@@ -83,6 +83,9 @@ export function signedClient(o: SignedClientOptions): SignedClient {
 
 export const NOTIFY_PAYMENT_PATH = '/aps/api/v1/payments/notifyPayment';
 export const INQUIRY_CODE_RULES_PATH = '/aps/api/v1/codes/inquiryCodeRules';
+export const GET_PAYMENT_CODE_PATH = '/aps/api/v1/codes/getPaymentCode';
+export const CONSULT_UNBINDING_PATH = '/aps/api/v1/authorizations/consultUnbinding';
+export const AUTH_NOTIFY_PATH = '/aps/api/v1/authorizations/authNotify';
 
 /** The `result` of an Alipay+ answer, as received (the code may be one we do not know). */
 export interface WireResult {
@@ -129,6 +132,8 @@ export interface AlipayPlusClient {
   notifyPayment(rawBody: string, paymentNotifyUrl?: string | null): Promise<AlipayPlusCallResult>;
   /** §6 inquiryCodeRules at `{base}/aps/api/v1/codes/inquiryCodeRules`. */
   inquiryCodeRules(body?: Readonly<Record<string, unknown>>): Promise<AlipayPlusCallResult>;
+  /** A signed call to `{base}{path}` (§9 getPaymentCode, §10 consultUnbinding and authNotify); not-configured without a base. */
+  call(path: string, body: Readonly<Record<string, unknown>>): Promise<AlipayPlusCallResult>;
 }
 
 function asWireResult(v: unknown): WireResult | undefined {
@@ -190,6 +195,10 @@ export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusCl
     inquiryCodeRules(body = {}) {
       if (o.baseUrl === undefined) return Promise.resolve({ kind: 'not-configured' });
       return post(`${o.baseUrl}${INQUIRY_CODE_RULES_PATH}`, JSON.stringify(body));
+    },
+    call(path, body) {
+      if (o.baseUrl === undefined) return Promise.resolve({ kind: 'not-configured' });
+      return post(`${o.baseUrl}${path}`, JSON.stringify(body));
     },
   };
 }

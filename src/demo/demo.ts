@@ -12,6 +12,12 @@
  *   inquiryPayment says S SUCCESS -> a partial refund at the payment's rate (§5) -> the wallet
  *   balance is what the ledger says it must be.
  *
+ * Then two sections of their own: §9 the app gets a payment code (getPaymentCode through the
+ * simulator), the simulator pays with it as a merchant would and the pay debits at once; §10 the
+ * user binds an agreement (AGREEMENT_PAY auth code, applyToken), the simulator charges it with no
+ * user present, the user unbinds it (consultUnbinding, revoke, authNotify) and the token no longer
+ * pays; the balance reconciles again.
+ *
  * Every step prints a progress line; a summary table ends the run. runDemo() returns the summary
  * (the e2e test calls it); main() exits 0 only when every step succeeded. Server and simulator
  * are always closed, and the temporary DATA_DIR removed.
@@ -24,10 +30,10 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config.ts';
 import { type RunningServer, startServer } from '../server.ts';
 import { fetchTransport, SimulatorClient, type Transport } from '../simulator/client.ts';
-import { payRequest, refundRequest } from '../simulator/scenarios.ts';
+import { agreementPayRequest, payRequest, paymentCodePayRequest, refundRequest } from '../simulator/scenarios.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/server.ts';
 import { simulatorSettings } from '../simulator/settings.ts';
-import { appToken, createCustomer, requestAuthCode, topUp } from '../simulator/wallet-app.ts';
+import { appToken, createCustomer, listAgreements, requestAuthCode, requestPaymentCodes, topUp, unbindAgreement } from '../simulator/wallet-app.ts';
 
 export interface DemoStep {
   readonly step: string;
@@ -59,7 +65,26 @@ const ORDER_CODE = 'https://qr.alipayplus.com/281666130000000012345';
 /** The refund: JPY 30 of the JPY 100 paid, at the payment's own JPY/KRW 10.0000. */
 const REFUND_JPY = 30n;
 
-const STEPS = ['identify', 'authCode', 'applyToken', 'pay', 'cashier page', 'cashier Pay', 'notifyPayment', 'inquiryPayment', 'refund', 'balance'] as const;
+const STEPS = [
+  'identify',
+  'authCode',
+  'applyToken',
+  'pay',
+  'cashier page',
+  'cashier Pay',
+  'notifyPayment',
+  'inquiryPayment',
+  'refund',
+  'balance',
+  // §9 user-presented mode: the wallet shows a payment code, the merchant scans it.
+  'paymentCodes',
+  'code pay',
+  // §10 Auto Debit: bind, charge with no user present, unbind.
+  'agreement bind',
+  'agreement pay',
+  'unbind',
+  'final balance',
+] as const;
 
 class StepFailed extends Error {}
 
@@ -284,6 +309,56 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     const balance = BigInt(customer.body.customer?.balance?.value ?? -1);
     check(balance === expected, `balance is KRW ${balance}, expected KRW ${expected}`);
     done('balance', `HTTP ${customer.status}`, `KRW ${TOP_UP_KRW} - ${(request.payToAmount as Json).value} + ${refund.refundFromAmount.value} = KRW ${balance}`);
+
+    print('--- §9 payment codes: the wallet shows a code, the merchant scans it, pay debits at once');
+    const wallet = { transport, baseUrl, appJwtSecret };
+    current = 'paymentCodes';
+    const codes = await requestPaymentCodes(wallet, CUSTOMER_ID, { region: 'JP', codeQuantity: 1 });
+    const shown = (codes.body.paymentCodes as Json[] | undefined)?.[0];
+    check(codes.status === 200 && typeof shown?.codeValue === 'string', `POST /app/v1/paymentCodes answered HTTP ${codes.status} ${JSON.stringify(codes.body)}`);
+    done('paymentCodes', `HTTP ${codes.status}`, `code ${String(shown.codeValue).slice(0, 6)}… until ${shown.expiryTime}`);
+
+    current = 'code pay';
+    const scannedFor = sim.paymentCodes.get(shown.codeValue);
+    check(scannedFor === CUSTOMER_ID, `the simulator issued the code for ${scannedFor}`);
+    const codePay = (await client.pay(paymentCodePayRequest(shown.codeValue, scannedFor))) as { body: Json; signatureValid: boolean };
+    check(codePay.signatureValid, 'the pay answer signature did not verify');
+    check(resultOf(codePay.body) === 'S SUCCESS' && codePay.body.paymentUrl === undefined, `the payment-code pay answered ${resultOf(codePay.body)}`);
+    done('code pay', resultOf(codePay.body), `paid at once, paymentTime ${codePay.body.paymentTime}, no paymentUrl`);
+
+    print('--- §10 Auto Debit: the user binds a merchant, which then charges with no user present');
+    current = 'agreement bind';
+    const agreementCode = await requestAuthCode(wallet, CUSTOMER_ID, ['AGREEMENT_PAY']);
+    const bound = await client.applyToken({ authCode: String(agreementCode.body.authCode) });
+    check(resultOf(bound.body) === 'S SUCCESS', `applyToken for AGREEMENT_PAY answered ${resultOf(bound.body)}`);
+    const listed = await listAgreements(wallet, CUSTOMER_ID);
+    const agreement = (listed.body.agreements as Json[] | undefined)?.[0];
+    check(listed.status === 200 && typeof agreement?.agreementId === 'string', `GET /app/v1/agreements answered HTTP ${listed.status}`);
+    done('agreement bind', resultOf(bound.body), `agreement ${agreement.agreementId} (${(agreement.scopes as string[]).join(', ')})`);
+
+    current = 'agreement pay';
+    const charged = (await client.pay(agreementPayRequest(String(bound.body.accessToken), CUSTOMER_ID))) as { body: Json; signatureValid: boolean };
+    check(charged.signatureValid && resultOf(charged.body) === 'S SUCCESS', `the Auto Debit pay answered ${resultOf(charged.body)}`);
+    done('agreement pay', resultOf(charged.body), `${money(charged.body.paymentAmount)} -> ${money(charged.body.payToAmount)}, no user present`);
+
+    current = 'unbind';
+    const unbound = await unbindAgreement(wallet, CUSTOMER_ID, agreement.agreementId);
+    check(unbound.status === 200 && unbound.body.unbindStatus === 'UNBOUND', `DELETE /app/v1/agreements answered HTTP ${unbound.status} ${JSON.stringify(unbound.body)}`);
+    const told = sim.requests
+      .list()
+      .filter((r) => r.endpoint === 'consultUnbinding' || r.endpoint === 'authNotify')
+      .map((r) => r.endpoint);
+    check(told.join(',') === 'consultUnbinding,authNotify', `the simulator saw ${told.join(', ')}`);
+    const refused = await client.pay(agreementPayRequest(String(bound.body.accessToken), CUSTOMER_ID));
+    check(resultOf(refused.body) === 'F INVALID_TOKEN', `a charge after unbinding answered ${resultOf(refused.body)}`);
+    done('unbind', `HTTP ${unbound.status} ${unbound.body.unbindStatus}`, 'consultUnbinding -> revoke -> authNotify TOKEN_CANCELED; the token no longer pays');
+
+    current = 'final balance';
+    const finalExpected = balance - BigInt(codePay.body.payToAmount.value) - BigInt(charged.body.payToAmount.value);
+    const last = await getJson(transport, `/ops/v1/customers/${CUSTOMER_ID}`, ops.opsApiToken);
+    const finalBalance = BigInt(last.body.customer?.balance?.value ?? -1);
+    check(finalBalance === finalExpected, `balance is KRW ${finalBalance}, expected KRW ${finalExpected}`);
+    done('final balance', `HTTP ${last.status}`, `KRW ${balance} - ${codePay.body.payToAmount.value} - ${charged.body.payToAmount.value} = KRW ${finalBalance}`);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     record(current, false, 'failed', reason);

@@ -30,6 +30,8 @@ export const RESULT_CATALOG = {
   EXPIRED_REFRESH_TOKEN: { status: 'F', message: 'Refresh token has expired' },
   INVALID_TOKEN: { status: 'F', message: 'Access token is invalid' },
   EXPIRED_ACCESS_TOKEN: { status: 'F', message: 'Access token has expired' },
+  // §10 the app's agreements (our code: no Alipay+ API answers it)
+  AGREEMENT_NOT_EXIST: { status: 'F', message: 'Agreement does not exist' },
 
   // §4 pay
   USER_NOT_EXIST: { status: 'F', message: 'User does not exist' },

@@ -43,6 +43,7 @@ export function httpStatusFor(r: Result, err?: unknown): number {
   switch (r.resultCode) {
     case 'USER_NOT_EXIST':
     case 'ORDER_NOT_EXIST':
+    case 'AGREEMENT_NOT_EXIST':
       return 404;
     case 'ACCESS_DENIED':
       return 403;

@@ -197,3 +197,47 @@ export function ledgerQueries(db: Db): LedgerQueries {
     },
   };
 }
+
+/**
+ * A transfer as CTEs of a caller's statement, posted only when the CTE named `gate` yields a row
+ * (the synchronous pay's claim): the same rules as postTransfer, in one round trip with the rest
+ * of that statement. Accounts are locked in id order (FOR UPDATE ... ORDER BY id), a wallet is
+ * debited only while it holds enough (the guarded UPDATE, re-checked on the row's latest version),
+ * and the deferred trigger checks the balance at commit. The statement reports
+ * `transfer_accounts` (accounts found, one per leg when all exist) and `transfer_moved` (legs
+ * posted): fewer found means an account was never opened (the caller uses postTransfer instead);
+ * fewer moved means the wallet lacked the money. Either way the caller must roll back.
+ */
+export function gatedTransferCtes(req: TransferRequest, gate: string) {
+  assertBalanced(req.legs);
+  const currency = req.legs[0]!.amount.currency;
+  if (req.legs.some((l) => l.amount.currency !== currency)) throw new Error('a gated transfer is in one currency');
+  const legs = sql.join(
+    req.legs.map((l) => sql`(${l.account.kind}::text, ${l.account.kind === 'CUSTOMER_WALLET' ? l.account.customerId : null}::text, ${l.amount.valueMinor}::int8)`),
+  );
+  const g = sql.raw(gate);
+  return sql`
+    legs (kind, customer_id, amount) as (values ${legs}),
+    locked as (
+      select a.id, l.amount from ledger_accounts a
+        join legs l on a.kind = l.kind and a.currency = ${currency}::char(3) and a.customer_id is not distinct from l.customer_id
+       where exists (select 1 from ${g})
+       order by a.id
+         for update of a
+    ), moved as (
+      update ledger_accounts a set balance_minor = a.balance_minor + locked.amount
+        from locked
+       where a.id = locked.id and (a.kind <> 'CUSTOMER_WALLET' or a.balance_minor + locked.amount >= 0)
+      returning a.id, locked.amount
+    ), transfer as (
+      insert into ledger_transfers (kind, idempotency_key, reference, payment_id, created_at)
+      select ${req.kind}, ${req.idempotencyKey}, ${req.reference}, ${req.paymentId ?? null}, ${req.at.toISOString()}::timestamptz from ${g}
+      returning id
+    ), entries as (
+      insert into ledger_entries (transfer_id, account_id, currency, amount_minor)
+      select t.id, m.id, ${currency}, m.amount from transfer t, moved m
+    )`;
+}
+
+/** The columns gatedTransferCtes's caller selects to know what happened. */
+export const gatedTransferOutcome = sql`(select count(*) from locked)::int4 as transfer_accounts, (select count(*) from moved)::int4 as transfer_moved`;

@@ -35,11 +35,23 @@ async function findRefusal(db: Db, pspId: string, paymentRequestId: string): Pro
   return toStoredAnswer(row.answer).result;
 }
 
+/** Keyset pagination on (created_at, id) descending, by the index of migration 0031. */
+async function listByCustomer(db: Db, customerId: string, o: { limit: number; before?: { createdAt: Date; paymentId: string } | undefined }): Promise<Payment[]> {
+  let q = db.selectFrom('payments').selectAll().where('customer_id', '=', customerId);
+  if (o.before) {
+    const b = o.before;
+    q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(b.createdAt, b.paymentId)));
+  }
+  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(o.limit).execute();
+  return rows.map(toPayment);
+}
+
 export function paymentQueries(db: Db): PaymentQueries {
   return {
     findByRequestId: (pspId, paymentRequestId) => findPaymentByRequestId(db, pspId, paymentRequestId),
     findById: (paymentId) => findPaymentById(db, paymentId),
     findByCashierToken: (token) => findByCashierToken(db, token),
     findRefusal: (pspId, paymentRequestId) => findRefusal(db, pspId, paymentRequestId),
+    listByCustomer: (customerId, o) => listByCustomer(db, customerId, o),
   };
 }

@@ -168,6 +168,26 @@ export interface Database {
   code_lists_version: CodeListsVersionTable;
   code_rule_sets: CodeRuleSetsTable;
   refunds: RefundsTable;
+  agreements: AgreementsTable;
+}
+
+export type UnbindState = 'CONSULT' | 'NOTIFY' | 'UNBOUND' | 'REFUSED';
+
+/** §10 Auto Debit agreements and their unbinding outbox (migration 0030). */
+export interface AgreementsTable {
+  grant_id: string;
+  customer_id: string;
+  acquirer_id: string;
+  auth_client_id: string;
+  reference_merchant_id: string;
+  access_token_sealed: string;
+  created_at: Date;
+  updated_at: Date;
+  unbind_state: UnbindState | null;
+  unbind_requested_at: Date | null;
+  unbind_attempts: Generated<number>;
+  unbind_next_attempt_at: Date | null;
+  unbind_last_error: string | null;
 }
 
 /** §5 refund claims (migration 0007). */

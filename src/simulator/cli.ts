@@ -12,10 +12,10 @@
 import { parseArgs } from 'node:util';
 import { type CallResult, SimulatorClient, fetchTransport } from './client.ts';
 import { consolePrinter } from './print.ts';
-import { PAY_SCENARIOS, SCENARIO_DESCRIPTIONS, isPayScenario, payRequest, pollPayment, refundFor } from './scenarios.ts';
+import { agreementPayRequest, PAY_SCENARIOS, paymentCodePayRequest, SCENARIO_DESCRIPTIONS, isPayScenario, payRequest, pollPayment, refundFor } from './scenarios.ts';
 import { FAIL_MODES, type FailMode, SIMULATED_ENDPOINTS, type SimulatedEndpoint, startSimulator } from './server.ts';
 import { simulatorSettings } from './settings.ts';
-import { createCustomer, requestAuthCode, topUp } from './wallet-app.ts';
+import { createCustomer, listAgreements, requestAuthCode, requestPaymentCodes, topUp, unbindAgreement } from './wallet-app.ts';
 
 const USAGE = `usage: npm run simulator -- <command> [options]
 
@@ -32,10 +32,16 @@ Alipay+ calling the MPP (signed; every answer's signature is verified):
   inquiry --id PAYMENT_REQUEST_ID [--poll [--every-ms N] [--timeout-ms N]]
   cancel --id PAYMENT_REQUEST_ID
   refund --id PAYMENT_REQUEST_ID --amount VALUE [--refund-id ID] [--payment-id ID]
+  pay-code --customer C --code CODE           §9 a merchant scanned the user's payment code: pay at once
+  bind --customer C                           §10 the agreement page's AGREEMENT_PAY auth code, exchanged
+  agreement-pay --customer C --access-token TOKEN   §10 Auto Debit: charge the agreement, no user present
 
 The wallet app and ops (to set a run up):
   customer --customer C [--currency KRW] [--top-up VALUE]
   auth-code --customer C
+  payment-codes --customer C [--count N]       §9 codes to show (the MPP asks Alipay+: run serve)
+  agreements --customer C                      §10 the customer's bindings
+  unbind --customer C --agreement ID           §10 consultUnbinding, revoke, authNotify (run serve)
 
   scenarios                       what each pay scenario sends
 
@@ -65,6 +71,9 @@ const options = {
   amount: { type: 'string' },
   'refund-id': { type: 'string' },
   'payment-id': { type: 'string' },
+  code: { type: 'string' },
+  count: { type: 'string' },
+  agreement: { type: 'string' },
   mpp: { type: 'string' },
   verbose: { type: 'boolean' },
   'show-secrets': { type: 'boolean' },
@@ -163,6 +172,29 @@ async function run(argv: string[]): Promise<number> {
     case 'auth-code': {
       const res = await requestAuthCode(wallet(), need(flags, 'customer'));
       return res.status === 200 || res.status === 201 ? 0 : 1;
+    }
+    case 'payment-codes': {
+      const res = await requestPaymentCodes(wallet(), need(flags, 'customer'), { codeQuantity: wholeNumber(flags, 'count', 1) });
+      if (res.status === 200) printer.note('next: npm run simulator -- pay-code --customer C --code <one of them>');
+      return res.status === 200 ? 0 : 1;
+    }
+    case 'agreements':
+      return (await listAgreements(wallet(), need(flags, 'customer'))).status === 200 ? 0 : 1;
+    case 'unbind':
+      return (await unbindAgreement(wallet(), need(flags, 'customer'), need(flags, 'agreement'))).status === 200 ? 0 : 1;
+    case 'pay-code':
+      printer.note('pay, user-presented: the merchant scanned the payment code; the MPP debits at once (no cashier)');
+      return exitFor(await client.pay(paymentCodePayRequest(need(flags, 'code'), need(flags, 'customer'))));
+    case 'agreement-pay':
+      printer.note("pay, Auto Debit: the agreement's access token as paymentMethodId; the MPP debits at once");
+      return exitFor(await client.pay(agreementPayRequest(need(flags, 'access-token'), need(flags, 'customer'))));
+    case 'bind': {
+      printer.note('§10 the agreement page: an AGREEMENT_PAY auth code for the logged-in user, then Alipay+ applyToken');
+      const code = await requestAuthCode(wallet(), need(flags, 'customer'), ['AGREEMENT_PAY']);
+      if (typeof code.body.authCode !== 'string') return 1;
+      const res = await client.applyToken({ authCode: code.body.authCode });
+      printer.note('next: npm run simulator -- agreement-pay --customer C --access-token <accessToken>');
+      return exitFor(res);
     }
     case 'apply-token': {
       let grant: { authCode: string } | { refreshToken: string };

@@ -215,3 +215,26 @@ export async function pollPayment(
     await sleep(everyMs);
   }
 }
+
+/**
+ * §9 what Alipay+ sends when a merchant scanned a payment code the wallet showed: the seed's order,
+ * paid at once (no cashier), the code as paymentMethodId and the customer Alipay+ issued it for.
+ */
+export function paymentCodePayRequest(codeValue: string, customerId: string, o: Omit<PayScenarioOptions, 'customerId'> = {}): PayRequest {
+  const seed = payRequest('fx', { ...o, customerId });
+  return {
+    ...seed,
+    paymentMethod: { paymentMethodType: 'CONNECT_WALLET', paymentMethodId: codeValue, customerId },
+    paymentFactor: { isInStorePayment: 'true', isCashierPayment: 'false', inStorePaymentScenario: 'PaymentCode' },
+  };
+}
+
+/** §10 an Auto Debit charge: the bound merchant's order, the agreement's access token as paymentMethodId. */
+export function agreementPayRequest(accessToken: string, customerId: string, o: Omit<PayScenarioOptions, 'customerId'> = {}): PayRequest {
+  const seed = payRequest('fx', { ...o, customerId });
+  return {
+    ...seed,
+    paymentMethod: { paymentMethodType: 'CONNECT_WALLET', paymentMethodId: accessToken, customerId },
+    paymentFactor: { isInStorePayment: 'false', isCashierPayment: 'false', isAgreementPayment: 'true' },
+  };
+}

@@ -1,6 +1,10 @@
 /**
- * The Alipay+ side of the sandbox: a small Fastify app that answers the two calls the MPP makes
+ * The Alipay+ side of the sandbox: a small Fastify app that answers the calls the MPP makes
  * to Alipay+ (service-interface.md, "MPP -> Alipay+"):
+ *
+ *   POST /aps/api/v1/codes/getPaymentCode             -> signed paymentCodeInfoList (§9), codes remembered
+ *   POST /aps/api/v1/authorizations/consultUnbinding  -> signed `{result, allowUnbinding}` (§10)
+ *   POST /aps/api/v1/authorizations/authNotify        -> signed `{result S SUCCESS}` (§10)
  *
  *   POST /aps/api/v1/codes/inquiryCodeRules   -> signed `{result S SUCCESS, version, codeRules}` (§6)
  *   POST /aps/api/v1/payments/notifyPayment   -> records the notification, signed `{result S SUCCESS}` (§5)
@@ -14,6 +18,7 @@
  * Control routes (plain JSON, for people and tests): GET/DELETE /simulator/notifications,
  * GET /simulator/requests, GET/POST/DELETE /simulator/switches, POST /simulator/codeRules.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.ts';
@@ -24,7 +29,7 @@ import { REMOTE_IDENTIFY_PATH, remoteIdentifyAnswer } from './identify.ts';
 import { type Printer, silentPrinter } from './print.ts';
 import type { SimulatorKeys } from './settings.ts';
 
-export const SIMULATED_ENDPOINTS = ['notifyPayment', 'inquiryCodeRules'] as const;
+export const SIMULATED_ENDPOINTS = ['notifyPayment', 'inquiryCodeRules', 'getPaymentCode', 'consultUnbinding', 'authNotify'] as const;
 export type SimulatedEndpoint = (typeof SIMULATED_ENDPOINTS)[number];
 export const FAIL_MODES = ['F', 'U', 'HTTP_500', 'BAD_SIGNATURE'] as const;
 export type FailMode = (typeof FAIL_MODES)[number];
@@ -32,6 +37,9 @@ export type FailMode = (typeof FAIL_MODES)[number];
 const PATHS: Readonly<Record<SimulatedEndpoint, string>> = {
   notifyPayment: '/aps/api/v1/payments/notifyPayment',
   inquiryCodeRules: '/aps/api/v1/codes/inquiryCodeRules',
+  getPaymentCode: '/aps/api/v1/codes/getPaymentCode',
+  consultUnbinding: '/aps/api/v1/authorizations/consultUnbinding',
+  authNotify: '/aps/api/v1/authorizations/authNotify',
 };
 
 export interface SwitchState {
@@ -76,7 +84,7 @@ export class Switches {
   }
 
   snapshot(): Record<SimulatedEndpoint, SwitchState> {
-    return { notifyPayment: this.get('notifyPayment'), inquiryCodeRules: this.get('inquiryCodeRules') };
+    return Object.fromEntries(SIMULATED_ENDPOINTS.map((e) => [e, this.get(e)])) as Record<SimulatedEndpoint, SwitchState>;
   }
 
   /** What to do for one answer now: the delay, and a failure when one is armed (consumed). */
@@ -183,6 +191,10 @@ export interface RunningSimulator {
   readonly requests: ReceivedLog;
   readonly switches: Switches;
   setCodeRules(rules: CodeRulesAnswer): void;
+  /** §9 the payment codes it issued (getPaymentCode), code -> customerId, as a merchant's scanner would read them. */
+  readonly paymentCodes: ReadonlyMap<string, string>;
+  /** §10 whether consultUnbinding allows unbinding (default true). */
+  setAllowUnbinding(allow: boolean): void;
   close(): Promise<void>;
 }
 
@@ -240,6 +252,21 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
   const requests = new ReceivedLog();
   const notifications = new ReceivedLog('notifyPayment');
   let codeRules = o.codeRules ?? presetCodeRules();
+  const paymentCodes = new Map<string, string>();
+  let allowUnbinding = true;
+  /** §9 getPaymentCode: codeQuantity fresh codes for the customer, each valid one minute. */
+  const issueCodes = (b: Record<string, unknown>) => {
+    const n = Math.min(10, Math.max(1, Number(b.codeQuantity ?? '1') || 1));
+    const start = now();
+    return Array.from({ length: n }, () => {
+      const paymentCode = `2815${BigInt(`0x${randomBytes(8).toString('hex')}`)
+        .toString()
+        .padStart(20, '0')
+        .slice(0, 20)}`;
+      paymentCodes.set(paymentCode, String(b.customerId));
+      return { paymentCode, codeValidityStartTime: isoWithOffset(start), codeExpiryTime: isoWithOffset(new Date(start.getTime() + 60_000)) };
+    });
+  };
   const record = (r: ReceivedRequest) => {
     requests.add(r);
     notifications.add(r);
@@ -298,6 +325,9 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
     const problems: string[] = [];
     if (typeof body !== 'object' || body === null || Array.isArray(body)) problems.push('body is not a JSON object');
     else if (endpoint === 'notifyPayment') problems.push(...notificationProblems(body as Record<string, unknown>));
+    else if (endpoint === 'getPaymentCode' && !isString((body as Record<string, unknown>).customerId)) problems.push('customerId is missing');
+    else if ((endpoint === 'consultUnbinding' || endpoint === 'authNotify') && !isString((body as Record<string, unknown>).accessToken))
+      problems.push('accessToken is missing');
 
     // A switch spends its failures on requests that would otherwise succeed.
     const { delayMs, fail } = envelope || problems.length > 0 ? { delayMs: switches.get(endpoint).delayMs, fail: undefined } : switches.take(endpoint);
@@ -309,6 +339,8 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
     else if (fail === 'F') answerBody = { result: failure('F', 'PROCESS_FAIL', 'simulated failure') };
     else if (fail === 'U') answerBody = { result: failure('U', 'UNKNOWN_EXCEPTION', 'simulated unknown exception') };
     else if (endpoint === 'inquiryCodeRules') answerBody = { result: ok, version: codeRules.version, codeRules: codeRules.codeRules };
+    else if (endpoint === 'getPaymentCode') answerBody = { result: ok, paymentCodeInfoList: issueCodes(body as Record<string, unknown>) };
+    else if (endpoint === 'consultUnbinding') answerBody = { result: ok, allowUnbinding: allowUnbinding ? 'true' : 'false' };
     else answerBody = { result: ok };
 
     const httpStatus = fail === 'HTTP_500' ? 500 : 200;
@@ -390,6 +422,10 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
     switches,
     setCodeRules(rules) {
       codeRules = rules;
+    },
+    paymentCodes,
+    setAllowUnbinding(allow) {
+      allowUnbinding = allow;
     },
     close: () => app.close(),
   };

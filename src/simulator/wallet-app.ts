@@ -71,3 +71,21 @@ export function createCustomer(o: OpsOptions, customerId: string, currency: stri
 export function topUp(o: OpsOptions, customerId: string, currency: string, value: string): Promise<PlainCallResult> {
   return plainCall(o, 'ops calls the MPP', 'POST', `/ops/v1/customers/${encodeURIComponent(customerId)}/topUps`, o.opsApiToken, { amount: { currency, value } });
 }
+
+/** §9 the wallet app asks its server for payment codes to show (the server asks Alipay+). */
+export async function requestPaymentCodes(o: WalletAppOptions, customerId: string, body: { region?: string; codeQuantity?: number } = {}): Promise<PlainCallResult> {
+  const token = await appToken(o.appJwtSecret, customerId, o.now?.());
+  return plainCall(o, 'the wallet app calls the MPP', 'POST', '/app/v1/paymentCodes', token, body);
+}
+
+/** §10 the wallet app lists the customer's Auto Debit bindings. */
+export async function listAgreements(o: WalletAppOptions, customerId: string): Promise<PlainCallResult> {
+  const token = await appToken(o.appJwtSecret, customerId, o.now?.());
+  return plainCall(o, 'the wallet app calls the MPP', 'GET', '/app/v1/agreements', token);
+}
+
+/** §10 the user removes a binding in the wallet app. */
+export async function unbindAgreement(o: WalletAppOptions, customerId: string, agreementId: string): Promise<PlainCallResult> {
+  const token = await appToken(o.appJwtSecret, customerId, o.now?.());
+  return plainCall(o, 'the wallet app calls the MPP', 'DELETE', `/app/v1/agreements/${encodeURIComponent(agreementId)}`, token);
+}

@@ -9,38 +9,17 @@
  * identical body, which Alipay+'s idempotency on paymentId absorbs), lose no payment, and leave
  * no outbox row pending.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
 import { createDatabase, type DatabaseHandle } from '../../src/persistence/database.ts';
 import { migrateToLatest } from '../../src/persistence/migrate.ts';
-import { TEST_APP_JWT_SECRET, TEST_CLIENT_ID, TEST_OPS_TOKEN, testKeys } from '../support/harness.ts';
+import { TEST_OPS_TOKEN } from '../support/harness.ts';
 import { type FakeAlipayPlus, startFakeAlipayPlus } from '../support/fake-alipayplus.ts';
-import { repoDir } from '../support/shared.ts';
 import { checkInvariants, NO_VIOLATIONS, outboxState } from './invariants.ts';
-import { freePort, type OwnPostgres, type OwnRedis, startOwnPostgres, startOwnRedis } from './own-services.ts';
+import { type OwnPostgres, type OwnRedis, startOwnPostgres, startOwnRedis } from './own-services.ts';
+import { kill9, sleep, startInstance as startInstance_, waitFor } from './service-process.ts';
 import { summarize, Traffic } from './traffic.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-interface Instance {
-  readonly url: string;
-  readonly child: ChildProcess;
-  output(): string;
-}
 
 describe('a service process SIGKILLed between accepting payments and notifying them', () => {
   let pg: OwnPostgres;
@@ -64,52 +43,7 @@ describe('a service process SIGKILLed between accepting payments and notifying t
     pg?.stop('immediate');
   });
 
-  async function startInstance(): Promise<Instance> {
-    const port = await freePort();
-    let out = '';
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      cwd: repoDir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATA_DIR: mkdtempSync(join(tmpdir(), 'chaos-proc-')),
-        DATABASE_URL: pg.url,
-        REDIS_URL: redis.url,
-        ALIPAYPLUS_BASE_URL: receiver.url,
-        ALIPAYPLUS_CLIENT_ID: TEST_CLIENT_ID,
-        ALIPAYPLUS_PUBLIC_KEY: testKeys.aplusPublicPem,
-        MPP_PRIVATE_KEY: testKeys.mppPrivatePem,
-        OPS_API_TOKEN: TEST_OPS_TOKEN,
-        APP_JWT_SECRET: TEST_APP_JWT_SECRET,
-        NOTIFY_LEASE_MS: '8000',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    child.stdout!.on('data', (d) => (out += String(d)));
-    child.stderr!.on('data', (d) => (out += String(d)));
-    const url = `http://127.0.0.1:${port}`;
-    await waitFor(
-      'the service to listen',
-      async () => {
-        if (child.exitCode !== null) throw new Error(`service exited ${child.exitCode}: ${out.slice(-2000)}`);
-        return (await fetch(`${url}/healthz`)).ok ? true : undefined;
-      },
-      40_000,
-    ).catch((err: unknown) => {
-      throw new Error(`${(err as Error).message}\n${out.slice(-2000)}`);
-    });
-    return { url, child, output: () => out };
-  }
-
-  const kill9 = (i: Instance) =>
-    new Promise<void>((resolve) => {
-      i.child.once('exit', () => resolve());
-      i.child.kill('SIGKILL');
-    });
+  const startInstance = () => startInstance_({ postgresUrl: pg.url, redisUrl: redis.url, alipayPlusUrl: receiver.url, children, env: { NOTIFY_LEASE_MS: '8000' } });
 
   it('notifies every final payment after a restart, loses none, and leaves nothing pending', async () => {
     const first = await startInstance();

@@ -24,6 +24,12 @@ it('the demo walks the seed flow from identify to a reconciled balance, every st
     'inquiryPayment',
     'refund',
     'balance',
+    'paymentCodes',
+    'code pay',
+    'agreement bind',
+    'agreement pay',
+    'unbind',
+    'final balance',
   ]);
   expect(summary.steps.every((s) => s.ok)).toBe(true);
   const figure = (step: string) => summary.steps.find((s) => s.step === step)!;
@@ -31,7 +37,10 @@ it('the demo walks the seed flow from identify to a reconciled balance, every st
   expect(figure('notifyPayment').result).toBe('S SUCCESS');
   expect(figure('refund').figure).toBe('JPY 30 -> KRW 300');
   expect(figure('balance').figure).toContain('= KRW 9300');
-  expect(lines).toContain(`[3/10] applyToken ... S SUCCESS  (${figure('applyToken').figure})`);
+  expect(figure('code pay').result).toBe('S SUCCESS');
+  expect(figure('agreement pay').result).toBe('S SUCCESS');
+  expect(figure('final balance').figure).toContain('= KRW 7300');
+  expect(lines).toContain(`[3/16] applyToken ... S SUCCESS  (${figure('applyToken').figure})`);
 }, 60_000);
 
 it('the demo reads the cashier form hidden inputs whatever their attribute order and escaping', () => {

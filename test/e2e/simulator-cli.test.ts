@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
 import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/alipayplus/signature.ts';
-import { TEST_CLIENT_ID, type TestApp, testApp } from '../support/harness.ts';
+import { topUp } from '../support/cashier.ts';
+import { createCustomer, TEST_APP_JWT_SECRET, TEST_CLIENT_ID, TEST_OPS_TOKEN, type TestApp, testApp } from '../support/harness.ts';
 import { sharedSigningDir, repoDir } from '../support/shared.ts';
 
 function cli(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
@@ -94,6 +95,26 @@ describe('npm run simulator', () => {
       expect(out).toMatch(/← HTTP 200 {2}F ORDER_NOT_EXIST .*signature of the answer ✓/);
       expect(existsSync(join(dataDir, 'dev-keys'))).toBe(false);
     }, 30_000);
+
+    it('§9 pay-code and §10 bind: the merchant pays with a code at once; the agreement page binds with AGREEMENT_PAY', async () => {
+      await createCustomer(t.app, 'CLI_SYNC', 'KRW');
+      await topUp(t.app, 'CLI_SYNC', '5000');
+      const env = {
+        MPP_BASE_URL: address,
+        SIMULATOR_PRIVATE_KEY: testKey('aplus.pkcs8.pem'),
+        MPP_PUBLIC_KEY: testKey('mpp.pub.pem'),
+        ALIPAYPLUS_CLIENT_ID: TEST_CLIENT_ID,
+        APP_JWT_SECRET: TEST_APP_JWT_SECRET,
+        OPS_API_TOKEN: TEST_OPS_TOKEN,
+      };
+      const paid = cli(['pay-code', '--customer', 'CLI_SYNC', '--code', '281500000000000000000001'], env);
+      expect(await paid.exited, paid.output()).toBe(0);
+      expect(paid.output()).toMatch(/← HTTP 200 {2}S SUCCESS .*signature of the answer ✓/);
+      const bound = cli(['bind', '--customer', 'CLI_SYNC'], env);
+      expect(await bound.exited, bound.output()).toBe(0);
+      expect(bound.output()).toContain('AGREEMENT_PAY');
+      expect(bound.output()).toMatch(/← HTTP 200 {2}S SUCCESS/);
+    }, 60_000);
 
     it('exits 2 when the answer does not verify (the MPP signs with another key)', async () => {
       const run = cli(['inquiry', '--id', 'x'], {

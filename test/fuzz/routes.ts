@@ -29,7 +29,7 @@ export interface AlipayPlusRouteEntry {
 }
 
 export interface AppRouteEntry {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** As registered with Fastify, `:name` for a path parameter. */
   readonly url: string;
   /** Values for the path parameters; each is fuzzed too. */
@@ -135,6 +135,29 @@ export const APP_ROUTES: readonly AppRouteEntry[] = [
     method: 'GET',
     url: '/app/v1/payments/:paymentId',
     params: { paymentId: 'fuzz-no-such-payment' },
+    sampleStatus: 404,
+  },
+  {
+    method: 'GET',
+    url: '/app/v1/payments',
+    sampleStatus: 200,
+  },
+  {
+    // §9: the fuzz customer does not exist, so no getPaymentCode goes out.
+    method: 'POST',
+    url: '/app/v1/paymentCodes',
+    sample: { region: 'JP', codeQuantity: 1, env: { terminalType: 'APP' } },
+    sampleStatus: 404,
+  },
+  {
+    method: 'GET',
+    url: '/app/v1/agreements',
+    sampleStatus: 200,
+  },
+  {
+    method: 'DELETE',
+    url: '/app/v1/agreements/:agreementId',
+    params: { agreementId: 'fuzz-no-such-agreement' },
     sampleStatus: 404,
   },
 ];

@@ -157,7 +157,7 @@ export function customerAccepting(prepared: PreparedPay): CustomerPrecondition {
 }
 
 /** Phase B check: the first account/time rule the request breaks, as a final F, or undefined. */
-function refusalOf(
+export function refusalOf(
   customer: { status: string; currency: string } | undefined,
   prepared: PreparedPay,
   expiresAt: Date,
@@ -174,6 +174,27 @@ function refusalOf(
   if (overLimit) return result('PAYMENT_AMOUNT_EXCEED_LIMIT', overLimit);
   if (expiresAt.getTime() <= now.getTime()) return result('ORDER_IS_CLOSED', 'paymentExpiryTime has already passed');
   return undefined;
+}
+
+/** The payments row a prepared request makes (the cashier's and the synchronous pay's alike). */
+export function newPaymentOf(prepared: PreparedPay, o: { paymentId: string; cashierTokenHash: string; expiresAt: Date; now: Date }): NewPayment {
+  const request = prepared.request;
+  const q = request.paymentQuote;
+  return {
+    paymentId: o.paymentId,
+    pspId: request.pspId,
+    paymentRequestId: request.paymentRequestId,
+    customerId: request.paymentMethod.customerId,
+    paymentAmount: prepared.paymentAmount,
+    payToAmount: prepared.payToAmount,
+    surchargeAmount: prepared.surchargeAmount,
+    debitAmount: prepared.debitAmount,
+    quote: q ? { quoteId: q.quoteId, quoteCurrencyPair: q.quoteCurrencyPair, quotePrice: q.quotePrice } : undefined,
+    expiresAt: o.expiresAt,
+    createdAt: o.now,
+    cashierTokenHash: o.cashierTokenHash,
+    request: storedRequest(request),
+  };
 }
 
 export function payUseCase(deps: PayDeps) {
@@ -196,26 +217,10 @@ export function payUseCase(deps: PayDeps) {
 
   /** The order this request makes, with its cashier link. */
   function newOrder(prepared: PreparedPay, expiresAt: Date, now: Date): { order: NewPayment; paymentUrl: string } {
-    const request = prepared.request;
     const token = ids.cashierToken();
-    const q = request.paymentQuote;
     return {
       paymentUrl: `${settings.publicBaseUrl}/cashier/${token}`,
-      order: {
-        paymentId: ids.paymentId(now),
-        pspId: request.pspId,
-        paymentRequestId: request.paymentRequestId,
-        customerId: request.paymentMethod.customerId,
-        paymentAmount: prepared.paymentAmount,
-        payToAmount: prepared.payToAmount,
-        surchargeAmount: prepared.surchargeAmount,
-        debitAmount: prepared.debitAmount,
-        quote: q ? { quoteId: q.quoteId, quoteCurrencyPair: q.quoteCurrencyPair, quotePrice: q.quotePrice } : undefined,
-        expiresAt,
-        createdAt: now,
-        cashierTokenHash: hashCashierToken(token),
-        request: storedRequest(request),
-      },
+      order: newPaymentOf(prepared, { paymentId: ids.paymentId(now), cashierTokenHash: hashCashierToken(token), expiresAt, now }),
     };
   }
 

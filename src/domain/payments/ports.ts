@@ -14,6 +14,8 @@ export interface PaymentQueries {
   findByCashierToken(token: string): Promise<Payment | undefined>;
   /** The final F a pay request was refused with (no order was created), if it was. */
   findRefusal(pspId: string, paymentRequestId: string): Promise<Result | undefined>;
+  /** The customer's payments, newest first (createdAt, then paymentId, descending), after `before` when given. */
+  listByCustomer(customerId: string, o: { limit: number; before?: { createdAt: Date; paymentId: string } | undefined }): Promise<Payment[]>;
 }
 
 /** The first answer stored under the idempotency key (§4). */
@@ -129,4 +131,28 @@ export interface PaymentRepository extends PaymentQueries {
 export interface PaymentRepos {
   readonly payments: PaymentRepository;
   readonly customers: CustomerRepository;
+}
+
+/** A synchronous pay's order (§9, §10): paid at once, with the notification its final state queues. */
+export interface PaidOrder {
+  readonly order: NewPayment;
+  readonly paymentTime: Date;
+  /** The notifyPayment body of the paid order (§5, recommended for user-presented payments too). */
+  readonly notification: { readonly url?: string | undefined; readonly body: string };
+}
+
+/**
+ * The synchronous pay's storage (§9, §10): the claim, the SUCCESS payment with its history, the
+ * notify outbox row and the wallet debit commit together or not at all.
+ */
+export interface SyncPayStore {
+  lookup(pspId: string, paymentRequestId: string, customerId: string): Promise<PayLookup>;
+  /**
+   * When the key is unclaimed and the customer row meets `customer`: claims it with `answer`,
+   * stores the paid order and debits the wallet (payToAmount to SETTLEMENT, the rest to
+   * SURCHARGE), in one transaction. Throws USER_BALANCE_NOT_ENOUGH (nothing is written) when the
+   * wallet cannot cover it. Otherwise writes nothing and returns what it saw.
+   */
+  payNow(p: PaidOrder, requestHash: string, answer: StoredAnswer, customer: CustomerPrecondition): Promise<PayAttempt>;
+  refuse(key: PayKey, answer: StoredAnswer): Promise<boolean>;
 }

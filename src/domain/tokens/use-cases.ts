@@ -32,6 +32,11 @@ export interface TokenDeps {
   readonly repos: TokenRepos;
   readonly clock: Clock;
   readonly settings: TokenLifetimes;
+  /**
+   * §10: after applyToken issued tokens, keeps the live access token of an AGREEMENT_PAY grant
+   * (sealed) for the unbinding calls that must name it; a no-op for other grants.
+   */
+  readonly agreements?: { remember(t: { grantId: string; accessToken: string; acquirerId: string; now: Date }): Promise<void> };
 }
 
 export interface IssuedAuthCode {
@@ -123,6 +128,15 @@ export function tokenUseCases(deps: TokenDeps) {
     });
   }
 
+  /** The grant behind a live access token: unknown or revoked -> INVALID_TOKEN, expired -> EXPIRED_ACCESS_TOKEN. */
+  async function liveGrant(accessToken: string) {
+    const now = clock.now();
+    const token = await repos.findAccessToken(secretHash(accessToken));
+    if (!token || token.grant.revokedAt) throw new DomainError('INVALID_TOKEN');
+    if (token.expiresAt.getTime() <= now.getTime()) throw new DomainError('EXPIRED_ACCESS_TOKEN');
+    return token.grant;
+  }
+
   return {
     /** `POST /app/v1/authCodes`: a single-use code for the app's logged-in customer (§3). */
     async issueAuthCode(customerId: string, scopes?: readonly AuthScope[]): Promise<IssuedAuthCode> {
@@ -135,9 +149,13 @@ export function tokenUseCases(deps: TokenDeps) {
       return { authCode, expiresAt, scopes: normalised };
     },
 
-    /** applyToken (§3). */
-    applyToken(input: ApplyTokenInput): Promise<IssuedTokens> {
-      return input.grantType === 'AUTHORIZATION_CODE' ? exchangeAuthCode(input.authCode) : refresh(input.refreshToken);
+    /** applyToken (§3), for the acquirer Alipay+ routes it for (recorded on an Auto Debit agreement, §10). */
+    async applyToken(input: ApplyTokenInput, acquirerId?: string): Promise<IssuedTokens> {
+      const issued = await (input.grantType === 'AUTHORIZATION_CODE' ? exchangeAuthCode(input.authCode) : refresh(input.refreshToken));
+      if (deps.agreements && acquirerId !== undefined) {
+        await deps.agreements.remember({ grantId: issued.grantId, accessToken: issued.accessToken, acquirerId, now: clock.now() });
+      }
+      return issued;
     },
 
     /** cancelToken (§3): revokes the access token's grant, so the refresh token too. Idempotent. */
@@ -149,12 +167,21 @@ export function tokenUseCases(deps: TokenDeps) {
 
     /** inquiryUserInfo (§3): the user behind a valid access token. */
     async inquiryUserInfo(accessToken: string): Promise<UserInfo> {
-      const now = clock.now();
-      const token = await repos.findAccessToken(secretHash(accessToken));
-      if (!token || token.grant.revokedAt) throw new DomainError('INVALID_TOKEN');
-      if (token.expiresAt.getTime() <= now.getTime()) throw new DomainError('EXPIRED_ACCESS_TOKEN');
-      const customer = requireUsable(await repos.findCustomer(token.grant.customerId));
-      return { userId: customer.id, scopes: token.grant.scopes };
+      const grant = await liveGrant(accessToken);
+      const customer = requireUsable(await repos.findCustomer(grant.customerId));
+      return { userId: customer.id, scopes: grant.scopes };
+    },
+
+    /**
+     * §10 Auto Debit: the access token a pay names as its paymentMethodId must be live, of scope
+     * AGREEMENT_PAY and the customer's own. A token of another scope or another customer is
+     * F INVALID_TOKEN (our choice: it says nothing about whose token it is). Returns the grant id
+     * (the agreement).
+     */
+    async authorizeAgreementPay(accessToken: string, customerId: string): Promise<{ grantId: string }> {
+      const grant = await liveGrant(accessToken);
+      if (!grant.scopes.includes('AGREEMENT_PAY') || grant.customerId !== customerId) throw new DomainError('INVALID_TOKEN');
+      return { grantId: grant.id };
     },
   };
 }

@@ -9,7 +9,7 @@
  */
 import { DomainError } from '../errors.ts';
 import { addMoney, CurrencyMismatchError, type Money } from '../money.ts';
-import { house, type Leg, type LedgerTransfer, sameLegs, type TransferOutcome, transferKeys, wallet } from './ledger.ts';
+import { house, type Leg, type LedgerTransfer, sameLegs, type TransferOutcome, type TransferRequest, transferKeys, wallet } from './ledger.ts';
 import type { Ledger } from './ports.ts';
 
 const neg = (m: Money): Money => ({ currency: m.currency, valueMinor: -m.valueMinor });
@@ -47,19 +47,24 @@ export interface PaymentDebit {
  * when the wallet cannot cover it (the caller's transaction must roll back, leaving the order
  * payable). A repeat for the same payment is a no-op returning the first debit.
  */
-export async function debitForPayment(ledger: Ledger, d: PaymentDebit): Promise<TransferOutcome> {
+export function debitForPayment(ledger: Ledger, d: PaymentDebit): Promise<TransferOutcome> {
+  return ledger.transfer(paymentDebit(d));
+}
+
+/** The PAYMENT transfer of a payment's debit (debitForPayment's, and the synchronous pay's one-statement posting). */
+export function paymentDebit(d: PaymentDebit): TransferRequest {
   const total = d.surchargeAmount ? addMoney(d.payToAmount, d.surchargeAmount) : d.payToAmount;
   if (d.payToAmount.valueMinor < 0n || (d.surchargeAmount?.valueMinor ?? 0n) < 0n || total.valueMinor === 0n) {
     throw new RangeError(`payment ${d.paymentId}: nothing to debit (${total.valueMinor})`);
   }
-  return ledger.transfer({
+  return {
     kind: 'PAYMENT',
     idempotencyKey: transferKeys.payment(d.paymentId),
     reference: d.paymentId,
     paymentId: d.paymentId,
     legs: paymentLegs(d.customerId, d.payToAmount, d.surchargeAmount, false),
     at: d.at,
-  });
+  };
 }
 
 /**

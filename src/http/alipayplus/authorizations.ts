@@ -98,6 +98,7 @@ export async function authorizationRoutes(app: FastifyInstance, deps: Authorizat
       body.grantType === 'AUTHORIZATION_CODE'
         ? { grantType: 'AUTHORIZATION_CODE', authCode: body.authCode! }
         : { grantType: 'REFRESH_TOKEN', refreshToken: body.refreshToken! },
+      body.acquirerId,
     );
     req.log.info({ customerId: issued.customerId, grantId: issued.grantId, grantType: body.grantType }, 'access token issued');
     return {

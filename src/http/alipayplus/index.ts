@@ -18,7 +18,7 @@ export async function alipayPlusAudience(app: FastifyInstance, o: AudienceOption
     bodyLimitBytes: config.bodyLimitBytes,
     now: () => clock.now(),
   });
-  await app.register(paymentRoutes, { pay: services.pay, reads: services.paymentReads });
+  await app.register(paymentRoutes, { pay: services.pay, syncPay: services.syncPay, reads: services.paymentReads });
   await app.register(cancelRefundRoutes, { cancel: services.cancelPayment, refund: services.refund });
   await app.register(authorizationRoutes, { tokens: services.tokens, acquirerId: config.alipayPlusAcquirerId });
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { result } from '../../domain/errors.ts';
 import type { PaymentReads } from '../../domain/payments/inquiry.ts';
 import type { PayAnswer, PayUseCase } from '../../domain/payments/pay.ts';
+import { payScenarioOf, type SyncPayUseCase } from '../../domain/payments/sync-pay.ts';
 import type { Payment } from '../../domain/payments/payment.ts';
 import { parseWire } from '../validation.ts';
 import { isoWithOffset } from '../../alipayplus/wire-time.ts';
@@ -14,6 +15,8 @@ const inquiryBody = z.object({ pspId, acquirerId, paymentRequestId: idField(64) 
 
 export interface PaymentRoutesDeps {
   readonly pay: PayUseCase;
+  /** §9 PaymentCode and §10 agreement pays (payScenarioOf): answered S/F/U at once. */
+  readonly syncPay: SyncPayUseCase;
   readonly reads: PaymentReads;
 }
 
@@ -43,7 +46,7 @@ export function payResponse(a: PayAnswer): Record<string, unknown> {
 export async function paymentRoutes(app: FastifyInstance, deps: PaymentRoutesDeps): Promise<void> {
   app.post('/payments/pay', async (req) => {
     const body = parseWire(payBody, withoutNulls(req.body));
-    const answer = await deps.pay.pay(body);
+    const answer = payScenarioOf(body) === 'CASHIER' ? await deps.pay.pay(body) : await deps.syncPay.pay(body);
     const { paymentRequestId } = body;
     if (answer.kind === 'REFUSED') req.log.info({ paymentRequestId, resultCode: answer.result.resultCode }, 'pay refused');
     else req.log.info({ paymentRequestId, paymentId: answer.payment.paymentId, status: answer.payment.status, resultCode: answer.result.resultCode }, 'pay answered');

@@ -3,9 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { AudienceOptions } from '../audience.ts';
 import { installHostileInputGuard } from '../hostile-input.ts';
 import { installRateLimit } from '../rate-limit.ts';
+import { agreementRoutes } from './agreements.ts';
 import { authCodeRoutes } from './auth-codes.ts';
 import { requireAppUser } from './auth.ts';
 import { codeRoutes } from './codes.ts';
+import { paymentCodeRoutes } from './payment-codes.ts';
 import { appPaymentRoutes } from './payments.ts';
 
 export async function appAudience(app: FastifyInstance, o: AudienceOptions): Promise<void> {
@@ -23,4 +25,6 @@ export async function appAudience(app: FastifyInstance, o: AudienceOptions): Pro
   await app.register(authCodeRoutes, { tokens: services.tokens });
   await app.register(codeRoutes, { codes: services.codes });
   await app.register(appPaymentRoutes, { reads: services.paymentReads });
+  await app.register(paymentCodeRoutes, { paymentCodes: services.paymentCodes });
+  await app.register(agreementRoutes, { agreements: services.agreements });
 }

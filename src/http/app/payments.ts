@@ -1,4 +1,7 @@
-/** App: `GET /app/v1/payments/{paymentId}` -> the logged-in customer's payment; 404 for anyone else's. */
+/**
+ * App: `GET /app/v1/payments/{paymentId}` -> the logged-in customer's payment; 404 for anyone else's.
+ * `GET /app/v1/payments?limit=N&cursor=C` -> that customer's payments, newest first (limit 1-100, default 20).
+ */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { result, type Result } from '../../domain/errors.ts';
@@ -37,7 +40,22 @@ export function appPaymentView(p: Payment, paymentResult: Result) {
   };
 }
 
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(256).optional(),
+});
+
 export async function appPaymentRoutes(app: FastifyInstance, deps: { reads: PaymentReads }): Promise<void> {
+  app.get('/payments', async (req) => {
+    const { limit, cursor } = parseWire(listQuery, req.query ?? {});
+    const page = await deps.reads.customerPayments(req.customerId!, limit, cursor);
+    return {
+      result: result('SUCCESS'),
+      payments: page.items.map((i) => appPaymentView(i.payment, i.paymentResult)),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    };
+  });
+
   app.get('/payments/:paymentId', async (req) => {
     const { paymentId } = parseWire(params, req.params);
     const { payment, paymentResult } = await deps.reads.customerPayment(req.customerId!, paymentId);
