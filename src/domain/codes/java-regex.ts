@@ -1,5 +1,5 @@
 import { RE2JS } from 're2js';
-import { checkSync } from 'recheck';
+import { check, checkSync } from 'recheck';
 import { MAX_REGEX_PROGRAM_SIZE, MAX_REGEX_SOURCE_LENGTH } from './safe-regex.ts';
 
 /**
@@ -15,12 +15,16 @@ import { MAX_REGEX_PROGRAM_SIZE, MAX_REGEX_SOURCE_LENGTH } from './safe-regex.ts
  * 2. Otherwise (lookahead, lookbehind: `^NCHL(?!00000000).{8}.*`) V8's backtracking RegExp, only
  *    when `recheck` (a ReDoS analyser, run in its pure-JavaScript backend, no binary, no JVM)
  *    proves the pattern safe, i.e. matching in linear time; "vulnerable" or "unknown" patterns
- *    never match. As a second guard every match is timed: a pattern that ever takes more than
- *    MATCH_BUDGET_MS on one code is switched off for the life of the rule set (it then never
- *    matches, as a pattern Java could not compile).
+ *    never match. As a second guard every match is timed: a pattern that takes more than
+ *    MATCH_BUDGET_MS on OVERRUNS_TO_SWITCH_OFF codes in a row is switched off for the life of the
+ *    rule set (it then never matches, as a pattern Java could not compile).
  *
  * Measured here: recheck takes about 1 s for the first pattern (its Scala.js runtime warms up),
- * then 1-150 ms per pattern; RE2 compiles in microseconds.
+ * then 1-150 ms per pattern; RE2 compiles in microseconds. On a busy machine the first took 4.9 s.
+ * So the rule book does not analyse on the event loop: `parseWithRegexAnalysis` first collects the
+ * patterns that need a verdict, has recheck analyse them in a worker thread (its `worker` backend,
+ * OFF_THREAD_ANALYSIS_MS each, while requests go on being served), then parses with every verdict
+ * known. A direct `compileJavaRegex` of an unanalysed pattern still analyses it in place.
  *
  * A pattern that compiles nowhere gives undefined: the rule never matches (fact 4).
  */
@@ -38,11 +42,23 @@ export interface JavaRegex {
 
 export type JavaRegexResult = { readonly ok: true; readonly regex: JavaRegex } | { readonly ok: false; readonly reason: string };
 
-/** A backtracking match slower than this switches the pattern off (the step budget, in time). */
+/** A backtracking match slower than this is an overrun (the step budget, in time). */
 export const MATCH_BUDGET_MS = 50;
-/** recheck's analysis budget per pattern. */
+/**
+ * Consecutive overruns that switch a pattern off for the life of its set. One is not enough: a GC
+ * pause or a busy machine can hold any match past the budget, and a pattern recheck proved linear
+ * would then be lost for the set (the corpus test's Nepal codes failed that way under a load of 10).
+ */
+export const OVERRUNS_TO_SWITCH_OFF = 3;
+/** recheck's analysis budget per pattern, on the calling thread. */
 const RECHECK_TIMEOUT_MS = 3000;
+/** recheck's analysis budget per pattern in its worker thread: nothing waits on it but the set. */
+export const OFF_THREAD_ANALYSIS_MS = 60_000;
 const cache = new Map<string, JavaRegexResult>();
+/** recheck's verdicts by JavaScript source, from the worker thread (`safe`, `vulnerable`, `unknown`). */
+const verdicts = new Map<string, string>();
+/** While set, unanalysed patterns are collected here instead of analysed (see parseWithRegexAnalysis). */
+let collecting: Set<string> | undefined;
 const CACHE_LIMIT = 10_000;
 
 export interface JavaRegexOptions {
@@ -57,8 +73,10 @@ export function compileJavaRegex(source: string, o: JavaRegexOptions = {}): Java
   const cached = defaults ? cache.get(source) : undefined;
   if (cached) return cached;
   const result = compileUncached(source, o.budgetMs ?? MATCH_BUDGET_MS, o.analysisTimeoutMs ?? RECHECK_TIMEOUT_MS);
-  // An analysis that ran out of time is not a verdict: the next application of a set tries again.
-  if (o.budgetMs === undefined && (result.ok || !result.reason.includes(INCONCLUSIVE))) {
+  // An analysis that ran out of time is not a verdict: the next application of a set tries again. A
+  // backtracking regex is made anew for each set (its verdict is kept): its switch-off is the set's.
+  const keep = result.ok ? result.regex.engine === 'RE2' : !result.reason.includes(INCONCLUSIVE);
+  if (o.budgetMs === undefined && keep) {
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(source, result);
   }
@@ -124,12 +142,12 @@ function prefixOf(compiled: RE2JS): string {
 
 function backtrackingRegex(source: string, native: RegExp, budgetMs: number): JavaRegex {
   const whole = new RegExp(`^(?:${native.source})$`);
-  let switchedOff = false;
+  let overruns = 0;
   const timed = <T>(run: () => T, off: T): T => {
-    if (switchedOff) return off;
+    if (overruns >= OVERRUNS_TO_SWITCH_OFF) return off;
     const t0 = performance.now();
     const value = run();
-    if (performance.now() - t0 > budgetMs) switchedOff = true;
+    overruns = performance.now() - t0 > budgetMs ? overruns + 1 : 0;
     return value;
   };
   return {
@@ -144,8 +162,50 @@ function backtrackingRegex(source: string, native: RegExp, budgetMs: number): Ja
 const INCONCLUSIVE = 'inconclusive';
 let recheckWarm = false;
 
+/**
+ * Runs `parse` (which compiles a rule set's regexes) once with every pattern's ReDoS verdict known:
+ * the patterns RE2 cannot run and that have no verdict yet are analysed off the event loop first.
+ */
+export async function parseWithRegexAnalysis<T>(parse: () => T, o: { readonly timeoutMs?: number } = {}): Promise<T> {
+  const pending = new Set<string>();
+  const first = collectingInto(pending, parse);
+  if (pending.size === 0) return first;
+  await analyseOffThread(pending, o.timeoutMs ?? OFF_THREAD_ANALYSIS_MS);
+  // A pattern whose analysis gave no verdict stays off in this set; it is not analysed in place.
+  return collectingInto(new Set(), parse);
+}
+
+function collectingInto<T>(pending: Set<string>, parse: () => T): T {
+  collecting = pending;
+  try {
+    return parse();
+  } finally {
+    collecting = undefined;
+  }
+}
+
+async function analyseOffThread(jsSources: Iterable<string>, timeoutMs: number): Promise<void> {
+  // recheck's worker backend: its pure-JavaScript analyser in a worker thread (no binary, no JVM).
+  process.env['RECHECK_BACKEND'] ??= 'worker';
+  for (const js of jsSources) {
+    try {
+      const diagnostics = await check(js, '', { timeout: timeoutMs });
+      // A timed-out analysis is not a verdict: the pattern stays off and the next application tries again.
+      if (!(diagnostics.status === 'unknown' && diagnostics.error?.kind === 'timeout')) verdicts.set(js, diagnostics.status);
+    } catch {
+      // No verdict: the pattern never matches in this set (redosVerdict says why).
+    }
+  }
+}
+
 /** recheck's verdict on a pattern (JavaScript dialect): `safe`, `vulnerable`, `unknown`, or inconclusive. */
 function redosVerdict(jsSource: string, timeoutMs: number): string {
+  const known = verdicts.get(jsSource);
+  if (known) return known;
+  if (collecting) {
+    collecting.add(jsSource);
+    return `${INCONCLUSIVE} (not analysed yet)`;
+  }
   // The pure-JavaScript backend: no native binary, no JVM, no worker thread.
   process.env['RECHECK_SYNC_BACKEND'] ??= 'pure';
   try {
@@ -156,6 +216,7 @@ function redosVerdict(jsSource: string, timeoutMs: number): string {
     }
     const diagnostics = checkSync(jsSource, '', { timeout: timeoutMs });
     if (diagnostics.status === 'unknown' && diagnostics.error?.kind === 'timeout') return `${INCONCLUSIVE} (timed out)`;
+    verdicts.set(jsSource, diagnostics.status);
     return diagnostics.status;
   } catch (err) {
     return `${INCONCLUSIVE} (${errorText(err)})`;

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { javaCaseFold, javaUrlEncode } from '../../../src/domain/codes/java-text.ts';
-import { compileJavaRegex } from '../../../src/domain/codes/java-regex.ts';
+import { compileJavaRegex, OFF_THREAD_ANALYSIS_MS, OVERRUNS_TO_SWITCH_OFF, parseWithRegexAnalysis } from '../../../src/domain/codes/java-regex.ts';
 import { answerFromRemote, identifyWithRules, type RemoteIdentificationNeeded } from '../../../src/domain/codes/matcher.ts';
 import { compileCodeRules, compileValuePattern, parseCodeRulesAnswer, supportedHere, type CodeRuleSet } from '../../../src/domain/codes/rules.ts';
 import { emvQr, emvRule, extendInfo, legacyEmvRule, mai, openUrl, prefixRule, regexRule, ruleSetOf, subTag } from './fixtures.ts';
@@ -168,7 +168,8 @@ describe('fact 7: PREFIX ignores case the way Java compares chars', () => {
   });
 });
 
-describe('fact 8: REGEX in Java dialect, whole code, case-sensitive', () => {
+// The lookaround tests wait for recheck's off-thread analysis, up to OFF_THREAD_ANALYSIS_MS on a busy machine.
+describe('fact 8: REGEX in Java dialect, whole code, case-sensitive', { timeout: 2 * OFF_THREAD_ANALYSIS_MS }, () => {
   it.each(['\n', '\r', '\u0085', '\u2028', '\u2029'])('. does not match %j', (ch) => {
     expect(run(ruleSetOf(regexRule('a.b')), `a${ch}b`).isAcCode).toBe(false);
   });
@@ -185,7 +186,9 @@ describe('fact 8: REGEX in Java dialect, whole code, case-sensitive', () => {
     expect(run(ruleSetOf(regexRule('abc')), 'ABC').isAcCode).toBe(false);
   });
 
-  it('runs lookahead and lookbehind (the Nepal rules) on a ReDoS-checked engine', () => {
+  it('runs lookahead and lookbehind (the Nepal rules) on a ReDoS-checked engine', async () => {
+    // The rule book's path: analysed in recheck's worker thread before the set is compiled.
+    await parseWithRegexAnalysis(() => ruleSetOf(regexRule('^NCHL(?!00000000).{8}.*'), regexRule('(?<=A)B|AB')));
     const nepal = compileJavaRegex('^NCHL(?!00000000).{8}.*');
     expect(nepal.ok && nepal.regex.engine).toBe('BACKTRACKING');
     expect(run(ruleSetOf(regexRule('^NCHL(?!00000000).{8}.*')), 'NCHL12345678').isAcCode).toBe(true);
@@ -199,22 +202,31 @@ describe('fact 8: REGEX in Java dialect, whole code, case-sensitive', () => {
     expect(run(ruleSetOf(regexRule('(?=a)(a|a)*b')), `${'a'.repeat(40)}`).isAcCode).toBe(false);
   });
 
-  it('analyses a pattern once: a refreshed set that keeps it reuses the compiled regex', () => {
-    expect(compileJavaRegex('^NCHL(?!00000000).{8}.*')).toBe(compileJavaRegex('^NCHL(?!00000000).{8}.*'));
+  it('keeps a timed-out off-thread analysis from being a verdict: the pattern stays off, a later application tries again', async () => {
+    const rushed = await parseWithRegexAnalysis(() => ruleSetOf(regexRule('^QB(?!1)[a-z]+(?<=z)')), { timeoutMs: 0 });
+    expect(identifyWithRules(rushed, 'QBxyz', { issuer: ISSUER }).isAcCode).toBe(false);
+    const later = await parseWithRegexAnalysis(() => ruleSetOf(regexRule('^QB(?!1)[a-z]+(?<=z)')));
+    expect(identifyWithRules(later, 'QBxyz', { issuer: ISSUER }).isAcCode).toBe(true);
   });
 
-  it('does not keep an analysis that ran out of time: the next application tries again', () => {
+  it('does not keep an analysis that ran out of time: the next application tries again', async () => {
     const rushed = compileJavaRegex('^X(?!0)[a-z]+(?<=q)', { analysisTimeoutMs: 0 });
     expect(rushed).toMatchObject({ ok: false, reason: expect.stringContaining('inconclusive') });
-    expect(compileJavaRegex('^X(?!0)[a-z]+(?<=q)').ok).toBe(true);
+    const later = await parseWithRegexAnalysis(() => ruleSetOf(regexRule('^X(?!0)[a-z]+(?<=q)')));
+    expect(run(later, 'Xabq').isAcCode).toBe(true);
   });
 
-  it('switches a backtracking pattern off after a match over its time budget (the step budget)', () => {
+  it('switches a backtracking pattern off after matches over its time budget in a row (the step budget)', async () => {
+    await parseWithRegexAnalysis(() => ruleSetOf(regexRule('(?=a)a+'))); // its verdict, off the event loop
     const slow = compileJavaRegex('(?=a)a+', { budgetMs: -1 });
     if (!slow.ok) throw new Error(slow.reason);
     expect(slow.regex.engine).toBe('BACKTRACKING');
-    expect(slow.regex.matches('aaa')).toBe(true); // over a negative budget: this was the last
+    // Over a negative budget every match is an overrun; one (a GC pause) is forgiven, OVERRUNS_TO_SWITCH_OFF are not.
+    for (let i = 0; i < OVERRUNS_TO_SWITCH_OFF; i++) expect(slow.regex.matches('aaa')).toBe(true);
     expect(slow.regex.matches('aaa')).toBe(false);
+    // Switched off for the life of its set only: the next set that keeps the pattern runs it again.
+    const nextSet = await parseWithRegexAnalysis(() => ruleSetOf(regexRule('(?=a)a+')));
+    expect(run(nextSet, 'aaa').isAcCode).toBe(true);
     const fine = compileJavaRegex('(?=a)a+', { budgetMs: 10_000 });
     expect(fine.ok && fine.regex.matches('aaa') && fine.regex.matches('aaa')).toBe(true);
   });
