@@ -32,6 +32,7 @@ import { inquiryPayment } from './scenarios/inquiry-payment.ts';
 import { notify } from './scenarios/notify.ts';
 import { payReplay } from './scenarios/pay-replay.ts';
 import { pay } from './scenarios/pay.ts';
+import { payUnderFlood } from './scenarios/pay-under-flood.ts';
 import { scaleOut } from './scenarios/scale-out.ts';
 import { signedFloor } from './scenarios/signed-floor.ts';
 import { soak } from './scenarios/soak.ts';
@@ -45,7 +46,24 @@ const PROFILE_DIR = join(repoDir, 'bench', 'profiles');
 
 /** Every scenario, in the order they run: the floors first (the others are read against them). */
 function allScenarios(): Scenario[] {
-  return [floor(), floor(10), signedFloor, pay(), pay(10), payCode, payAgreement, payReplay, applyToken, inquiryPayment, identify, initiate, sweeper, notify, scaleOut];
+  return [
+    floor(),
+    floor(10),
+    signedFloor,
+    pay(),
+    pay(10),
+    payUnderFlood,
+    payCode,
+    payAgreement,
+    payReplay,
+    applyToken,
+    inquiryPayment,
+    identify,
+    initiate,
+    sweeper,
+    notify,
+    scaleOut,
+  ];
 }
 
 function chooseScenarios(o: BenchOptions): Scenario[] {

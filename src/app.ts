@@ -19,6 +19,7 @@ import { installHandlerTimeout } from './http/handler-timeout.ts';
 import { healthRoutes } from './http/health.ts';
 import { createMetrics, installMetrics, type Metrics } from './http/metrics.ts';
 import { opsAudience } from './http/ops/index.ts';
+import { registerRateLimiter } from './http/rate-limit.ts';
 import { fastifyOptions, installSecurityHeaders } from './http/server-options.ts';
 import { type Job, type RunningJob, startJob } from './jobs/loop.ts';
 import { type DatabaseHandle, pingDatabase } from './persistence/database.ts';
@@ -60,6 +61,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const app = Fastify(fastifyOptions(config, deps.logger));
   installHandlerTimeout(app, config.handlerTimeoutMs);
   await app.register(sensible);
+  // @fastify/rate-limit, counted in `kv` on the injected clock; each audience installs its limit.
+  await registerRateLimiter(app, { kv, now: () => clock.now().getTime() });
   installSecurityHeaders(app);
   const metrics = createMetrics();
   installMetrics(app, metrics);
@@ -70,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   await registerDocs(app, { publicBaseUrl: config.publicBaseUrl });
   await app.register(healthRoutes, {
+    readyzLimit: { limit: config.rateLimitPublicPerMinute, windowMs: 60_000, scope: 'readyz' },
     checks: {
       database: () => pingDatabase(database.db),
       redis: () => kv.ping(),

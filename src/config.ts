@@ -35,6 +35,15 @@ const limitsSchema = z
   .regex(/^([A-Z]{3}:[0-9]{1,18})(,[A-Z]{3}:[0-9]{1,18})*$/, 'comma-separated CUR:valueMinor pairs')
   .transform((s) => Object.freeze(Object.fromEntries(s.split(',').map((p) => [p.slice(0, 3), BigInt(p.slice(4))]))));
 
+/** `label:token` pairs: label 1-64 of [A-Za-z0-9_.-], token at least 24 printable characters. */
+const opsTokensSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_.-]{1,64}:[\x21-\x2b\x2d-\x7e]{24,}(,[A-Za-z0-9_.-]{1,64}:[\x21-\x2b\x2d-\x7e]{24,})*$/,
+    'comma-separated label:token pairs (token at least 24 characters, no commas)',
+  )
+  .transform((s) => Object.freeze(s.split(',').map((p) => ({ label: p.slice(0, p.indexOf(':')), token: p.slice(p.indexOf(':') + 1) }))));
+
 const schema = z.object({
   HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
   PORT: z.preprocess(emptyToUndefined, intFrom(0, 65535).default(3000)),
@@ -71,6 +80,10 @@ const schema = z.object({
   AUTH_CODE_TTL_SECONDS: z.preprocess(emptyToUndefined, intFrom(10, 3600).default(300)),
   APP_JWT_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'at least 32 characters').optional()),
   OPS_API_TOKEN: z.preprocess(emptyToUndefined, z.string().min(24, 'at least 24 characters').optional()),
+  // Issue 16: more ops tokens, each with the label recorded with what it does: `label:token,...`.
+  OPS_API_TOKENS: z.preprocess(emptyToUndefined, opsTokensSchema.optional()),
+  // Issue 16: the largest single top-up per currency (`CUR:valueMinor,...`); a currency not named has no cap.
+  TOP_UP_MAX_AMOUNTS: z.preprocess(emptyToUndefined, limitsSchema.optional()),
   CODE_IDENTIFICATION_MODE: z.preprocess(emptyToUndefined, z.enum(['ALLOWLIST', 'BLOCKLIST']).default('ALLOWLIST')),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   // Our own knobs (not in the interface page), each with a safe default.
@@ -86,10 +99,34 @@ const schema = z.object({
   JOBS_ENABLED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('true')),
   RATE_LIMIT_APP_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(600)),
   RATE_LIMIT_OPS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(1200)),
+  // Issue 16: per peer address. Alipay+'s Client-Id on the Alipay+ routes has a budget far above
+  // its traffic; the cashier and /readyz have the public one (each its own count).
+  RATE_LIMIT_ALIPAYPLUS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 100_000_000).default(600_000)),
+  RATE_LIMIT_PUBLIC_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(600)),
+  ALIPAYPLUS_SIGNED_REFUSALS_PER_MINUTE: z.preprocess(emptyToUndefined, intFrom(0, 10_000_000).default(60)),
+  // Issue 16: outbound URLs (paymentNotifyUrl, the URLs code rules hand to the app).
+  NOTIFY_URL_ALLOWED_HOSTS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^(\*\.)?[A-Za-z0-9.:[\]_-]{1,253}(,(\*\.)?[A-Za-z0-9.:[\]_-]{1,253})*$/, 'comma-separated host names (*.suffix for subdomains)')
+      .optional(),
+  ),
+  OUTBOUND_HTTP_ALLOWED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')),
+  OUTBOUND_PRIVATE_ADDRESSES_ALLOWED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')),
+  // Issue 16: retention ages (days) and the batch per kind per run of the retention job.
+  RETENTION_DELIVERED_NOTIFICATIONS_DAYS: z.preprocess(emptyToUndefined, intFrom(1, 3650).default(30)),
+  RETENTION_AUTH_CODES_DAYS: z.preprocess(emptyToUndefined, intFrom(1, 3650).default(7)),
+  RETENTION_TOKENS_DAYS: z.preprocess(emptyToUndefined, intFrom(1, 3650).default(30)),
+  RETENTION_ORDER_ENV_DAYS: z.preprocess(emptyToUndefined, intFrom(1, 3650).default(90)),
+  RETENTION_BATCH_SIZE: z.preprocess(emptyToUndefined, intFrom(1, 100_000).default(1000)),
+  DB_STATEMENT_TIMEOUT_MS: z.preprocess(emptyToUndefined, intFrom(0, 600_000).default(3000)),
   NOTIFY_LEASE_MS: z.preprocess(emptyToUndefined, intFrom(6_000, 3_600_000).default(60_000)),
   // §8 userInitiatedPay: one try's timeout, and how many tries fit (all within HANDLER_TIMEOUT_MS).
   USER_INITIATED_PAY_TIMEOUT_MS: z.preprocess(emptyToUndefined, intFrom(100, 30_000).default(1200)),
   USER_INITIATED_PAY_ATTEMPTS: z.preprocess(emptyToUndefined, intFrom(1, 10).default(3)),
+  // §5 the cashier session cookie's lifetime (short: the webview gets a new one on every open).
+  CASHIER_SESSION_SECONDS: z.preprocess(emptyToUndefined, intFrom(30, 3600).default(900)),
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -118,6 +155,10 @@ export interface Config {
   readonly authCodeTtlSeconds: number;
   readonly appJwtSecret: string | undefined;
   readonly opsApiToken: string | undefined;
+  /** More ops tokens with their labels (OPS_API_TOKEN itself is labelled `ops`). */
+  readonly opsApiTokens: readonly { readonly label: string; readonly token: string }[];
+  /** The largest single top-up per currency, minor units. */
+  readonly topUpMaxAmounts: Readonly<Record<string, bigint>>;
   readonly codeIdentificationMode: 'ALLOWLIST' | 'BLOCKLIST';
   readonly logLevel: Parsed['LOG_LEVEL'];
   readonly fxRoundingMode: Parsed['FX_ROUNDING_MODE'];
@@ -134,11 +175,34 @@ export interface Config {
   /** Requests per client per minute on /app and /ops; 0 turns the limit off. */
   readonly rateLimitAppPerMinute: number;
   readonly rateLimitOpsPerMinute: number;
+  /** Per peer address: Alipay+'s Client-Id on the Alipay+ routes; 0 turns the limit off. */
+  readonly rateLimitAlipayPlusPerMinute: number;
+  /** Per peer address: the cashier and /readyz (each its own count). */
+  readonly rateLimitPublicPerMinute: number;
+  /** Refusals before a verified signature answered signed per peer per minute; then unsigned (0: always signed). */
+  readonly alipayPlusSignedRefusalsPerMinute: number;
+  /** Hosts a paymentNotifyUrl may name (`*.suffix` for subdomains); default: ALIPAYPLUS_BASE_URL's host. */
+  readonly notifyUrlAllowedHosts: readonly string[];
+  /** http (not only https) for outbound URLs: local runs only. */
+  readonly outboundHttpAllowed: boolean;
+  /** Internal and loopback addresses in outbound URLs: local runs only. */
+  readonly outboundPrivateAddressesAllowed: boolean;
+  /** Issue 16 retention: days after delivery / use or expiry / expiry or revocation / acceptance. */
+  readonly retentionDeliveredNotificationsDays: number;
+  readonly retentionAuthCodesDays: number;
+  readonly retentionTokensDays: number;
+  readonly retentionOrderEnvDays: number;
+  /** Rows per kind per run of the retention job. */
+  readonly retentionBatchSize: number;
+  /** Postgres `statement_timeout` of the service's sessions (0: none). */
+  readonly dbStatementTimeoutMs: number;
   /** §5 how long a claimed notifyPayment row is hidden from other instances (must exceed a send's 5 s timeout). */
   readonly notifyLeaseMs: number;
   /** §8 userInitiatedPay: the timeout of one try; tries stop when the next would not end inside HANDLER_TIMEOUT_MS. */
   readonly userInitiatedPayTimeoutMs: number;
   readonly userInitiatedPayAttempts: number;
+  /** §5 lifetime of the cashier session cookie the app JWT is exchanged for. */
+  readonly cashierSessionSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -148,12 +212,32 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Production fails closed (issue 16): with DATABASE_URL set, the signing keys and the app and ops
+ * secrets must be configured; dev material is generated (and printed) only on the embedded
+ * default. Checked beside the schema so that these are named together with every other bad variable.
+ */
+export const PRODUCTION_SECRETS = ['MPP_PRIVATE_KEY', 'ALIPAYPLUS_PUBLIC_KEY', 'APP_JWT_SECRET', 'OPS_API_TOKEN'] as const;
+
+function missingProductionSecrets(env: Record<string, string | undefined>): string[] {
+  if (emptyToUndefined(env.DATABASE_URL) === undefined) return [];
+  return PRODUCTION_SECRETS.filter((name) => emptyToUndefined(env[name]) === undefined).map(
+    (name) => `${name}: required when DATABASE_URL is set (dev secrets are generated only on the embedded default)`,
+  );
+}
+
+export interface LoadConfigOptions {
+  /** 'migrate' (`npm run migrate`) needs no secrets; 'serve' (the default) fails closed without them. */
+  readonly purpose?: 'serve' | 'migrate';
+}
+
 /** Parses the environment once; throws ConfigError naming every bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env, o: LoadConfigOptions = {}): Config {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new ConfigError([...new Set(problems)]);
+  const missing = o.purpose === 'migrate' ? [] : missingProductionSecrets(env);
+  if (!parsed.success || missing.length > 0) {
+    const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError([...new Set([...problems, ...missing])]);
   }
   const c = parsed.data;
   return Object.freeze({
@@ -179,6 +263,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authCodeTtlSeconds: c.AUTH_CODE_TTL_SECONDS,
     appJwtSecret: c.APP_JWT_SECRET,
     opsApiToken: c.OPS_API_TOKEN,
+    opsApiTokens: c.OPS_API_TOKENS ?? [],
+    topUpMaxAmounts: c.TOP_UP_MAX_AMOUNTS ?? Object.freeze({}),
     codeIdentificationMode: c.CODE_IDENTIFICATION_MODE,
     logLevel: c.LOG_LEVEL,
     fxRoundingMode: c.FX_ROUNDING_MODE,
@@ -192,8 +278,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobsEnabled: c.JOBS_ENABLED === 'true',
     rateLimitAppPerMinute: c.RATE_LIMIT_APP_PER_MINUTE,
     rateLimitOpsPerMinute: c.RATE_LIMIT_OPS_PER_MINUTE,
+    rateLimitAlipayPlusPerMinute: c.RATE_LIMIT_ALIPAYPLUS_PER_MINUTE,
+    rateLimitPublicPerMinute: c.RATE_LIMIT_PUBLIC_PER_MINUTE,
+    alipayPlusSignedRefusalsPerMinute: c.ALIPAYPLUS_SIGNED_REFUSALS_PER_MINUTE,
+    dbStatementTimeoutMs: c.DB_STATEMENT_TIMEOUT_MS,
+    retentionDeliveredNotificationsDays: c.RETENTION_DELIVERED_NOTIFICATIONS_DAYS,
+    retentionAuthCodesDays: c.RETENTION_AUTH_CODES_DAYS,
+    retentionTokensDays: c.RETENTION_TOKENS_DAYS,
+    retentionOrderEnvDays: c.RETENTION_ORDER_ENV_DAYS,
+    retentionBatchSize: c.RETENTION_BATCH_SIZE,
+    notifyUrlAllowedHosts: Object.freeze(c.NOTIFY_URL_ALLOWED_HOSTS?.split(',') ?? (c.ALIPAYPLUS_BASE_URL ? [new URL(c.ALIPAYPLUS_BASE_URL).hostname] : [])),
+    outboundHttpAllowed: c.OUTBOUND_HTTP_ALLOWED === 'true',
+    outboundPrivateAddressesAllowed: c.OUTBOUND_PRIVATE_ADDRESSES_ALLOWED === 'true',
     notifyLeaseMs: c.NOTIFY_LEASE_MS,
     userInitiatedPayTimeoutMs: c.USER_INITIATED_PAY_TIMEOUT_MS,
     userInitiatedPayAttempts: c.USER_INITIATED_PAY_ATTEMPTS,
+    cashierSessionSeconds: c.CASHIER_SESSION_SECONDS,
   });
 }

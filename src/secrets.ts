@@ -16,6 +16,8 @@ export interface Secrets {
   readonly alipayPlusPublicKeys: ReadonlyMap<string, KeyObject>;
   readonly appJwtSecret: Uint8Array;
   readonly opsApiToken: string;
+  /** Every ops token with its label: OPS_API_TOKEN as `ops`, then OPS_API_TOKENS. */
+  readonly opsApiTokens: readonly { readonly label: string; readonly token: string }[];
   /** What was generated or read from DATA_DIR, for the start-up banner. */
   readonly devMaterial: readonly string[];
 }
@@ -96,6 +98,7 @@ export function resolveSecrets(config: Config): Secrets {
     alipayPlusPublicKeys: new Map([[config.alipayPlusKeyVersion, alipayPlusPublicKey]]),
     appJwtSecret: new TextEncoder().encode(appJwtSecret),
     opsApiToken,
+    opsApiTokens: [{ label: 'ops', token: opsApiToken }, ...config.opsApiTokens],
     devMaterial,
   };
 }

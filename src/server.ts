@@ -26,6 +26,7 @@ export async function startServer(config: Config, extra: Partial<AppDeps> = {}):
     url: config.databaseUrl,
     dataDir: join(config.dataDir, 'pglite'),
     poolSize: config.dbPoolSize,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
   });
   // Embedded mode migrates by itself; against a real Postgres, `npm run migrate` is the operator's step.
   if (embedded) await migrateToLatest(database.db);

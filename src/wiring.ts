@@ -48,6 +48,12 @@ import { paymentRepository, paymentUnitOfWork } from './persistence/payments-rep
 import { refundRepository } from './persistence/refunds-repository.ts';
 import { tokenRepos, tokenUnitOfWork } from './persistence/tokens-repository.ts';
 import { unitOfWork } from './persistence/unit-of-work.ts';
+import { Counter } from 'prom-client';
+import type { OutboundUrlPolicy } from './domain/outbound-url.ts';
+import type { TopUpRecord } from './domain/wallet/ports.ts';
+import { retentionJob } from './jobs/retention.ts';
+import { retentionRepository } from './persistence/retention-repository.ts';
+import { topUpAudit, topUpHistory } from './persistence/top-ups-repository.ts';
 
 /** Every use case, built once; the audience plugins take what they serve. */
 export interface Services {
@@ -68,6 +74,17 @@ export interface Services {
   readonly refund: RefundUseCase;
   readonly codes: CodeIdentificationUseCase;
   readonly codeLists: CodeListManagement;
+  /** Issue 16: a customer's ops top-ups (who, why), newest first. */
+  readonly topUpHistory: (customerId: string, limit: number) => Promise<readonly TopUpRecord[]>;
+}
+
+/**
+ * Issue 16: the URLs we call (paymentNotifyUrl) or hand to the app (a code rule's redirectUrl):
+ * https and public unless configured for local runs; for notify, an allowed host too.
+ */
+export function outboundUrlPolicies(config: Config): { readonly notify: OutboundUrlPolicy; readonly redirect: OutboundUrlPolicy } {
+  const redirect = { allowHttp: config.outboundHttpAllowed, allowPrivateAddresses: config.outboundPrivateAddressesAllowed };
+  return { redirect, notify: { ...redirect, allowedHosts: config.notifyUrlAllowedHosts } };
 }
 
 export interface WiringDeps {
@@ -106,6 +123,8 @@ export function wire(deps: WiringDeps): Wiring {
     mppPrivateKey: secrets.mppPrivateKey,
     mppKeyVersion: config.mppKeyVersion,
     alipayPlusPublicKeys: secrets.alipayPlusPublicKeys,
+    maxSkewSeconds: config.signatureMaxSkewSeconds,
+    notifyUrlPolicy: outboundUrlPolicies(config).notify,
     now: () => clock.now(),
   });
 
@@ -168,12 +187,19 @@ export function wire(deps: WiringDeps): Wiring {
     customers: customerUseCases({ repo: customerRepository(db), clock }),
     tokens,
     wallet: walletUseCases({
-      uow: unitOfWork(db, (trx) => ({ ledger: ledgerRepository(trx), customers: customerRepository(trx) })),
+      uow: unitOfWork(db, (trx) => ({ ledger: ledgerRepository(trx), customers: customerRepository(trx), topUps: topUpAudit(trx) })),
       queries: ledgerQueries(db),
       clock,
+      maxTopUp: config.topUpMaxAmounts,
     }),
     pay,
-    initiatePayment: initiatePaymentUseCase({ identify: (codeValue) => codes.identify(codeValue), gateway: userInitiatedPay, pay, settings: config }),
+    initiatePayment: initiatePaymentUseCase({
+      identify: (codeValue) => codes.identify(codeValue),
+      gateway: userInitiatedPay,
+      pay,
+      settings: config,
+      notifyUrlPolicy: outboundUrlPolicies(config).notify,
+    }),
     syncPay: syncPayUseCase({ store: syncPayStore(db), agreements: tokens, clock, settings: config }),
     paymentCodes: paymentCodeUseCase({ customers: customerRepository(db), gateway: paymentCodeGateway(alipayPlus) }),
     agreements,
@@ -183,7 +209,15 @@ export function wire(deps: WiringDeps): Wiring {
     refund: refundUseCase({ queries, uow: afterPayUow, clock, settings: config }),
     codes,
     codeLists: codeListManagement({ uow: codeListUnitOfWork(db), reads: codeListRepository(db), cache: codeListCache }),
+    topUpHistory: topUpHistory(db),
   };
+  // Issue 16: retention of what is finished (notifications, auth codes, tokens, device data).
+  const retentionDeleted = new Counter({
+    name: 'mpp_retention_deleted_total',
+    help: 'Rows deleted (or stripped) by the retention job, by kind',
+    labelNames: ['kind'],
+    registers: [metrics.registry],
+  });
 
   const notifications = notificationQueue(db);
   const jobs: Job[] = [
@@ -192,6 +226,7 @@ export function wire(deps: WiringDeps): Wiring {
     codeListsPoller(codeListCache),
     expirySweeper({ uow: paymentsUow }),
     agreementUnbinder(agreements),
+    retentionJob({ repo: retentionRepository(db), settings: config, onDeleted: (kind, n) => retentionDeleted.inc({ kind }, n) }),
   ];
 
   return {

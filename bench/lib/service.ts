@@ -60,6 +60,9 @@ export function serviceEnv(o: ServiceEnvOptions): Record<string, string> {
     // The bench is one client: per-client rate limits would measure the limiter, not the service.
     RATE_LIMIT_APP_PER_MINUTE: '0',
     RATE_LIMIT_OPS_PER_MINUTE: '0',
+    // RATE_LIMIT_ALIPAYPLUS_PER_MINUTE (600,000 per peer) and RATE_LIMIT_PUBLIC_PER_MINUTE stay at
+    // their defaults: far above the bench's rate, so they never refuse, but their per-request cost
+    // (one Redis round trip on every Alipay+ request) is measured as production pays it.
     JOBS_ENABLED: o.jobsEnabled ? 'true' : 'false',
     // As `npm start` runs it (see README, "Signing threads"); the floors keep Node's default.
     UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? SERVICE_THREADPOOL_SIZE,

@@ -66,6 +66,16 @@ export function checkTargets(rows: readonly Row[], servicePeakMb: number | undef
     () => `${during!.p99Ms} ms vs ${pay!.p99Ms} ms (${((during!.p99Ms! / pay!.p99Ms! - 1) * 100).toFixed(0)}%)`,
     () => during!.p99Ms! <= pay!.p99Ms! * 1.2,
   );
+  const alone = ok(rows, 'pay-alone');
+  const flooded = ok(rows, 'pay-under-flood');
+  check(
+    'pay under a junk flood: rate and p99 within 20% of pay alone (same run)',
+    [alone, flooded],
+    () =>
+      `${Math.round(flooded!.rate!)} vs ${Math.round(alone!.rate!)} req/s (${((flooded!.rate! / alone!.rate! - 1) * 100).toFixed(0)}%), ` +
+      `p99 ${flooded!.p99Ms} vs ${alone!.p99Ms} ms (${((flooded!.p99Ms! / alone!.p99Ms! - 1) * 100).toFixed(0)}%)`,
+    () => flooded!.rate! >= alone!.rate! * 0.8 && flooded!.p99Ms! <= alone!.p99Ms! * 1.2,
+  );
   out.push(
     servicePeakMb === undefined
       ? { target: 'service RSS < 250 MB', measured: '-', verdict: 'n/a' }

@@ -25,7 +25,7 @@ async function topUpAll(ctx: BenchContext): Promise<string | undefined> {
     const res = await fetch(`${ctx.service.url}/ops/v1/customers/${customerId}/topUps`, {
       method: 'POST',
       headers: { ...opsHeaders, 'idempotency-key': randomUUID() },
-      body: JSON.stringify({ amount: { currency: 'KRW', value: TOP_UP } }),
+      body: JSON.stringify({ amount: { currency: 'KRW', value: TOP_UP }, reason: 'bench seed' }),
     });
     return res.status;
   });

@@ -26,6 +26,8 @@ export function callProblem(r: AlipayPlusCallResult): string {
       return 'timed out';
     case 'not-configured':
       return 'ALIPAYPLUS_BASE_URL is not configured';
+    case 'refused-url':
+      return `not sent: ${r.reason}`;
   }
 }
 

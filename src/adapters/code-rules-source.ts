@@ -38,6 +38,8 @@ function failure(r: Exclude<AlipayPlusCallResult, { kind: 'answered' }>): CodeRu
       return new CodeRulesFetchFailed(`inquiryCodeRules answer is malformed: ${r.reason}`);
     case 'not-configured':
       return new CodeRulesFetchFailed('ALIPAYPLUS_BASE_URL is not set');
+    case 'refused-url':
+      return new CodeRulesFetchFailed(`inquiryCodeRules not sent: ${r.reason}`);
   }
 }
 

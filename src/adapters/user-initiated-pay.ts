@@ -45,6 +45,8 @@ export function userInitiatedPayGateway(client: Pick<AlipayPlusClient, 'call'>):
           return { kind: 'BROKEN', reason: r.reason };
         case 'not-configured':
           return { kind: 'NOT_CONFIGURED' };
+        case 'refused-url':
+          return { kind: 'BROKEN', reason: `not sent: ${r.reason}` };
       }
     },
   };

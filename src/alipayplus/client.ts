@@ -9,12 +9,18 @@
  * signed with the MPP private key, a timeout per try (5 s by default, §5 "5 s timeout each try"),
  * and a typed outcome, never an exception: callers (the notify dispatcher, the code-rule
  * refresher) decide what to retry. The simulator's client (src/simulator/client.ts) is the other.
+ * The service's answers must also be fresh (issue 16): signed for the configured Alipay+ Client-Id,
+ * with a Response-Time inside the signature window, so a recorded answer (the same
+ * `{"result":{"resultStatus":"S"}}` for every notification) cannot be replayed later.
  */
 import type { KeyObject } from 'node:crypto';
 import type { ResultStatus } from '../domain/errors.ts';
 import { parseSignatureHeader, sign, signatureHeader, signedUri, verify } from './signature.ts';
 import { AnswerTooLarge, fetchTransport, isTimeout, type Transport, type TransportResponse } from './transport.ts';
-import { isoWithOffset } from './wire-time.ts';
+import { isoWithOffset, parseRequestTime } from './wire-time.ts';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { isInternalAddress, type OutboundUrlPolicy, outboundUrlProblem } from '../domain/outbound-url.ts';
 
 export interface SignedClientOptions {
   readonly transport: Transport;
@@ -23,8 +29,10 @@ export interface SignedClientOptions {
   readonly keyVersion: string;
   /** Verifies answers: keyVersion -> key, or one key whatever keyVersion the answer names. */
   readonly answerKeys: ReadonlyMap<string, KeyObject> | KeyObject;
-  /** When set, an answer counts only when it carries this Client-Id (the simulator's check). */
+  /** When set, an answer counts only when it carries this Client-Id. */
   readonly answerClientId?: string | undefined;
+  /** When set, an answer counts only when its Response-Time is this close to now (issue 16: fresh answers). */
+  readonly answerMaxSkewMs?: number | undefined;
   readonly now: () => Date;
 }
 
@@ -51,7 +59,12 @@ export function signedClient(o: SignedClientOptions): SignedClient {
     const responseTime = res.headers['response-time'];
     const parsed = parseSignatureHeader(res.headers.signature);
     if (!clientId || !responseTime || !parsed) return 'missing client-id, response-time or signature';
-    if (o.answerClientId !== undefined && clientId !== o.answerClientId) return `answer for client-id ${clientId}`;
+    if (o.answerClientId !== undefined && clientId !== o.answerClientId) return `answer for client-id ${clientId} (Client-Id is not the configured one)`;
+    if (o.answerMaxSkewMs !== undefined) {
+      const answeredAt = parseRequestTime(responseTime);
+      if (answeredAt === undefined) return 'Response-Time is malformed';
+      if (Math.abs(o.now().getTime() - answeredAt) > o.answerMaxSkewMs) return 'Response-Time is outside the accepted window';
+    }
     const keys = !(o.answerKeys instanceof Map)
       ? [o.answerKeys as KeyObject]
       : parsed.keyVersion === undefined
@@ -107,7 +120,9 @@ export type AlipayPlusCallResult =
   | { readonly kind: 'network-error'; readonly error: Error }
   | { readonly kind: 'timeout' }
   /** No URL: neither the call's own nor ALIPAYPLUS_BASE_URL (the call stays queued). */
-  | { readonly kind: 'not-configured' };
+  | { readonly kind: 'not-configured' }
+  /** The call's own URL (paymentNotifyUrl) is refused by the outbound URL policy: nothing was sent. */
+  | { readonly kind: 'refused-url'; readonly reason: string };
 
 export interface AlipayPlusClientOptions {
   /** ALIPAYPLUS_BASE_URL without a trailing slash; unset means outbound calls wait. */
@@ -118,6 +133,15 @@ export interface AlipayPlusClientOptions {
   /** keyVersion -> Alipay+ public key, verifying the answers. */
   readonly alipayPlusPublicKeys: ReadonlyMap<string, KeyObject>;
   readonly now: () => Date;
+  /**
+   * Issue 16: the policy a paymentNotifyUrl must pass, checked again at send time (the payment was
+   * accepted under it, but the configuration or the name's DNS may have changed since). Absent: none.
+   */
+  readonly notifyUrlPolicy?: OutboundUrlPolicy;
+  /** Resolves a host name to its addresses (tests inject one). Default: node:dns lookup, all addresses. */
+  readonly resolve?: (host: string) => Promise<readonly string[]>;
+  /** Accepted distance between an answer's Response-Time and now (SIGNATURE_MAX_SKEW_SECONDS). Default 600. */
+  readonly maxSkewSeconds?: number;
   /** Per try, covering connect, send and reading the answer. Default 5000. */
   readonly timeoutMs?: number;
   /** Bigger answers are refused (the code-rule set is the largest we expect). Default 4 MiB. */
@@ -152,6 +176,8 @@ export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusCl
     privateKey: o.mppPrivateKey,
     keyVersion: o.mppKeyVersion,
     answerKeys: o.alipayPlusPublicKeys,
+    answerClientId: o.clientId,
+    answerMaxSkewMs: (o.maxSkewSeconds ?? 600) * 1000,
     now: o.now,
   });
 
@@ -187,12 +213,34 @@ export function createAlipayPlusClient(o: AlipayPlusClientOptions): AlipayPlusCl
     }
   }
 
+  const resolve = o.resolve ?? (async (host: string) => (await lookup(host, { all: true })).map((a) => a.address));
+
+  /** The policy's verdict on a paymentNotifyUrl, its host's resolved addresses included. */
+  async function notifyUrlRefusal(url: string): Promise<string | undefined> {
+    const policy = o.notifyUrlPolicy;
+    if (!policy) return undefined;
+    const problem = outboundUrlProblem(url, policy);
+    if (problem || policy.allowPrivateAddresses) return problem;
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host)) return undefined;
+    try {
+      const addresses = await resolve(host);
+      return addresses.some(isInternalAddress) ? `${host} resolves to an internal address` : undefined;
+    } catch {
+      return undefined; // not resolvable now: the send fails as a network error and is retried
+    }
+  }
+
   return {
     configured: o.baseUrl !== undefined,
     post,
-    notifyPayment(rawBody, paymentNotifyUrl) {
+    async notifyPayment(rawBody, paymentNotifyUrl) {
+      if (paymentNotifyUrl) {
+        const refused = await notifyUrlRefusal(paymentNotifyUrl);
+        if (refused) return { kind: 'refused-url', reason: `paymentNotifyUrl ${refused}` };
+      }
       const url = paymentNotifyUrl ?? (o.baseUrl === undefined ? undefined : `${o.baseUrl}${NOTIFY_PAYMENT_PATH}`);
-      return url === undefined ? Promise.resolve({ kind: 'not-configured' }) : post(url, rawBody);
+      return url === undefined ? { kind: 'not-configured' } : post(url, rawBody);
     },
     inquiryCodeRules(body = {}) {
       if (o.baseUrl === undefined) return Promise.resolve({ kind: 'not-configured' });

@@ -197,8 +197,9 @@ function table(steps: readonly DemoStep[]): string {
 
 /**
  * The user opens the cashier link from the app (its JWT on the first GET, contract §5) and presses
- * Pay: the form posts back to the page's own URL (no action attribute), with whatever session
- * cookie the page set. Returns the answer's status and the payment status it shows.
+ * Pay: the form posts back to the page's own URL (no action attribute), with the session cookie
+ * the app JWT was exchanged for (issue 16: only the payment's customer pays). Returns the answer's
+ * status and the payment status it shows.
  */
 async function payInCashier(
   paymentUrl: string,
@@ -211,11 +212,12 @@ async function payInCashier(
     .getSetCookie()
     .map((c) => c.split(';')[0])
     .join('; ');
+  check(/(^|; )mpp_cashier=/.test(cookie), 'the cashier gave no session cookie for the app JWT');
   const action = /<form\b[^>]*\baction="([^"]*)"/i.exec(html)?.[1];
   const confirmed = await fetch(new URL(action ?? '', paymentUrl), {
     method: 'POST',
     redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', ...(cookie ? { cookie } : {}) },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', cookie },
     body: new URLSearchParams({ ...fields, action: 'pay' }).toString(),
   });
   const after = await confirmed.text();
@@ -246,7 +248,19 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     sim = await startSimulator({ keys: settings.keys, clientId: settings.clientId, mppKeyVersion: settings.mppKeyVersion, port: 0 });
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    server = await startServer(loadConfig({ ...env, HOST: '127.0.0.1', PORT: String(port), PUBLIC_BASE_URL: baseUrl, ALIPAYPLUS_BASE_URL: sim.url, LOG_LEVEL: 'warn' }));
+    server = await startServer(
+      loadConfig({
+        ...env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        PUBLIC_BASE_URL: baseUrl,
+        ALIPAYPLUS_BASE_URL: sim.url,
+        LOG_LEVEL: 'warn',
+        // A local run: the simulator's notify URL is http on the loopback (issue 16 refuses both by default).
+        OUTBOUND_HTTP_ALLOWED: 'true',
+        OUTBOUND_PRIVATE_ADDRESSES_ALLOWED: 'true',
+      }),
+    );
     await waitReady(baseUrl, 20_000);
     done('start', 'ready', `service ${baseUrl}, simulator ${sim.url}`);
 

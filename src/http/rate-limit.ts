@@ -1,54 +1,122 @@
 /**
- * Per-client rate limits on the app and ops routes: a fixed window counter in the KeyValueStore
- * (Redis when configured, in-process when embedded), answering 429 with Retry-After. A limiter
- * that cannot reach Redis lets the request through (logged): losing Redis must not stop payments.
+ * Per-client rate limits: @fastify/rate-limit (issue 16 item 8) with a store over our
+ * KeyValueStore, registered once (`registerRateLimiter`), then installed where each audience
+ * wants it (`installRateLimit`): the app and ops routes, the Alipay+ routes, the cashier and /readyz.
+ *
+ * What the library gives: the hook, the `x-ratelimit-*` and `Retry-After` headers, per-route
+ * limits and key generators, `skipOnError`. What we keep: the counter. The library's own Redis
+ * store counts by Redis TTL (a window opens at a client's first hit) and its local store reads
+ * Date.now(); neither follows the injected Clock, so tests would sleep through windows. Our store
+ * is a FIXED window aligned on the clock (`floor(now / window)`), counted by KeyValueStore's
+ * incrementWindow: Redis's atomic INCR + PEXPIRE (the same two commands as the library's Lua
+ * script) when REDIS_URL is set, so every instance shares one count; the in-process store on the
+ * embedded default, which is one process, so its counts are exact there too.
+ *
+ * Fail behaviour, on purpose: OPEN. A store that cannot be reached lets the request through
+ * (logged): losing Redis must not stop payments, and Redis holds only what can be lost.
  *
  * Counted in `onRequest`, before the body is read: a client over its limit costs no parsing. Hooks
  * run in the order they are added, so where it is installed decides what is counted: before the
  * ops token check it counts every attempt per address (token guessing included); after the app's
  * JWT check it counts per customer.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { result } from '../domain/errors.ts';
+import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { DomainError } from '../domain/errors.ts';
 import type { KeyValueStore } from '../domain/ports.ts';
 
-export interface RateLimitOptions {
-  readonly kv: KeyValueStore;
-  /** Requests allowed per client per window; 0 turns the limit off. */
-  readonly limit: number;
-  readonly windowMs: number;
-  /** Distinguishes the audiences' counters (app, ops). */
-  readonly scope: string;
-  /** The client a request counts against: the app's customer when known, else the peer address. */
-  readonly clientOf?: (req: FastifyRequest) => string;
-  /** Milliseconds since the epoch: the injected Clock's, so windows follow test time too. */
-  readonly now?: () => number;
+/** What a client over its limit gets: `U SYSTEM_BUSY`, HTTP 429 off the Alipay+ routes. */
+export class RateLimited extends DomainError {
+  readonly statusCode = 429;
+  constructor() {
+    super('SYSTEM_BUSY', 'Too many requests; retry later');
+  }
 }
 
-export function installRateLimit(app: FastifyInstance, o: RateLimitOptions): void {
-  if (o.limit <= 0) return;
+type IncrCallback = (err: Error | null, res?: { current: number; ttl: number }) => void;
+
+/** After the store failed, how long requests skip it (allowed at once) before it is tried again. */
+const STORE_RETRY_MS = 5000;
+
+/**
+ * A @fastify/rate-limit store: fixed windows on the injected clock, counted in the KeyValueStore.
+ * A failing store is skipped for STORE_RETRY_MS (wall clock): while Redis is away, requests are
+ * let through at once instead of each waiting for a command timeout (payments must not slow down).
+ */
+function kvStoreClass(kv: KeyValueStore, now: () => number, log: FastifyBaseLogger) {
+  let skipUntil = 0;
+  return class KvWindowStore {
+    incr(key: string, cb: IncrCallback, timeWindow: number): void {
+      if (Date.now() < skipUntil) {
+        cb(new Error('rate limiter store skipped after a failure'));
+        return;
+      }
+      const t = now();
+      const window = Math.floor(t / timeWindow);
+      kv.incrementWindow(`rl:${key}:${window}`, timeWindow).then(
+        (current) => cb(null, { current, ttl: (window + 1) * timeWindow - t }),
+        (err: Error) => {
+          if (Date.now() >= skipUntil) log.warn({ err: err.message }, `rate limiter unavailable; requests allowed for ${STORE_RETRY_MS} ms`);
+          skipUntil = Date.now() + STORE_RETRY_MS;
+          cb(err);
+        },
+      );
+    }
+    child(): KvWindowStore {
+      return this;
+    }
+  };
+}
+
+export interface RateLimiterOptions {
+  readonly kv: KeyValueStore;
+  /** Milliseconds since the epoch: the injected Clock's, so windows follow test time too. */
+  readonly now: () => number;
+}
+
+/** Registers the library once on the root instance (no route is limited until installRateLimit). */
+export async function registerRateLimiter(app: FastifyInstance, o: RateLimiterOptions): Promise<void> {
+  const options: RateLimitPluginOptions = {
+    global: false,
+    store: kvStoreClass(o.kv, o.now, app.log) as unknown as RateLimitPluginOptions['store'],
+    skipOnError: true,
+    hook: 'onRequest',
+    errorResponseBuilder: () => new RateLimited() as unknown as object,
+    addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': false },
+    addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': false, 'retry-after': true },
+  };
+  await app.register(rateLimit, options);
+}
+
+export interface RateLimitOptions {
+  /** Requests allowed per client per window; 0 turns the limit off. A function picks it per request. */
+  readonly limit: number | ((req: FastifyRequest) => number);
+  readonly windowMs: number;
+  /** Distinguishes the audiences' counters (app, ops, alipayplus, public). */
+  readonly scope: string | ((req: FastifyRequest) => string);
+  /** The client a request counts against: the app's customer when known, else the peer address. */
+  readonly clientOf?: (req: FastifyRequest) => string;
+}
+
+const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
+/** Adds the limit as an onRequest hook of `ctx`, in order with its other hooks. */
+export function installRateLimit(ctx: FastifyInstance, o: RateLimitOptions): void {
+  if (typeof o.limit === 'number' && o.limit <= 0) return;
+  ctx.addHook('onRequest', rateLimitHook(ctx, o));
+}
+
+/** The limit as one onRequest hook, for a single route (a no-op when the limit is 0). */
+export function rateLimitHook(ctx: FastifyInstance, o: RateLimitOptions): onRequestHookHandler {
+  if (typeof o.limit === 'number' && o.limit <= 0) return async () => undefined;
   const clientOf = o.clientOf ?? ((req: FastifyRequest) => req.ip);
-  const now = o.now ?? Date.now;
-  app.addHook('onRequest', async (req, reply) => {
-    const t = now();
-    const window = Math.floor(t / o.windowMs);
-    const key = `rl:${o.scope}:${clientOf(req)}:${window}`;
-    let count: number;
-    try {
-      count = await o.kv.incrementWindow(key, o.windowMs);
-    } catch (err) {
-      req.log.warn({ err: (err as Error).message }, 'rate limiter unavailable; request allowed');
-      return;
-    }
-    reply.header('x-ratelimit-limit', String(o.limit));
-    reply.header('x-ratelimit-remaining', String(Math.max(0, o.limit - count)));
-    if (count > o.limit) {
-      const retryAfterSeconds = Math.ceil(((window + 1) * o.windowMs - t) / 1000);
-      req.log.warn({ scope: o.scope }, 'rate limit exceeded');
-      return reply
-        .code(429)
-        .header('retry-after', String(Math.max(1, retryAfterSeconds)))
-        .send({ result: result('SYSTEM_BUSY', 'Too many requests; retry later') });
-    }
+  const scopeOf = typeof o.scope === 'string' ? () => o.scope as string : o.scope;
+  const limitOf = typeof o.limit === 'number' ? () => o.limit as number : o.limit;
+  return ctx.rateLimit({
+    timeWindow: o.windowMs,
+    keyGenerator: (req) => `${scopeOf(req)}:${clientOf(req)}`,
+    // A scope whose limit is 0 is not limited (its counter is not even kept: see allowList).
+    max: (req) => limitOf(req) || NO_LIMIT,
+    allowList: (req) => limitOf(req) <= 0,
   });
 }

@@ -69,6 +69,8 @@ function classify(r: AlipayPlusCallResult): { outcome: Exclude<AttemptOutcome, '
       return { outcome: 'timeout', error: 'timed out' };
     case 'not-configured':
       return { outcome: 'network_error', error: 'no notify URL configured' };
+    case 'refused-url':
+      return { outcome: 'network_error', error: `not sent: ${r.reason}` };
   }
 }
 

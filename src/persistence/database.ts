@@ -49,6 +49,12 @@ export interface DatabaseOptions {
   /** Postgres schema to work in (tests isolate each run in its own). */
   readonly schema?: string;
   readonly applicationName?: string;
+  /**
+   * Postgres `statement_timeout` of every session (ms; 0 or absent: none). A statement stuck on a
+   * lock or a slow plan is cancelled instead of holding a pool connection while a flood queues
+   * behind it (issue 16). PGlite (one embedded connection) has no such setting here.
+   */
+  readonly statementTimeoutMs?: number;
 }
 
 export function createDatabase(opts: DatabaseOptions): DatabaseHandle {
@@ -61,6 +67,7 @@ export function createDatabase(opts: DatabaseOptions): DatabaseHandle {
       // Fail fast rather than hang when the database is away; the caller answers U.
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30_000,
+      ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
       ...(opts.schema ? { options: `-c search_path=${quoteIdent(opts.schema)}` } : {}),
     });
     // An idle client losing its connection (database restart) must not crash the process.

@@ -3,7 +3,7 @@ import { loadConfig } from '../config.ts';
 import { createDatabase } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 
-const config = loadConfig();
+const config = loadConfig(process.env, { purpose: 'migrate' });
 const handle = createDatabase({ url: config.databaseUrl, dataDir: `${config.dataDir}/pglite`, poolSize: 1 });
 try {
   const applied = await migrateToLatest(handle.db);

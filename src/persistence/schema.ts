@@ -183,6 +183,7 @@ export interface Database {
   code_rule_sets: CodeRuleSetsTable;
   refunds: RefundsTable;
   agreements: AgreementsTable;
+  ops_top_ups: OpsTopUpsTable;
 }
 
 export type UnbindState = 'CONSULT' | 'NOTIFY' | 'UNBOUND' | 'REFUSED';
@@ -202,6 +203,18 @@ export interface AgreementsTable {
   unbind_attempts: Generated<number>;
   unbind_next_attempt_at: Date | null;
   unbind_last_error: string | null;
+}
+
+/** Who topped up a wallet, and why (migration 0043). */
+export interface OpsTopUpsTable {
+  transfer_id: bigint;
+  customer_id: string;
+  currency: string;
+  amount_minor: bigint;
+  idempotency_key: string;
+  actor: string;
+  reason: string;
+  created_at: Date;
 }
 
 /** §5 refund claims (migration 0007). */

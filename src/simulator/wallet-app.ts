@@ -3,6 +3,7 @@
  * the wallet app (an app JWT for a customer -> `POST /app/v1/authCodes`, seed step 1.1) and
  * ops (`POST /ops/v1/customers`, `.../topUps`). Names and bodies are service-interface.md's.
  */
+import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Transport } from './client.ts';
 import { type Printer, silentPrinter } from './print.ts';
@@ -73,9 +74,24 @@ export function createCustomer(o: OpsOptions, customerId: string, currency: stri
   return plainCall(o, 'ops calls the MPP', 'POST', '/ops/v1/customers', o.opsApiToken, { customerId, currency, status: 'NORMAL' });
 }
 
-/** Credits the customer's wallet with `value` minor units of `currency`. */
-export function topUp(o: OpsOptions, customerId: string, currency: string, value: string): Promise<PlainCallResult> {
-  return plainCall(o, 'ops calls the MPP', 'POST', `/ops/v1/customers/${encodeURIComponent(customerId)}/topUps`, o.opsApiToken, { amount: { currency, value } });
+/**
+ * Credits the customer's wallet with `value` minor units of `currency`. The top-up's key (sent as
+ * idempotencyKey) and reason are required by the service (issue 16): a retry with the same key
+ * credits once.
+ */
+export function topUp(
+  o: OpsOptions,
+  customerId: string,
+  currency: string,
+  value: string,
+  idempotencyKey: string = `sim-${randomUUID()}`,
+  reason = 'simulator top-up',
+): Promise<PlainCallResult> {
+  return plainCall(o, 'ops calls the MPP', 'POST', `/ops/v1/customers/${encodeURIComponent(customerId)}/topUps`, o.opsApiToken, {
+    amount: { currency, value },
+    idempotencyKey,
+    reason,
+  });
 }
 
 /** §9 the wallet app asks its server for payment codes to show (the server asks Alipay+). */

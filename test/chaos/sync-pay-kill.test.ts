@@ -63,7 +63,9 @@ describe('synchronous pays when the service process is SIGKILLed mid-flood', () 
     for (const c of customers) {
       expect((await ops(first.url, '/ops/v1/customers', { customerId: c, currency: 'KRW', status: 'NORMAL' })).status).toBe(201);
       // Enough for some pays only: the flood meets USER_BALANCE_NOT_ENOUGH too (top-ups add more).
-      expect((await ops(first.url, `/ops/v1/customers/${c}/topUps`, { amount: { currency: 'KRW', value: '10000' } }, `seed-${c}`)).status).toBeLessThan(300);
+      expect(
+        (await ops(first.url, `/ops/v1/customers/${c}/topUps`, { amount: { currency: 'KRW', value: '10000' }, reason: 'chaos seed' }, `seed-${c}`)).status,
+      ).toBeLessThan(300);
     }
 
     let baseUrl = first.url;

@@ -200,7 +200,7 @@ export class Traffic {
       const res = await fetch(`${this.o.baseUrl()}/ops/v1/customers/${customer}/topUps`, {
         method: 'POST',
         headers: { authorization: `Bearer ${TEST_OPS_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify({ amount: { currency: 'KRW', value: '5000' } }),
+        body: JSON.stringify({ amount: { currency: 'KRW', value: '5000' }, reason: 'chaos traffic' }),
         signal: AbortSignal.timeout(ALIPAYPLUS_TIMEOUT_MS + 2_000),
       });
       const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;

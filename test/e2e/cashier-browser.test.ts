@@ -11,12 +11,14 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createCustomer, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
-import { balanceOf, openPayment, topUp } from '../support/cashier.ts';
+import { appJwt, createCustomer, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
+import { openCashierAs, postFormFromPage } from '../support/browser.ts';
+import { balanceOf, openAsPayer, openPayment, topUp } from '../support/cashier.ts';
 import { INQUIRY_PATH } from '../support/payments.ts';
 import { repoDir } from '../support/shared.ts';
 
 const C = 'C_BROWSER';
+const OTHER = 'C_BROWSER_OTHER';
 let t: TestApp;
 let merchant: Server;
 let merchantUrl: string;
@@ -47,6 +49,7 @@ beforeAll(async () => {
   await t.app.listen({ host: '127.0.0.1', port });
   await createCustomer(t.app, C, 'KRW');
   await topUp(t.app, C, '5000');
+  await createCustomer(t.app, OTHER, 'KRW');
   browser = await chromium.launch({
     executablePath: chromiumPath(),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -72,7 +75,13 @@ it('opens a real paymentUrl, presses Pay and lands on the merchant page; wallet 
     if (m.text().includes('Content Security Policy')) cspErrors.push(m.text());
   });
   try {
+    // As the app's webview opens it (§5): the user's app JWT as a bearer header on the first GET
+    // only; the session cookie it is exchanged for carries the Pay POST.
+    await page.setExtraHTTPHeaders({ authorization: `Bearer ${await appJwt(C)}` });
     await page.goto(p.paymentUrl);
+    await page.setExtraHTTPHeaders({});
+    const cookies = await context.cookies(p.paymentUrl);
+    expect(cookies.find((c) => c.name === 'mpp_cashier')).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: new URL(p.paymentUrl).pathname });
     await expect.poll(() => page.textContent('#total')).toContain('KRW 1000');
     expect(await page.textContent('#merchant')).toBe('UGG');
     // The inline style applied (nonce accepted by the CSP): the Pay button is coloured.
@@ -93,3 +102,35 @@ it('opens a real paymentUrl, presses Pay and lands on the merchant page; wallet 
   const inquiry = (await signedPost(t.app, INQUIRY_PATH, { pspId: TEST_PSP_ID, acquirerId: TEST_ACQUIRER_ID, paymentRequestId: p.paymentRequestId })).json();
   expect(inquiry.paymentResult).toMatchObject({ resultCode: 'SUCCESS', resultStatus: 'S' });
 }, 60_000);
+
+for (const [who, viewer] of [
+  ['the link alone (no app session)', undefined],
+  ['another user of the app', OTHER],
+] as const) {
+  it(`${who}: the order is shown with "open this in the wallet app", no Pay button, and a forged Pay changes nothing`, async () => {
+    const p = await openPayment(t.app, C);
+    const before = await balanceOf(t.app, C);
+    const { context, page } = await openCashierAs(browser, p.paymentUrl, viewer);
+    try {
+      expect(await page.textContent('#merchant')).toBe('UGG');
+      expect(await page.textContent('#open-in-app')).toContain('Open this payment in the wallet app');
+      expect(await page.$('#pay')).toBeNull();
+      expect(await page.$('#cancel')).toBeNull();
+      // Pay and Cancel posted from this browser anyway (same origin, with the valid csrf field of
+      // the payer's own page): refused, nothing changes.
+      const { csrf } = await openAsPayer(t.app, p.path);
+      for (const action of ['pay', 'cancel']) {
+        const response = await postFormFromPage(page, { action, csrf });
+        const status = response.status();
+        expect(await response.text()).toContain('Open this payment in the wallet app');
+        expect(status).toBe(403);
+        await page.goBack();
+      }
+    } finally {
+      await context.close();
+    }
+    expect(await balanceOf(t.app, C)).toBe(before);
+    const inquiry = (await signedPost(t.app, INQUIRY_PATH, { pspId: TEST_PSP_ID, acquirerId: TEST_ACQUIRER_ID, paymentRequestId: p.paymentRequestId })).json();
+    expect(inquiry.paymentResult.resultCode).toBe('PAYMENT_IN_PROCESS');
+  }, 60_000);
+}

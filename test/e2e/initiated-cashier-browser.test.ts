@@ -1,8 +1,10 @@
 /**
  * §8 in a real browser: a simulator order code is initiated by the app (`POST
  * /app/v1/payments/initiate`), then headless Chromium (playwright-core), acting as the app's
- * webview with the user's JWT, opens the cashier link the app got, presses Pay and sees the
- * payment succeed; the simulator then receives a signed notifyPayment. Screenshot:
+ * webview with the user's JWT on the first GET (exchanged for the mpp_cashier session cookie, as
+ * in cashier-browser), opens the cashier link the app got, presses Pay and sees the payment
+ * succeed; the simulator then receives a signed notifyPayment. Another user of the app opening
+ * the same link sees the order without Pay, and a forged Pay changes nothing. Screenshot:
  * test-artifacts/initiated-cashier.png.
  */
 import { execFileSync } from 'node:child_process';
@@ -14,12 +16,14 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { issueOrderCode } from '../../src/simulator/order-codes.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
-import { balanceOf, topUp } from '../support/cashier.ts';
-import { appJwt, createCustomer, type TestApp, testApp } from '../support/harness.ts';
+import { openCashierAs, postFormFromPage } from '../support/browser.ts';
+import { balanceOf, openAsPayer, topUp } from '../support/cashier.ts';
+import { createCustomer, type TestApp, testApp } from '../support/harness.ts';
 import { initiate, startTestSimulator } from '../support/initiate.ts';
 import { repoDir } from '../support/shared.ts';
 
 const C = 'C_INITIATED_BROWSER';
+const OTHER = 'C_INITIATED_BROWSER_OTHER';
 let t: TestApp;
 let sim: RunningSimulator;
 let browser: Browser;
@@ -58,11 +62,13 @@ it('the app initiates an order code; its webview opens our cashier, presses Pay;
   const paymentUrl = started.body.paymentUrl as string;
   expect(paymentUrl.startsWith(t.config.publicBaseUrl)).toBe(true);
 
-  // The app's webview presents the logged-in user's JWT (contract §5, "the cashier knows who pays").
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, extraHTTPHeaders: { authorization: `Bearer ${await appJwt(C)}` } });
-  const page = await context.newPage();
+  // As the app's webview opens it (§5, issue 16), the same way as cashier-browser: the user's app
+  // JWT as a bearer header on the first GET only; the session cookie it is exchanged for carries
+  // the Pay POST.
+  const { context, page } = await openCashierAs(browser, paymentUrl, C);
   try {
-    await page.goto(paymentUrl);
+    const cookies = await context.cookies(paymentUrl);
+    expect(cookies.find((c) => c.name === 'mpp_cashier')).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: new URL(paymentUrl).pathname });
     await expect.poll(() => page.textContent('#total')).toContain('KRW 1000');
     const dir = join(repoDir, 'test-artifacts');
     mkdirSync(dir, { recursive: true });
@@ -78,4 +84,23 @@ it('the app initiates an order code; its webview opens our cashier, presses Pay;
   const note = await sim.notifications.waitFor((n) => (n.body as { paymentRequestId?: string }).paymentRequestId === started.body.paymentRequestId, 5000);
   expect(note).toMatchObject({ signatureValid: true, problems: [] });
   expect(note.body).toMatchObject({ paymentId: started.body.paymentId, customerId: C, paymentResult: { resultCode: 'SUCCESS', resultStatus: 'S' } });
+}, 60_000);
+
+it('another user of the app opening the initiated link: the order, "open this in the wallet app", no Pay; a forged Pay changes nothing', async () => {
+  await createCustomer(t.app, OTHER, 'KRW');
+  const started = await initiate(t.app, C, issueOrderCode({ scenario: 'fx' }));
+  const paymentUrl = started.body.paymentUrl as string;
+  const before = await balanceOf(t.app, C);
+  const { context, page } = await openCashierAs(browser, paymentUrl, OTHER);
+  try {
+    expect(await page.textContent('#open-in-app')).toContain('Open this payment in the wallet app');
+    expect(await page.$('#pay')).toBeNull();
+    // A Pay posted from this browser anyway, with the payer's own valid csrf field: 403.
+    const { csrf } = await openAsPayer(t.app, new URL(paymentUrl).pathname, {}, C);
+    const response = await postFormFromPage(page, { action: 'pay', csrf });
+    expect(response.status()).toBe(403);
+  } finally {
+    await context.close();
+  }
+  expect(await balanceOf(t.app, C)).toBe(before);
 }, 60_000);

@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { realPostgres, testDatabase, testKeys, TEST_APP_JWT_SECRET, TEST_OPS_TOKEN } from '../support/harness.ts';
 import { repoDir } from '../support/shared.ts';
 
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
@@ -57,4 +59,52 @@ describe('the service process', () => {
     expect(text).toContain('CODE_IDENTIFICATION_MODE');
     expect(text.match(/Bad configuration/g)).toHaveLength(1);
   }, 30_000);
+
+  it('fails closed in production: DATABASE_URL without the secrets stops start-up, names them, generates nothing', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mpp-proc-'));
+    const { child, output } = start({ DATA_DIR: dataDir, PORT: '0', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/never_used' });
+    expect(await exited(child)).toBe(78);
+    const text = output();
+    expect(text.match(/Bad configuration/g)).toHaveLength(1);
+    for (const name of ['MPP_PRIVATE_KEY', 'ALIPAYPLUS_PUBLIC_KEY', 'APP_JWT_SECRET', 'OPS_API_TOKEN']) expect(text).toContain(name);
+    expect(text).not.toContain('dev only');
+    expect(existsSync(join(dataDir, 'dev-keys'))).toBe(false);
+  }, 30_000);
+
+  it('the embedded default prints its generated secrets; a configured production start prints none', async () => {
+    const embeddedDir = mkdtempSync(join(tmpdir(), 'mpp-proc-'));
+    const embedded = start({ DATA_DIR: embeddedDir, PORT: '0', JOBS_ENABLED: 'false' });
+    try {
+      await waitFor(() => /"url":"(http:[^"]+)"/.test(embedded.output()) && embedded.output().includes('ops API token'), 60_000);
+      expect(embedded.output()).toContain('dev only');
+    } finally {
+      embedded.child.kill('SIGKILL');
+    }
+    if (!realPostgres) return; // the production half needs the real Postgres (CI provides it)
+    const dataDir = mkdtempSync(join(tmpdir(), 'mpp-proc-'));
+    // A migrated schema of its own (migrating is the operator's step), named in the URL's options.
+    const db = await testDatabase();
+    const url = new URL(process.env.DATABASE_URL!);
+    url.searchParams.set('options', `-c search_path=${(db as { schema: string }).schema}`);
+    const prod = start({
+      DATA_DIR: dataDir,
+      PORT: '0',
+      JOBS_ENABLED: 'false',
+      DATABASE_URL: url.toString(),
+      MPP_PRIVATE_KEY: testKeys.mppPrivatePem,
+      ALIPAYPLUS_PUBLIC_KEY: testKeys.aplusPublicPem,
+      APP_JWT_SECRET: TEST_APP_JWT_SECRET,
+      OPS_API_TOKEN: TEST_OPS_TOKEN,
+    });
+    try {
+      await waitFor(() => /"url":"(http:[^"]+)"/.test(prod.output()) || /Bad configuration|Error/.test(prod.output()), 60_000);
+      expect(prod.output()).toMatch(/"url":"http:/);
+      expect(prod.output()).not.toContain('dev only');
+      expect(prod.output()).not.toContain(TEST_OPS_TOKEN);
+      expect(existsSync(join(dataDir, 'dev-keys'))).toBe(false);
+    } finally {
+      prod.child.kill('SIGKILL');
+      await db.close();
+    }
+  }, 120_000);
 });

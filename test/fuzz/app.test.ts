@@ -35,7 +35,7 @@ import {
   wrongTypeFor,
 } from './support.ts';
 
-const t = await testApp({ env: { RATE_LIMIT_APP_PER_MINUTE: '0', RATE_LIMIT_OPS_PER_MINUTE: '0' } });
+const t = await testApp({ env: { RATE_LIMIT_APP_PER_MINUTE: '0', RATE_LIMIT_OPS_PER_MINUTE: '0', ALIPAYPLUS_SIGNED_REFUSALS_PER_MINUTE: '0' } });
 const present = APP_ROUTES.filter((r) => t.app.hasRoute({ method: r.method, url: r.url }));
 const db = t.database.db;
 const limit = t.config.bodyLimitBytes;

@@ -26,7 +26,7 @@ import { expectAlipayPlusRefusal, expectAppAnswer } from './support.ts';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await testApp({ env: { REQUEST_TIMEOUT_MS: '300' } });
+  t = await testApp({ env: { REQUEST_TIMEOUT_MS: '300', ALIPAYPLUS_SIGNED_REFUSALS_PER_MINUTE: '0' } });
 });
 afterAll(async () => t.close());
 

@@ -20,10 +20,15 @@ afterAll(async () => t.close());
 
 describe('POST /ops/v1/customers/{id}/topUps under absurd amounts', () => {
   it('answers "1e30", "-1", "00", "0x10", 20 to 40 digits, past BIGINT and bad currencies with 400 naming the field, moving no money', async () => {
-    const sample = { amount: { currency: 'KRW', value: '1000' } };
+    const sample = { amount: { currency: 'KRW', value: '1000' }, reason: 'fuzz' };
     await fc.assert(
       fc.asyncProperty(absurdAmount(sample, [['amount']]), async ([body, field]) => {
-        const res = await t.app.inject({ method: 'POST', url, headers: { ...opsHeaders(), 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+        const res = await t.app.inject({
+          method: 'POST',
+          url,
+          headers: { ...opsHeaders(), 'content-type': 'application/json', 'idempotency-key': `fuzz-${Math.random().toString(36).slice(2)}` },
+          payload: JSON.stringify(body),
+        });
         expect(res.statusCode, res.body).toBe(400);
         expect(expectAppAnswer(res).resultMessage).toContain(field);
         expectUnchanged(before, await rowCounts(t.database.db));
@@ -33,7 +38,13 @@ describe('POST /ops/v1/customers/{id}/topUps under absurd amounts', () => {
   });
 
   it('accepts the largest BIGINT and refuses one more', async () => {
-    const post = (value: string) => t.app.inject({ method: 'POST', url, headers: opsHeaders(), payload: { amount: { currency: 'KRW', value } } });
+    const post = (value: string) =>
+      t.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...opsHeaders(), 'idempotency-key': `max-${value}` },
+        payload: { amount: { currency: 'KRW', value }, reason: 'fuzz' },
+      });
     expect((await post('9223372036854775808')).statusCode).toBe(400);
     expect((await post('9223372036854775807')).statusCode).toBe(201);
   });

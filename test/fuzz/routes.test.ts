@@ -8,7 +8,7 @@ import { testApp } from '../support/harness.ts';
 import { ALIPAYPLUS_ROUTES, APP_ROUTES, EXPECTED_ABSENT, routeName } from './routes.ts';
 import { registeredRoutes } from './support.ts';
 
-const t = await testApp();
+const t = await testApp({ env: { ALIPAYPLUS_SIGNED_REFUSALS_PER_MINUTE: '0' } });
 afterAll(async () => t.close());
 
 const entries = [...ALIPAYPLUS_ROUTES.map((r) => ({ method: 'POST' as const, url: r.path })), ...APP_ROUTES.map((r) => ({ method: r.method, url: r.url }))];

@@ -70,14 +70,18 @@ export function expectSecurityHeaders(res: LightMyRequestResponse): void {
 
 /**
  * §1 for garbage on an Alipay+ route: HTTP 200, a well-formed result, F (never S; never the U of an
- * unexpected exception, which is how a 500 looks on these routes), signed over the exact bytes.
+ * unexpected exception, which is how a 500 looks on these routes), signed over the exact bytes when
+ * the caller named our Alipay+ Client-Id; unsigned when it did not (§1 Revision 2, issue 16). The
+ * fuzz apps set ALIPAYPLUS_SIGNED_REFUSALS_PER_MINUTE=0, so every refusal to our client is signed.
  */
 export async function expectAlipayPlusRefusal(path: string, res: LightMyRequestResponse): Promise<WireResult> {
   expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
   const r = wellFormedResult(res);
   expect(r.resultStatus, JSON.stringify(r)).toBe('F');
   expectSecurityHeaders(res);
-  expect(await responseSignatureValid(path, res)).toBe(true);
+  const asked = (res.raw.req as { headers?: Record<string, unknown> }).headers?.['client-id'];
+  if (asked === TEST_CLIENT_ID) expect(await responseSignatureValid(path, res)).toBe(true);
+  else expect(res.headers.signature, 'a refusal to a caller that is not Alipay+ is unsigned').toBeUndefined();
   return r;
 }
 
@@ -383,7 +387,7 @@ export async function seedData(app: FastifyInstance, customerId: string): Promis
     method: 'POST',
     url: `/ops/v1/customers/${customerId}/topUps`,
     headers: opsHeaders(),
-    payload: { amount: { currency: 'KRW', value: '100000' }, idempotencyKey: `seed-${customerId}` },
+    payload: { amount: { currency: 'KRW', value: '100000' }, idempotencyKey: `seed-${customerId}`, reason: 'fuzz seed' },
   });
   if (topUp.statusCode !== 201) throw new Error(`seed top-up failed: ${topUp.body}`);
   await authCodeFor(ctx, customerId);

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCustomer, FakeClock, signedPost, type TestApp, testApp, TEST_PSP_ID, TEST_ACQUIRER_ID } from '../support/harness.ts';
 import { INQUIRY_PATH, seedPay } from '../support/payments.ts';
-import { balanceOf, csrfOf, openPayment, press, topUp } from '../support/cashier.ts';
+import { balanceOf, openAsPayer, openPayment, press, topUp } from '../support/cashier.ts';
 
 let t: TestApp;
 const clock = new FakeClock();
@@ -26,7 +26,7 @@ const inquire = async (paymentRequestId: string) =>
 describe('cashier page', () => {
   it('shows merchant, store, order amount, what the user pays in the wallet currency, the quote and the time left', async () => {
     const { path } = await openPayment(t.app, RICH, { surchargeInfo: { surchargeAmount: { currency: 'KRW', value: '30' } } });
-    const res = await t.app.inject({ method: 'GET', url: path });
+    const res = (await openAsPayer(t.app, path)).page;
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     expect(res.body).toContain('<meta name="viewport"');
@@ -40,7 +40,7 @@ describe('cashier page', () => {
 
   it('sends the security headers: CSP with nonces, no framing, no referrer, no caching, nosniff', async () => {
     const { path } = await openPayment(t.app, RICH);
-    const res = await t.app.inject({ method: 'GET', url: path });
+    const res = (await openAsPayer(t.app, path)).page;
     const csp = String(res.headers['content-security-policy']);
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
@@ -85,7 +85,7 @@ describe('cashier page', () => {
     expect((await inquire(b.paymentRequestId)).paymentResult.resultCode).toBe('PAYMENT_IN_PROCESS');
 
     // B's link still shows B's own open page (the Pay form, B's order), not A's result.
-    const pageB = await t.app.inject({ method: 'GET', url: b.path });
+    const pageB = (await openAsPayer(t.app, b.path)).page;
     expect(pageB.statusCode).toBe(200);
     expect(pageB.body).toContain('Order B of two');
     expect(pageB.body).not.toContain('Order A of two');
@@ -135,12 +135,12 @@ describe('cashier Pay', () => {
   it('cannot be replayed into a second debit: a second POST shows the final state', async () => {
     const before = await balanceOf(t.app, RICH);
     const { path, paymentId } = await openPayment(t.app, RICH);
-    const page = await t.app.inject({ method: 'GET', url: path });
+    const { csrf, cookie } = await openAsPayer(t.app, path);
     const form = {
       method: 'POST' as const,
       url: path,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: `action=pay&csrf=${encodeURIComponent(csrfOf(page.body))}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      payload: `action=pay&csrf=${encodeURIComponent(csrf)}`,
     };
     const [a, b] = await Promise.all([t.app.inject(form), t.app.inject(form)]);
     const again = await t.app.inject(form);
@@ -213,7 +213,7 @@ describe('cashier Pay', () => {
       paymentRedirectUrl: 'https://merchant.test/done?o=1',
       paymentFactor: { isInStorePayment: 'false', isCashierPayment: 'true' },
     });
-    const page = await t.app.inject({ method: 'GET', url: android.path, headers: { 'user-agent': 'Mozilla/5.0 (Linux; Android 14)' } });
+    const page = (await openAsPayer(t.app, android.path, { 'user-agent': 'Mozilla/5.0 (Linux; Android 14)' })).page;
     expect(String(page.headers['content-security-policy'])).toContain("form-action 'self' https://merchant.test;");
     const res = await press(t.app, android.path, 'pay', { 'user-agent': 'Mozilla/5.0 (Linux; Android 14)' });
     expect(res.statusCode).toBe(303);
@@ -240,7 +240,7 @@ describe('cashier Cancel and expiry', () => {
   it('Cancel closes the order as F ORDER_IS_CLOSED, debits nothing and queues one notification', async () => {
     const before = await balanceOf(t.app, RICH);
     const { path, paymentId, paymentRequestId } = await openPayment(t.app, RICH, { paymentRedirectUrl: 'https://merchant.test/done' });
-    const open = await t.app.inject({ method: 'GET', url: path });
+    const open = await openAsPayer(t.app, path);
     const res = await press(t.app, path, 'cancel');
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('data-status="CLOSED"');
@@ -252,12 +252,11 @@ describe('cashier Cancel and expiry', () => {
     // Pay after Cancel (the same form, replayed): the final state, no debit.
     const late = await press(t.app, path, 'pay').catch(() => undefined);
     expect(late).toBeUndefined(); // a final page has no form to press
-    const csrf = csrfOf(open.body);
     const replay = await t.app.inject({
       method: 'POST',
       url: path,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: `action=pay&csrf=${encodeURIComponent(csrf)}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: open.cookie },
+      payload: `action=pay&csrf=${encodeURIComponent(open.csrf)}`,
     });
     expect(replay.body).toContain('data-status="CLOSED"');
     expect(await balanceOf(t.app, RICH)).toBe(before);
@@ -266,8 +265,7 @@ describe('cashier Cancel and expiry', () => {
   it('a page opened after expiry (not yet swept) shows the order closed, and Pay cannot revive it', async () => {
     const before = await balanceOf(t.app, RICH);
     const { path, paymentId } = await openPayment(t.app, RICH);
-    const open = await t.app.inject({ method: 'GET', url: path });
-    const csrf = csrfOf(open.body);
+    const { csrf, cookie } = await openAsPayer(t.app, path, {}, RICH);
     clock.advance(181_000);
     try {
       const page = await t.app.inject({ method: 'GET', url: path });
@@ -275,7 +273,7 @@ describe('cashier Cancel and expiry', () => {
       const res = await t.app.inject({
         method: 'POST',
         url: path,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
         payload: `action=pay&csrf=${encodeURIComponent(csrf)}`,
       });
       expect(res.body).toContain('data-status="CLOSED"');

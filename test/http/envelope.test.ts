@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
-import { responseSignatureValid, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
+import { responseSignatureValid, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_CLIENT_ID, TEST_PSP_ID } from '../support/harness.ts';
 
 const path = '/alipayplus/v1/payments/inquiryPayment';
 const body = { pspId: TEST_PSP_ID, acquirerId: TEST_ACQUIRER_ID, paymentRequestId: 'no-such-request-1' };
@@ -32,7 +32,7 @@ describe('the Alipay+ envelope (§1)', () => {
     expect(signedReq.statusCode).toBe(200);
     const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
     const rawHeaderNames = await new Promise<string[]>((resolve, reject) => {
-      const req = request(`${address}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      const req = request(`${address}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'client-id': TEST_CLIENT_ID } }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.rawHeaders.filter((_, i) => i % 2 === 0)));
       });
@@ -58,8 +58,11 @@ describe('the Alipay+ envelope (§1)', () => {
     await expectSignedResult(res, 'INVALID_SIGNATURE', 'F');
   });
 
-  it('refuses an unknown Client-Id with INVALID_CLIENT', async () => {
-    await expectSignedResult(await signedPost(t.app, path, body, { clientId: 'SOMEONE_ELSE' }), 'INVALID_CLIENT', 'F');
+  it('refuses an unknown Client-Id with INVALID_CLIENT, unsigned (§1 Revision 2: it has no key to verify one)', async () => {
+    const res = await signedPost(t.app, path, body, { clientId: 'SOMEONE_ELSE' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().result).toMatchObject({ resultCode: 'INVALID_CLIENT', resultStatus: 'F' });
+    expect(res.headers.signature).toBeUndefined();
   });
 
   it('refuses an unknown keyVersion with KEY_NOT_FOUND', async () => {

@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { issueOrderCode } from '../../src/simulator/order-codes.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
 import { appJwt, createCustomer, signedPost, type TestApp, testApp } from '../support/harness.ts';
-import { balanceOf, CANCEL_PATH, cancelBody, press, REFUND_PATH, refundBody, topUp } from '../support/cashier.ts';
-import { initiate, startTestSimulator, userInitiatedPayCalls } from '../support/initiate.ts';
+import { balanceOf, CANCEL_PATH, cancelBody, openAsPayer, press, REFUND_PATH, refundBody, topUp } from '../support/cashier.ts';
+import { initiate, LOCAL_OUTBOUND_ENV, startTestSimulator, userInitiatedPayCalls } from '../support/initiate.ts';
 import { INQUIRY_PATH } from '../support/payments.ts';
 
 const C = 'C_INITIATE';
@@ -18,7 +18,8 @@ let sim: RunningSimulator;
 beforeAll(async () => {
   sim = await startTestSimulator();
   // Short tries, so the timeout scenario is quick: 300 ms a try, at most 3, inside the 4 s wait.
-  t = await testApp({ env: { ALIPAYPLUS_BASE_URL: sim.url, USER_INITIATED_PAY_TIMEOUT_MS: '300' } });
+  // The simulator's notify URL is http on 127.0.0.1: allowed as for a local run (issue 16's rules).
+  t = await testApp({ env: { ALIPAYPLUS_BASE_URL: sim.url, USER_INITIATED_PAY_TIMEOUT_MS: '300', ...LOCAL_OUTBOUND_ENV } });
   await createCustomer(t.app, C, 'KRW');
   await createCustomer(t.app, OTHER, 'KRW');
   await createCustomer(t.app, 'C_INITIATE_USD', 'USD');
@@ -81,7 +82,7 @@ describe('an order code becomes a §4 payment', () => {
 
     const path = new URL(res.body.paymentUrl).pathname;
     const before = await balanceOf(t.app, C);
-    const paid = await press(t.app, path, 'pay', { authorization: `Bearer ${await appJwt(C)}` });
+    const paid = await press(t.app, path, 'pay', {}, C);
     expect(paid.body).toContain('data-status="SUCCESS"');
     expect(await balanceOf(t.app, C)).toBe(before - 1000n);
 
@@ -194,6 +195,38 @@ describe('retries and Alipay+ failures', () => {
   });
 });
 
+describe("the initiated order's cashier knows who pays (§5, issue 16)", () => {
+  it('only the user who initiated can Pay or Cancel: the link alone or another user changes nothing', async () => {
+    const res = await initiate(t.app, C, issueOrderCode());
+    const path = new URL(res.body.paymentUrl).pathname;
+    const before = await balanceOf(t.app, C);
+    // Another user of the app opens the link (it reached them somehow): the order, no buttons.
+    const seen = await t.app.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${await appJwt(OTHER)}` } });
+    expect(seen.body).toContain('Open this payment in the wallet app');
+    expect(seen.body).not.toContain('id="pay"');
+    const otherSession = String([seen.headers['set-cookie']].flat()[0] ?? '').split(';')[0]!;
+    expect(otherSession).toMatch(/^mpp_cashier=/);
+    // Pay and Cancel with the payer's own csrf field, as another user and with no session: 403.
+    const { csrf } = await openAsPayer(t.app, path, {}, C);
+    for (const cookie of [otherSession, undefined]) {
+      for (const action of ['pay', 'cancel']) {
+        const posted = await t.app.inject({
+          method: 'POST',
+          url: path,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+          payload: new URLSearchParams({ action, csrf }).toString(),
+        });
+        expect(posted.statusCode, `${action} ${cookie ? 'as another user' : 'without a session'}`).toBe(403);
+      }
+    }
+    expect(await balanceOf(t.app, C)).toBe(before);
+    expect((await paymentsOf(res.body.paymentRequestId))[0]!.status).toBe('PROCESSING');
+    // The user who initiated it pays.
+    expect((await press(t.app, path, 'pay', {}, C)).body).toContain('data-status="SUCCESS"');
+    expect(await balanceOf(t.app, C)).toBe(before - 1000n);
+  });
+});
+
 describe('after the cashier: Alipay+ inquiry, cancel, refund and the expiry sweep work on it unchanged', () => {
   it('cancelPayment closes an open initiated order; inquiry says F ORDER_IS_CLOSED', async () => {
     const res = await initiate(t.app, C, issueOrderCode());
@@ -204,7 +237,7 @@ describe('after the cashier: Alipay+ inquiry, cancel, refund and the expiry swee
 
   it('refunds a paid initiated payment at its own rate', async () => {
     const res = await initiate(t.app, C, issueOrderCode());
-    await press(t.app, new URL(res.body.paymentUrl).pathname, 'pay', { authorization: `Bearer ${await appJwt(C)}` });
+    await press(t.app, new URL(res.body.paymentUrl).pathname, 'pay', {}, C);
     const before = await balanceOf(t.app, C);
     const refund = (await signedPost(t.app, REFUND_PATH, refundBody(res.body.paymentRequestId, `RF${res.body.paymentId}`, '40', '400'))).json();
     expect(refund.result.resultStatus).toBe('S');

@@ -12,8 +12,18 @@ afterAll(async () => {
   await t.close();
 });
 
-const topUp = (customerId: string, payload: unknown, headers: Record<string, string> = {}) =>
-  t.app.inject({ method: 'POST', url: `/ops/v1/customers/${customerId}/topUps`, headers: { ...opsHeaders(), ...headers }, payload: payload as object });
+let keys = 0;
+/** A top-up as ops sends it: a reason, and a fresh Idempotency-Key unless the test names one (issue 16). */
+const topUp = (customerId: string, payload: unknown, headers: Record<string, string> = {}) => {
+  const p = payload as Record<string, unknown>;
+  const keyed = 'idempotency-key' in headers || 'idempotencyKey' in p ? {} : { 'idempotency-key': `wr-${++keys}-${Date.now()}` };
+  return t.app.inject({
+    method: 'POST',
+    url: `/ops/v1/customers/${customerId}/topUps`,
+    headers: { ...opsHeaders(), ...keyed, ...headers },
+    payload: { reason: 'test', ...p },
+  });
+};
 
 describe('POST /ops/v1/customers/{customerId}/topUps', () => {
   it('tops up the wallet and shows the new balance, also in GET customer', async () => {
@@ -39,7 +49,7 @@ describe('POST /ops/v1/customers/{customerId}/topUps', () => {
     expect(changed.json().result.resultCode).toBe('REPEAT_REQ_INCONSISTENT');
   });
 
-  it('tops up again on each call without a key', async () => {
+  it('tops up again on each call with a new key', async () => {
     await createCustomer(t.app, 'w3', 'JPY');
     await topUp('w3', { amount: { currency: 'JPY', value: '100' } });
     const res = await topUp('w3', { amount: { currency: 'JPY', value: '100' } });

@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCustomer, signedPost, type TestApp, testApp } from '../support/harness.ts';
-import { balanceOf, CANCEL_PATH, cancelBody, csrfOf, openPayment, topUp } from '../support/cashier.ts';
+import { balanceOf, CANCEL_PATH, cancelBody, openAsPayer, openPayment, topUp } from '../support/cashier.ts';
 
 const C = 'C_RACE';
 const ROUNDS = 20;
@@ -19,11 +19,11 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const form = (path: string, action: string, csrf: string) =>
+const form = (path: string, action: string, csrf: string, cookie: string) =>
   t.app.inject({
     method: 'POST',
     url: path,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
     payload: `action=${action}&csrf=${encodeURIComponent(csrf)}`,
   });
 
@@ -40,10 +40,10 @@ it('only one of cashier Pay, cashier Cancel, cancelPayment and the sweeper moves
   for (let round = 0; round < ROUNDS; round++) {
     const before = await balanceOf(t.app, C);
     const p = await openPayment(t.app, C);
-    const csrf = csrfOf((await t.app.inject({ method: 'GET', url: p.path })).body);
+    const { csrf, cookie } = await openAsPayer(t.app, p.path);
     const racers = [
-      () => form(p.path, 'pay', csrf),
-      () => form(p.path, 'cancel', csrf),
+      () => form(p.path, 'pay', csrf, cookie),
+      () => form(p.path, 'cancel', csrf, cookie),
       () => signedPost(t.app, CANCEL_PATH, cancelBody(p.paymentRequestId)),
       () => sweeper.runOnce(new Date(Date.now() + 200_000)),
     ];

@@ -1,13 +1,19 @@
 /** Cashier test helpers: top up, open the page, post its form (as a browser would). */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { opsHeaders, signedPost, TEST_ACQUIRER_ID, TEST_PSP_ID } from './harness.ts';
+import { appJwt, opsHeaders, signedPost, TEST_ACQUIRER_ID, TEST_PSP_ID } from './harness.ts';
 import { newRequestId, PAY_PATH, seedPay } from './payments.ts';
 
 export const CANCEL_PATH = '/alipayplus/v1/payments/cancelPayment';
 export const REFUND_PATH = '/alipayplus/v1/payments/refund';
 
 export async function topUp(app: FastifyInstance, customerId: string, value: string, currency = 'KRW'): Promise<void> {
-  const res = await app.inject({ method: 'POST', url: `/ops/v1/customers/${customerId}/topUps`, headers: opsHeaders(), payload: { amount: { currency, value } } });
+  const res = await app.inject({
+    method: 'POST',
+    url: `/ops/v1/customers/${customerId}/topUps`,
+    headers: { ...opsHeaders(), 'idempotency-key': `test-${randomUUID()}` },
+    payload: { amount: { currency, value }, reason: 'test top-up' },
+  });
   if (res.statusCode >= 300) throw new Error(`top-up failed: ${res.statusCode} ${res.body}`);
 }
 
@@ -25,6 +31,7 @@ export async function openPayment(app: FastifyInstance, customerId: string, extr
   const body = res.json() as { paymentId: string; paymentUrl: string; result: { resultCode: string } };
   if (body.result.resultCode !== 'PAYMENT_IN_PROCESS') throw new Error(`pay not accepted: ${res.body}`);
   const path = new URL(body.paymentUrl).pathname;
+  payerOfPath.set(path, String((extra.customerId as string | undefined) ?? customerId));
   return { paymentRequestId, paymentId: body.paymentId, paymentUrl: body.paymentUrl, path };
 }
 
@@ -35,14 +42,28 @@ export function csrfOf(html: string): string {
   return m[1]!;
 }
 
-/** GET the page, then POST its form with `action`, like a browser pressing the button. */
-export async function press(app: FastifyInstance, path: string, action: 'pay' | 'cancel', headers: Record<string, string> = {}) {
-  const page = await app.inject({ method: 'GET', url: path, headers });
-  const csrf = csrfOf(page.body);
+/** The customer of each payment opened through openPayment, by cashier path (§5: who pays). */
+const payerOfPath = new Map<string, string>();
+
+/**
+ * Open the page as the app's webview does (§5): the payer's app JWT as a bearer header on the GET;
+ * returns the page, its csrf field and the session cookie to send with the form.
+ */
+export async function openAsPayer(app: FastifyInstance, path: string, headers: Record<string, string> = {}, customerId = payerOfPath.get(path)) {
+  if (!customerId) throw new Error(`no payer known for ${path}: pass the customerId`);
+  const page = await app.inject({ method: 'GET', url: path, headers: { ...headers, authorization: `Bearer ${await appJwt(customerId)}` } });
+  const set = page.headers['set-cookie'];
+  const cookie = String(Array.isArray(set) ? set[0] : (set ?? '')).split(';')[0]!;
+  return { page, csrf: csrfOf(page.body), cookie };
+}
+
+/** GET the page as its payer, then POST its form with `action`, like the webview pressing the button. */
+export async function press(app: FastifyInstance, path: string, action: 'pay' | 'cancel', headers: Record<string, string> = {}, customerId?: string) {
+  const { csrf, cookie } = await openAsPayer(app, path, headers, customerId);
   return app.inject({
     method: 'POST',
     url: path,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, ...headers },
     payload: new URLSearchParams({ action, csrf }).toString(),
   });
 }

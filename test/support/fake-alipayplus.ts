@@ -23,6 +23,8 @@ export interface FakeAlipayPlusOptions {
   delayMs?: number;
   /** Answers for paths other than notifyPayment (e.g. inquiryCodeRules): path -> body. */
   answers?: Record<string, Record<string, unknown>>;
+  /** Sign the answers (validly) as another Client-Id, or at another Response-Time (a recorded answer). */
+  answerAs?: { clientId?: string; responseTime?: Date };
 }
 
 export interface FakeHit {
@@ -56,12 +58,15 @@ export async function startFakeAlipayPlus(initial: FakeAlipayPlusOptions = {}): 
 
   const answer = async (req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, unknown>) => {
     const raw = JSON.stringify(body);
-    const responseTime = isoWithOffset(new Date());
+    // Alipay+ answers at the time it was asked: echo our Request-Time (our clock may be a test's).
+    const asked = typeof req.headers['request-time'] === 'string' ? req.headers['request-time'] : undefined;
+    const responseTime = opts.answerAs?.responseTime ? isoWithOffset(opts.answerAs.responseTime) : (asked ?? isoWithOffset(new Date()));
+    const clientId = opts.answerAs?.clientId ?? TEST_CLIENT_ID;
     const key = opts.badSignature ? notAlipayPlusKey : testKeys.aplusPrivate;
-    const value = await sign({ method: 'POST', uri: req.url ?? path, clientId: TEST_CLIENT_ID, time: responseTime, body: raw }, key);
+    const value = await sign({ method: 'POST', uri: req.url ?? path, clientId, time: responseTime, body: raw }, key);
     res.writeHead(200, {
       'content-type': 'application/json; charset=UTF-8',
-      'client-id': TEST_CLIENT_ID,
+      'client-id': clientId,
       'response-time': responseTime,
       signature: signatureHeader('1', value),
     });

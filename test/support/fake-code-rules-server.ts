@@ -62,7 +62,9 @@ export async function startFakeAlipayPlus(answer: unknown): Promise<FakeAlipayPl
           return;
         }
         const body = JSON.stringify(state.answer);
-        const responseTime = isoWithOffset(new Date());
+        // Answered at the time it was asked: echo the Request-Time (the caller's clock may be a test's).
+        const asked = req.headers['request-time'];
+        const responseTime = typeof asked === 'string' ? asked : isoWithOffset(new Date());
         const headers: Record<string, string> = {
           'content-type': 'application/json; charset=UTF-8',
           'client-id': clientId ?? TEST_CLIENT_ID,

@@ -97,6 +97,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     PUBLIC_BASE_URL: 'http://mpp.test',
     LOG_LEVEL: 'silent',
     JOBS_ENABLED: 'false',
+    // The paymentNotifyUrl host the tests use (issue 16: notify hosts are an allow-list).
+    NOTIFY_URL_ALLOWED_HOSTS: 'aplus.test',
     ...env,
   });
 }

@@ -5,6 +5,12 @@ import { appJwt, TEST_CLIENT_ID, testKeys } from './harness.ts';
 
 export const INITIATE_PATH = '/app/v1/payments/initiate';
 
+/**
+ * The outbound URL rules of a local run (issue 16): the simulator's notify URL in its orders is
+ * http on 127.0.0.1, which the defaults refuse.
+ */
+export const LOCAL_OUTBOUND_ENV = { NOTIFY_URL_ALLOWED_HOSTS: '127.0.0.1', OUTBOUND_HTTP_ALLOWED: 'true', OUTBOUND_PRIVATE_ADDRESSES_ALLOWED: 'true' } as const;
+
 /** The simulator playing Alipay+ with the shared test keys, as the MPP under test expects. */
 export function startTestSimulator(): Promise<RunningSimulator> {
   return startSimulator({ keys: { privateKey: testKeys.aplusPrivate, mppPublicKey: testKeys.mppPublic, keyVersion: '1' }, clientId: TEST_CLIENT_ID });

@@ -81,6 +81,26 @@ describe('configuration', () => {
     }).toThrow(TypeError);
     expect(c.port).toBe(3000);
   });
+
+  it('fails closed in production: with DATABASE_URL set, the four secrets are required, each named, with the other bad variables', () => {
+    const problems = problemsOf({ DATABASE_URL: 'postgres://db.internal/mpp', PORT: 'abc' });
+    for (const name of ['MPP_PRIVATE_KEY', 'ALIPAYPLUS_PUBLIC_KEY', 'APP_JWT_SECRET', 'OPS_API_TOKEN', 'PORT']) {
+      expect(
+        problems.some((p) => p.startsWith(`${name}:`)),
+        name,
+      ).toBe(true);
+    }
+    expect(problems).toHaveLength(5);
+    // Only the missing ones are named.
+    expect(problemsOf({ DATABASE_URL: 'postgres://db.internal/mpp', APP_JWT_SECRET: 'x'.repeat(32), OPS_API_TOKEN: 'y'.repeat(24) })).toEqual([
+      expect.stringMatching(/^MPP_PRIVATE_KEY: required when DATABASE_URL is set/),
+      expect.stringMatching(/^ALIPAYPLUS_PUBLIC_KEY: required when DATABASE_URL is set/),
+    ]);
+  });
+
+  it('npm run migrate needs only DATABASE_URL (no signing secrets)', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://db.internal/mpp' }, { purpose: 'migrate' }).databaseUrl).toBe('postgres://db.internal/mpp');
+  });
 });
 
 describe('ALIPAYPLUS_IDENTIFY_URL (code-identification-sdk.md fact 12)', () => {

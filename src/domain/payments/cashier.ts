@@ -11,7 +11,9 @@
  *           payable until it expires (our choice, §5).
  *   cancel  compare-and-set PROCESSING -> CLOSED (F ORDER_IS_CLOSED) with its outbox row.
  *
- * Only the link's holder can act: the token is the credential (looked up by its SHA-256). A
+ * Only the payment's own customer can act (§5 "the cashier knows who pays"): pay and cancel take
+ * the session's customerId (undefined without a session) and refuse anyone else with
+ * ACCESS_DENIED before anything changes; the link token only finds the payment. A
  * replayed form cannot debit twice: the compare-and-set lets exactly one change leave PROCESSING
  * and the debit is idempotent on the paymentId; a POST after the result shows the final state.
  */
@@ -60,6 +62,13 @@ export function cashierUseCases(deps: CashierDeps) {
     return found;
   }
 
+  /** The payment, when `payerId` is its customer; holding the link is not enough. */
+  async function findAsPayer(token: string, payerId: string | undefined): Promise<Payment> {
+    const p = await find(token);
+    if (payerId === undefined || p.customerId !== payerId) throw new DomainError('ACCESS_DENIED', "only the payment's customer can act on it");
+    return p;
+  }
+
   /** The committed state after a compare-and-set lost: expiry first, then whatever won. */
   async function current(payments: PaymentRepository, p: Payment, now: Date): Promise<Payment> {
     const latest = (await payments.findById(p.paymentId)) ?? p;
@@ -74,8 +83,8 @@ export function cashierUseCases(deps: CashierDeps) {
       return deps.uow.run(({ payments }) => closeIfOverdue(payments, p, now));
     },
 
-    async pay(token: string): Promise<CashierOutcome> {
-      const p = await find(token);
+    async pay(token: string, payerId: string | undefined): Promise<CashierOutcome> {
+      const p = await findAsPayer(token, payerId);
       const now = deps.clock.now();
       return deps.uow.run(async ({ payments, ledger, customers }) => {
         if (p.status !== 'PROCESSING') return { payment: p, changed: false };
@@ -97,8 +106,8 @@ export function cashierUseCases(deps: CashierDeps) {
       });
     },
 
-    async cancel(token: string): Promise<CashierOutcome> {
-      const p = await find(token);
+    async cancel(token: string, payerId: string | undefined): Promise<CashierOutcome> {
+      const p = await findAsPayer(token, payerId);
       const now = deps.clock.now();
       return deps.uow.run(async ({ payments }) => {
         if (p.status !== 'PROCESSING') return { payment: p, changed: false };

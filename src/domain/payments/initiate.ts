@@ -20,6 +20,7 @@
  */
 import type { CodeIdentification } from '../codes/lists.ts';
 import { DependencyUnavailable, DomainError, ParamIllegal, type Result, type ResultStatus, result } from '../errors.ts';
+import { assertNotifyUrl, type OutboundUrlPolicy } from '../outbound-url.ts';
 import type { PayUseCase } from './pay.ts';
 import type { Payment, PayRequest } from './payment.ts';
 
@@ -72,6 +73,8 @@ export interface InitiateDeps {
   readonly gateway: UserInitiatedPayGateway;
   readonly pay: PayUseCase;
   readonly settings: InitiateSettings;
+  /** Issue 16: what the order's paymentNotifyUrl must be, as at pay (https, allowed host, not internal). Absent: no check. */
+  readonly notifyUrlPolicy?: OutboundUrlPolicy;
   /** Monotonic milliseconds, for the time budget; default performance.now. */
   readonly elapsedMs?: () => number;
   /** Pause between tries; default a timer. */
@@ -154,9 +157,10 @@ export function initiatePaymentUseCase(deps: InitiateDeps) {
       const request: PayRequest = { ...order, paymentMethod: { paymentMethodType: 'CONNECT_WALLET', paymentMethodId: customerId, customerId } };
       let paid: Awaited<ReturnType<PayUseCase['pay']>>;
       try {
+        assertNotifyUrl(request.paymentNotifyUrl, deps.notifyUrlPolicy);
         paid = await deps.pay.pay(request);
       } catch (err) {
-        // pay's checks on the request alone: here they judge Alipay+'s order, not the app's input.
+        // pay's checks on the request alone (and its notify URL's): here they judge Alipay+'s order, not the app's input.
         if (err instanceof DomainError && err.code === 'PARAM_ILLEGAL') {
           return { kind: 'REFUSED', result: result('PARAM_ILLEGAL', `Alipay+'s order is inconsistent: ${err.message}`) };
         }

@@ -1,4 +1,5 @@
 import type { CustomerRepository } from '../customers/ports.ts';
+import type { Money } from '../money.ts';
 import type { LedgerTransfer, TransferOutcome, TransferRequest } from './ledger.ts';
 
 /**
@@ -33,8 +34,26 @@ export interface LedgerQueries {
   balanceOf(customerId: string, currency: string): Promise<bigint>;
 }
 
+/** One ops top-up as audited: who (the ops token's label), why, with which key (issue 16). */
+export interface TopUpRecord {
+  readonly transferId: string;
+  readonly customerId: string;
+  readonly amount: Money;
+  readonly idempotencyKey: string;
+  readonly actor: string;
+  readonly reason: string;
+  readonly createdAt: Date;
+}
+
+/** The top-up audit, bound to the top-up's transaction. */
+export interface TopUpAudit {
+  record(r: TopUpRecord): Promise<void>;
+}
+
 /** What the wallet use cases need inside their transaction. */
 export interface WalletRepos {
   readonly ledger: Ledger;
   readonly customers: CustomerRepository;
+  /** Absent in tests that drive the ledger alone; the service always binds it. */
+  readonly topUps?: TopUpAudit;
 }

@@ -11,6 +11,8 @@ export interface TopUpInput {
   readonly amount: Money;
   /** The caller's key: a repeat with the same key and amount tops up once. Absent: a new top-up each call. */
   readonly idempotencyKey?: string | undefined;
+  /** Who asked (the ops token's label) and why: recorded with the transfer (issue 16). */
+  readonly audit?: { readonly actor: string; readonly reason: string } | undefined;
 }
 
 export interface TopUpResult {
@@ -20,7 +22,15 @@ export interface TopUpResult {
   readonly replayed: boolean;
 }
 
-export function walletUseCases(deps: { uow: UnitOfWork<WalletRepos>; queries: LedgerQueries; clock: Clock }) {
+export interface WalletDeps {
+  readonly uow: UnitOfWork<WalletRepos>;
+  readonly queries: LedgerQueries;
+  readonly clock: Clock;
+  /** The largest single top-up per currency, minor units (issue 16); a currency absent here has no cap. */
+  readonly maxTopUp?: Readonly<Record<string, bigint>>;
+}
+
+export function walletUseCases(deps: WalletDeps) {
   return {
     /**
      * Moves `amount` from FUNDING into the customer's wallet. Unknown customer -> USER_NOT_EXIST;
@@ -29,14 +39,19 @@ export function walletUseCases(deps: { uow: UnitOfWork<WalletRepos>; queries: Le
      */
     async topUp(input: TopUpInput): Promise<TopUpResult> {
       if (input.amount.valueMinor <= 0n) throw new ParamIllegal('amount.value', 'must be greater than 0');
+      const cap = deps.maxTopUp?.[input.amount.currency];
+      if (cap !== undefined && input.amount.valueMinor > cap) {
+        throw new ParamIllegal('amount.value', `is above the maximum top-up of ${cap} ${input.amount.currency} (minor units)`);
+      }
       const key = transferKeys.topUp(input.idempotencyKey ?? randomUUID());
-      const { transfer, replayed } = await deps.uow.run(async ({ ledger, customers }) => {
+      const { transfer, replayed } = await deps.uow.run(async ({ ledger, customers, topUps }) => {
         const customer = await customers.find(input.customerId);
         if (!customer) throw new DomainError('USER_NOT_EXIST');
         if (customer.currency !== input.amount.currency) {
           throw new ParamIllegal('amount.currency', `the wallet of ${customer.id} is in ${customer.currency}`);
         }
-        return ledger.transfer({
+        const at = deps.clock.now();
+        const outcome = await ledger.transfer({
           kind: 'TOP_UP',
           idempotencyKey: key,
           reference: key,
@@ -44,8 +59,21 @@ export function walletUseCases(deps: { uow: UnitOfWork<WalletRepos>; queries: Le
             { account: house('FUNDING'), amount: { ...input.amount, valueMinor: -input.amount.valueMinor } },
             { account: wallet(customer.id), amount: input.amount },
           ],
-          at: deps.clock.now(),
+          at,
         });
+        // Who and why, once per transfer, in its transaction (a replay moved nothing and records nothing).
+        if (!outcome.replayed && input.audit && topUps) {
+          await topUps.record({
+            transferId: outcome.transfer.id,
+            customerId: customer.id,
+            amount: input.amount,
+            idempotencyKey: input.idempotencyKey ?? key,
+            actor: input.audit.actor,
+            reason: input.audit.reason,
+            createdAt: at,
+          });
+        }
+        return outcome;
       });
       // A replay moved nothing and carries no balance: read the current one (after the commit).
       const balanceMinor =

@@ -2,8 +2,10 @@
  * The §1 envelope for every `/alipayplus/*` route: raw body kept, the request verified before any
  * work, always HTTP 200 with a signed `result`, response headers in lowercase.
  *
- * Order of the envelope checks (each answer signed):
- *   Client-Id unknown              -> F INVALID_CLIENT
+ * Order of the envelope checks (each answer signed, except as below):
+ *   Client-Id unknown              -> F INVALID_CLIENT, UNSIGNED, in onRequest before the body is
+ *                                     read (§1 Revision 2: the caller has no key to verify it, and
+ *                                     signing is the costly part of a refusal)
  *   Signature header missing/bad   -> F INVALID_SIGNATURE
  *   keyVersion unknown             -> F KEY_NOT_FOUND
  *   Request-Time outside window    -> F INVALID_SIGNATURE (our choice, §1)
@@ -11,10 +13,15 @@
  *   body not UTF-8 JSON object     -> F PARAM_ILLEGAL
  *   NUL, lone surrogate, too deep  -> F PARAM_ILLEGAL naming the field (../hostile-input.ts)
  *   pspId not ours                 -> F ACCESS_DENIED (our choice, §1)
+ *
+ * Refusals before the signature verified are counted per peer: past `signedRefusalsPerWindow` in
+ * a window, that peer's further refusals are answered unsigned (a flood with Alipay+'s public
+ * Client-Id and a bad signature cannot make us sign for it); its valid requests are still served.
  */
 import type { KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type Result } from '../../domain/errors.ts';
+import type { KeyValueStore } from '../../domain/ports.ts';
 import { isoWithOffset, parseRequestTime } from '../../alipayplus/wire-time.ts';
 import { rejectHostileInput } from '../hostile-input.ts';
 import { mapError } from '../result-mapper.ts';
@@ -29,6 +36,8 @@ export interface EnvelopeOptions {
   readonly maxSkewSeconds: number;
   readonly bodyLimitBytes: number;
   readonly now: () => Date;
+  /** Signed refusals per peer per window before they go unsigned (issue 16); 0: always signed. */
+  readonly refusals?: { readonly kv: KeyValueStore; readonly signedPerWindow: number; readonly windowMs: number };
 }
 
 declare module 'fastify' {
@@ -37,6 +46,10 @@ declare module 'fastify' {
     rawBody?: Buffer;
     /** The resultCode we answered with, for logs and metrics. */
     resultCode?: string;
+    /** The answer goes out without our signature (unknown caller, or a peer past its signed refusals). */
+    unsignedAnswer?: boolean;
+    /** The request's signature verified (refusals after this point are not counted per peer). */
+    signatureVerified?: boolean;
   }
 }
 
@@ -103,9 +116,18 @@ export function installEnvelope(app: FastifyInstance, o: EnvelopeOptions): void 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: o.bodyLimitBytes }, (_req, body, done) => done(null, body));
 
+  // A caller that is not the configured Alipay+ client: refused before its body is read, unsigned.
+  app.addHook('onRequest', async (req) => {
+    if (header(req, 'client-id') !== o.clientId) {
+      req.unsignedAnswer = true;
+      throw new DomainError('INVALID_CLIENT', 'Client-Id is missing or unknown');
+    }
+  });
+
   app.addHook('preHandler', async (req) => {
     req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     await checkEnvelope(req, o);
+    req.signatureVerified = true;
     const body = parseJsonObject(req.rawBody);
     rejectHostileInput(body);
     // Only a well-formed pspId can be "another MPP's"; a malformed one is the route's F PARAM_ILLEGAL.
@@ -124,6 +146,7 @@ export function installEnvelope(app: FastifyInstance, o: EnvelopeOptions): void 
   // §1: sign every answer, success or failure, with Response-Time in place of Request-Time.
   app.addHook('onSend', async (req, reply, payload) => {
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload : JSON.stringify(payload ?? '');
+    if (req.unsignedAnswer) return body;
     const responseTime = isoWithOffset(o.now());
     const value = await sign({ method: req.method, uri: req.url, clientId: o.clientId, time: responseTime, body }, o.mppPrivateKey);
     reply.header('client-id', o.clientId);
@@ -138,6 +161,19 @@ export function installEnvelope(app: FastifyInstance, o: EnvelopeOptions): void 
     if (unexpected) req.log.error({ err }, 'unexpected error on an Alipay+ route');
     else req.log.warn({ resultCode: result.resultCode, reason: result.resultMessage }, 'Alipay+ request refused');
     req.resultCode = result.resultCode;
+    if (!req.signatureVerified && !req.unsignedAnswer && o.refusals && o.refusals.signedPerWindow > 0) {
+      req.unsignedAnswer = await overSignedRefusals(req, o.refusals, o.now());
+    }
     return reply.code(200).header('content-type', 'application/json; charset=UTF-8').send({ result });
   });
+}
+
+/** Counts one unverified refusal of this peer; true once it is past its signed refusals of the window. */
+async function overSignedRefusals(req: FastifyRequest, r: NonNullable<EnvelopeOptions['refusals']>, now: Date): Promise<boolean> {
+  const window = Math.floor(now.getTime() / r.windowMs);
+  try {
+    return (await r.kv.incrementWindow(`refusals:${req.ip}:${window}`, r.windowMs)) > r.signedPerWindow;
+  } catch {
+    return false; // the store is away: sign as before (fail open, like the rate limits)
+  }
 }

@@ -7,6 +7,7 @@ import type { PayAnswer, PayUseCase } from '../../domain/payments/pay.ts';
 import { payScenarioOf, type SyncPayUseCase } from '../../domain/payments/sync-pay.ts';
 import type { Payment } from '../../domain/payments/payment.ts';
 import { parseWire } from '../validation.ts';
+import { assertNotifyUrl, type OutboundUrlPolicy } from '../../domain/outbound-url.ts';
 import { isoWithOffset } from '../../alipayplus/wire-time.ts';
 import { payBody } from './pay-wire.ts';
 import { acquirerId, idField, pspId, toWireAmount, withoutNulls } from '../../alipayplus/wire-schemas.ts';
@@ -18,6 +19,8 @@ export interface PaymentRoutesDeps {
   /** §9 PaymentCode and §10 agreement pays (payScenarioOf): answered S/F/U at once. */
   readonly syncPay: SyncPayUseCase;
   readonly reads: PaymentReads;
+  /** Issue 16: what a paymentNotifyUrl must be (https, allowed host, not internal). Absent: no check. */
+  readonly notifyUrlPolicy?: OutboundUrlPolicy;
 }
 
 /** The order's fields every answer about an existing payment carries. */
@@ -46,6 +49,7 @@ export function payResponse(a: PayAnswer): Record<string, unknown> {
 export async function paymentRoutes(app: FastifyInstance, deps: PaymentRoutesDeps): Promise<void> {
   app.post('/payments/pay', async (req) => {
     const body = parseWire(payBody, withoutNulls(req.body));
+    assertNotifyUrl(body.paymentNotifyUrl, deps.notifyUrlPolicy);
     const answer = payScenarioOf(body) === 'CASHIER' ? await deps.pay.pay(body) : await deps.syncPay.pay(body);
     const { paymentRequestId } = body;
     if (answer.kind === 'REFUSED') req.log.info({ paymentRequestId, resultCode: answer.result.resultCode }, 'pay refused');

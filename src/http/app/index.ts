@@ -10,21 +10,20 @@ import { codeRoutes } from './codes.ts';
 import { initiateRoutes } from './initiate.ts';
 import { paymentCodeRoutes } from './payment-codes.ts';
 import { appPaymentRoutes } from './payments.ts';
+import { outboundUrlPolicies } from '../../wiring.ts';
 
 export async function appAudience(app: FastifyInstance, o: AudienceOptions): Promise<void> {
-  const { config, secrets, kv, clock, services } = o;
+  const { config, secrets, clock, services } = o;
   requireAppUser(app, { secret: secrets.appJwtSecret, now: () => clock.now() });
   installRateLimit(app, {
-    kv,
     limit: config.rateLimitAppPerMinute,
     windowMs: 60_000,
     scope: 'app',
     clientOf: (req) => req.customerId ?? req.ip,
-    now: () => clock.now().getTime(),
   });
   installHostileInputGuard(app);
   await app.register(authCodeRoutes, { tokens: services.tokens });
-  await app.register(codeRoutes, { codes: services.codes });
+  await app.register(codeRoutes, { codes: services.codes, redirectUrlPolicy: outboundUrlPolicies(config).redirect });
   await app.register(appPaymentRoutes, { reads: services.paymentReads });
   await app.register(initiateRoutes, { initiate: services.initiatePayment });
   await app.register(paymentCodeRoutes, { paymentCodes: services.paymentCodes });

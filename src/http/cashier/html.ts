@@ -113,3 +113,16 @@ ${summary(p)}
 export function messagePage(title: string, text: string, nonce: string): string {
   return layout(title, nonce, `<div class="card"><h1>${esc(title)}</h1><p>${esc(text)}</p></div>`);
 }
+
+/** The text shown to anyone who is not the payment's customer in our app (§5, issue 16). */
+export const OPEN_IN_APP = 'Open this payment in the wallet app to pay it.';
+
+/** The open order as seen without the payer's session: the order, no Pay or Cancel button. */
+export function openInAppPage(p: Payment, nonce: string): string {
+  const body = `<div class="card">
+${summary(p)}
+<p class="total" id="total">You pay ${money(p.debitAmount)}</p>
+<p class="msg info" id="open-in-app">${esc(OPEN_IN_APP)}</p>
+</div>`;
+  return layout('Open in the wallet app', nonce, body);
+}

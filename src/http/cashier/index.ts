@@ -11,5 +11,8 @@ export async function cashierAudience(app: FastifyInstance, o: AudienceOptions):
     csrfKey: cashierCsrfKey(secrets),
     mppHomeUrl: config.mppHomeUrl,
     publicBaseUrl: config.publicBaseUrl,
+    appJwtSecret: secrets.appJwtSecret,
+    sessionSeconds: config.cashierSessionSeconds,
+    rateLimit: { limit: config.rateLimitPublicPerMinute, windowMs: 60_000, scope: 'cashier' },
   });
 }

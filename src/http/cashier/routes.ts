@@ -2,7 +2,10 @@
  * Browser -> MPP: the cashier page at `paymentUrl` (GET /cashier/:token) and its Pay / Cancel
  * buttons (POST /cashier/:token, form-urlencoded `action=pay|cancel&csrf=...`), §5 and seed step 7.
  *
- * Who can act: the holder of the link (the token is the credential; it is looked up by its
+ * Who can act: only the payment's own customer (§5): the app's webview presents the user's app
+ * JWT on the first GET and gets a session cookie for this link (session.ts); without it, or for
+ * another user, the page shows the order and "open this in the wallet app", and a POST is refused
+ * (403) before anything changes. The link token only finds the payment (looked up by its
  * SHA-256). A POST must also carry csrf = HMAC(server key, token), written into the page we
  * rendered, and is refused when the browser says it came from another site (Sec-Fetch-Site), so
  * a cross-site form cannot submit it. A replayed POST is harmless: the compare-and-set lets one
@@ -19,7 +22,9 @@ import type { CashierUseCases } from '../../domain/payments/cashier.ts';
 import type { Payment } from '../../domain/payments/payment.ts';
 import { decideRedirect, isScanToPay, platformFromUserAgent, type RedirectDecision } from '../../domain/payments/redirect.ts';
 import type { Clock } from '../../domain/ports.ts';
-import { cashierPage, messagePage, resultPage } from './html.ts';
+import { cashierPage, messagePage, OPEN_IN_APP, openInAppPage, resultPage } from './html.ts';
+import { type CashierViewer, cashierSessionKey, cashierSessions } from './session.ts';
+import { installRateLimit, RateLimited, type RateLimitOptions } from '../rate-limit.ts';
 
 export interface CashierRouteDeps {
   readonly cashier: CashierUseCases;
@@ -28,6 +33,12 @@ export interface CashierRouteDeps {
   readonly csrfKey: Buffer;
   readonly mppHomeUrl: string;
   readonly publicBaseUrl: string;
+  /** Verifies the app JWT the webview presents on the first GET. */
+  readonly appJwtSecret: Uint8Array;
+  /** Lifetime of the cashier session cookie. */
+  readonly sessionSeconds: number;
+  /** Per-peer limit on the page and its form (429 page beyond it). */
+  readonly rateLimit?: RateLimitOptions;
 }
 
 /** What the user is told when Pay is refused; the order stays payable (§5, our choice). */
@@ -60,6 +71,13 @@ function formActionSource(url: string, base: string): string | undefined {
 }
 
 export async function cashierRoutes(app: FastifyInstance, deps: CashierRouteDeps): Promise<void> {
+  const sessions = cashierSessions({
+    key: cashierSessionKey(deps.csrfKey),
+    appJwtSecret: deps.appJwtSecret,
+    publicBaseUrl: deps.publicBaseUrl,
+    sessionSeconds: deps.sessionSeconds,
+    now: () => deps.clock.now(),
+  });
   const csrfOf = (token: string) => createHmac('sha256', deps.csrfKey).update(`cashier-csrf:${token}`).digest('base64url');
 
   // The forms post application/x-www-form-urlencoded; parsed here (no @fastify/formbody needed).
@@ -90,17 +108,22 @@ export async function cashierRoutes(app: FastifyInstance, deps: CashierRouteDeps
   };
   const notFound = (reply: FastifyReply) => message(reply, 404, 'Not found', 'This payment link is not valid.');
 
+  if (deps.rateLimit) installRateLimit(app, deps.rateLimit);
+
   // No stack trace, no detail: a page.
   app.setErrorHandler(async (err, req, reply) => {
+    if (err instanceof RateLimited) return message(reply, 429, 'Too many requests', 'Please wait a moment and try again.');
     req.log.error({ err }, 'cashier failed');
     return message(reply, 500, 'Something went wrong', 'Please try again in a moment.');
   });
   app.setNotFoundHandler(async (_req, reply) => notFound(reply));
 
   /** The page for a payment as it is now: the form while open, the result once final. */
-  const render = (req: FastifyRequest, reply: FastifyReply, p: Payment, token: string, error?: string) => {
+  const render = (req: FastifyRequest, reply: FastifyReply, p: Payment, token: string, viewer: CashierViewer, error?: string) => {
     const n = nonce();
+    if (viewer.setCookie) reply.header('set-cookie', viewer.setCookie);
     if (p.status !== 'PROCESSING') return send(reply, 200, n, resultPage(p, n));
+    if (viewer.customerId !== p.customerId) return send(reply, 200, n, openInAppPage(p, n));
     const onSuccess = redirectOf(p, 'SUCCESS', req.headers['user-agent'], deps.mppHomeUrl);
     const extra = onSuccess.kind === 'REDIRECT' ? formActionSource(onSuccess.url, deps.publicBaseUrl) : undefined;
     const secondsLeft = (p.expiresAt.getTime() - deps.clock.now().getTime()) / 1000;
@@ -109,7 +132,9 @@ export async function cashierRoutes(app: FastifyInstance, deps: CashierRouteDeps
 
   app.get<{ Params: { token: string } }>('/:token', async (req, reply) => {
     try {
-      return render(req, reply, await deps.cashier.show(req.params.token), req.params.token);
+      const token = req.params.token;
+      const p = await deps.cashier.show(token);
+      return render(req, reply, p, token, await sessions.viewer(req, token));
     } catch (err) {
       if (err instanceof DomainError && err.code === 'ORDER_NOT_EXIST') return notFound(reply);
       throw err;
@@ -128,20 +153,25 @@ export async function cashierRoutes(app: FastifyInstance, deps: CashierRouteDeps
     }
     const action = body.action;
     if (action !== 'pay' && action !== 'cancel') return message(reply, 400, 'Bad request', 'Unknown action.');
+    const viewer: CashierViewer = { customerId: sessions.fromCookie(req, token) };
     try {
-      const outcome = action === 'pay' ? await deps.cashier.pay(token) : await deps.cashier.cancel(token);
+      const outcome = action === 'pay' ? await deps.cashier.pay(token, viewer.customerId) : await deps.cashier.cancel(token, viewer.customerId);
       const p = outcome.payment;
       req.log.info({ paymentId: p.paymentId, action, status: p.status, changed: outcome.changed }, 'cashier action');
-      if (p.status === 'PROCESSING') return render(req, reply, p, token);
+      if (p.status === 'PROCESSING') return render(req, reply, p, token, viewer);
       const decision = redirectOf(p, p.status === 'SUCCESS' ? 'SUCCESS' : action === 'cancel' ? 'CANCELLED' : 'FAILED', req.headers['user-agent'], deps.mppHomeUrl);
       if (outcome.changed && decision.kind === 'REDIRECT') return reply.code(303).header('cache-control', 'no-store').redirect(decision.url, 303);
-      return render(req, reply, p, token);
+      return render(req, reply, p, token, viewer);
     } catch (err) {
       if (err instanceof DomainError && err.code === 'ORDER_NOT_EXIST') return notFound(reply);
-      const message = err instanceof DomainError ? REFUSALS[err.code] : undefined;
-      if (!message || !(err instanceof DomainError)) throw err;
+      if (err instanceof DomainError && err.code === 'ACCESS_DENIED') {
+        req.log.warn({ hasSession: viewer.customerId !== undefined }, "cashier action refused: not the payment's customer");
+        return message(reply, 403, 'Open in the wallet app', OPEN_IN_APP);
+      }
+      const refusal = err instanceof DomainError ? REFUSALS[err.code] : undefined;
+      if (!refusal || !(err instanceof DomainError)) throw err;
       req.log.info({ resultCode: err.code }, 'cashier pay refused; order stays payable');
-      return render(req, reply, await deps.cashier.show(token), token, message);
+      return render(req, reply, await deps.cashier.show(token), token, viewer, refusal);
     }
   });
 }

@@ -9,12 +9,12 @@ import { customerRoutes } from './customers.ts';
 import { walletRoutes } from './wallet.ts';
 
 export async function opsAudience(app: FastifyInstance, o: AudienceOptions): Promise<void> {
-  const { config, secrets, kv, clock, services } = o;
+  const { config, secrets, services } = o;
   // Limit first: every attempt counts per address, wrong tokens included (token guessing).
-  installRateLimit(app, { kv, limit: config.rateLimitOpsPerMinute, windowMs: 60_000, scope: 'ops', now: () => clock.now().getTime() });
-  requireOpsToken(app, secrets.opsApiToken);
+  installRateLimit(app, { limit: config.rateLimitOpsPerMinute, windowMs: 60_000, scope: 'ops' });
+  requireOpsToken(app, secrets.opsApiTokens);
   installHostileInputGuard(app);
-  await app.register(customerRoutes, { customers: services.customers, balanceOf: services.wallet.balanceOf });
+  await app.register(customerRoutes, { customers: services.customers, balanceOf: services.wallet.balanceOf, topUpHistory: services.topUpHistory });
   await app.register(walletRoutes, { wallet: services.wallet });
   await app.register(codeListRoutes, { codeLists: services.codeLists });
 }

@@ -1,4 +1,8 @@
-/** Ops: top up a customer's wallet (`POST /ops/v1/customers/{customerId}/topUps`). */
+/**
+ * Ops: top up a customer's wallet (`POST /ops/v1/customers/{customerId}/topUps`). Issue 16: an
+ * Idempotency-Key and a reason are required; the ops token's label and the reason are recorded
+ * with the transfer; TOP_UP_MAX_AMOUNTS caps one top-up per currency.
+ */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ParamIllegal, result } from '../../domain/errors.ts';
@@ -12,7 +16,12 @@ import { parseWire } from '../validation.ts';
 /** A caller's idempotency key: printable ASCII without spaces, bounded. */
 const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,128}$/, '1 to 128 printable characters, no spaces');
 const params = z.object({ customerId: z.string().min(1).max(64) });
-const topUpBody = z.object({ amount: z.unknown(), idempotencyKey: idempotencyKey.optional() });
+const topUpBody = z.object({
+  amount: z.unknown(),
+  idempotencyKey: idempotencyKey.optional(),
+  // Issue 16: why money is created, recorded with who did it.
+  reason: z.string().trim().min(1, 'is required: why this top-up is made').max(256),
+});
 const headers = z.object({ 'idempotency-key': idempotencyKey.optional() });
 
 function topUpView(t: LedgerTransfer) {
@@ -34,8 +43,11 @@ export async function walletRoutes(app: FastifyInstance, deps: { wallet: WalletU
     if (header !== undefined && body.idempotencyKey !== undefined && header !== body.idempotencyKey) {
       throw new ParamIllegal('idempotencyKey', 'differs from the Idempotency-Key header');
     }
+    const key = header ?? body.idempotencyKey;
+    // Issue 16: a retry after a timeout must not credit twice, so the caller names the top-up.
+    if (key === undefined) throw new ParamIllegal('Idempotency-Key', 'is required (header, or idempotencyKey in the body)');
     const amount = requireAmount(body.amount, 'amount');
-    const r = await deps.wallet.topUp({ customerId, amount, idempotencyKey: header ?? body.idempotencyKey });
+    const r = await deps.wallet.topUp({ customerId, amount, idempotencyKey: key, audit: { actor: req.opsActor ?? 'ops', reason: body.reason } });
     req.log.info({ customerId, transferId: r.transfer.id, replayed: r.replayed }, 'wallet topped up');
     return reply.code(r.replayed ? 200 : 201).send({
       result: result('SUCCESS'),
