@@ -14,6 +14,7 @@ import { compileCodeLists, identifyCode } from '../src/domain/codes/lists.ts';
 import { compileCodeRules } from '../src/domain/codes/rules.ts';
 // The scale test's rules, list entries and QR builder: both measure the same set.
 import { merchantQr, tenThousandEntries, thousandRules } from '../test/unit/codes/fixtures.ts';
+import { corpus, corpusIssuer, sandboxLikeRules } from '../test/fixtures/codes/sandbox-like.ts';
 
 const CALLS = Number(process.argv[2] ?? 20_000);
 
@@ -78,4 +79,15 @@ console.log(`identifyCode, ${summary.rules} rules + ${summary.listEntries} list 
 console.log(`  median ${summary.medianUs} us, p99 ${summary.p99Us} us, max ${summary.maxUs} us`);
 for (const p of perCode) console.log(`  ${String(p.us).padStart(8)} us  ${p.code}`);
 console.log(JSON.stringify(summary));
+
+// The sandbox-shaped set (test/fixtures/codes/sandbox-like.ts, several hundred rules) on its own corpus.
+const sandbox = compileCodeRules('sandbox-like', sandboxLikeRules(200)).ruleSet;
+const corpusCodes = corpus().map((c) => c.code);
+const sandboxIdentify = (codeValue: string) => identifyCode({ mode: 'ALLOWLIST', lists: compiledLists.lists, ruleSet: sandbox, codeValue, issuer: corpusIssuer });
+for (let i = 0; i < 2_000; i++) sandboxIdentify(corpusCodes[i % corpusCodes.length] as string);
+const t1 = performance.now();
+for (let i = 0; i < CALLS; i++) sandboxIdentify(corpusCodes[i % corpusCodes.length] as string);
+const sandboxUs = Number((((performance.now() - t1) * 1000) / CALLS).toFixed(2));
+console.log(`identifyCode, sandbox-like set of ${sandbox.rules.length} rules, ${corpusCodes.length} corpus codes: mean ${sandboxUs} us`);
+console.log(JSON.stringify({ bench: 'identifyCode-sandbox-like', rules: sandbox.rules.length, calls: CALLS, meanUs: sandboxUs }));
 if (sink < 0) console.log(sink);

@@ -7,7 +7,7 @@
 import sensible from '@fastify/sensible';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
-import type { RemoteCodeRules } from './domain/codes/ports.ts';
+import type { RemoteCodeIdentification, RemoteCodeRules } from './domain/codes/ports.ts';
 import type { Clock, KeyValueStore } from './domain/ports.ts';
 import { alipayPlusAudience } from './http/alipayplus/index.ts';
 import { appAudience } from './http/app/index.ts';
@@ -38,6 +38,8 @@ export interface AppDeps {
   readonly readinessChecks?: Readonly<Record<string, () => Promise<void>>>;
   /** §6 inquiryCodeRules source; default: signed calls to ALIPAYPLUS_BASE_URL when set. null: none. */
   readonly codeRulesSource?: RemoteCodeRules | null;
+  /** Remote identification of untrusted code rules; default: ALIPAYPLUS_IDENTIFY_URL when set. null: none. */
+  readonly remoteCodeIdentification?: RemoteCodeIdentification | null;
   /** §6 preset code rules; default: src/adapters/code-rules-preset.json. */
   readonly presetCodeRules?: () => Promise<unknown>;
 }

@@ -7,6 +7,8 @@ import { z } from 'zod';
 
 /** Token lifetime floors of the contract (§3): access > 10 minutes, refresh > 1.5 years. */
 export const ACCESS_TOKEN_TTL_FLOOR_SECONDS = 600;
+/** Where Ant's SDK asks Alipay+ about codes of untrusted rules, under its host (fact 12). */
+export const REMOTE_IDENTIFY_PATH = '/api/open/common_form_data/extensions/identify/code.htm';
 export const REFRESH_TOKEN_TTL_FLOOR_SECONDS = Math.ceil(1.5 * 365.25 * 24 * 3600);
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -56,6 +58,8 @@ const schema = z.object({
   ALIPAYPLUS_PUBLIC_KEY: optionalString,
   ALIPAYPLUS_KEY_VERSION: z.preprocess(emptyToUndefined, digitsOnly(9).default('1')),
   ALIPAYPLUS_BASE_URL: z.preprocess(emptyToUndefined, url(['http:', 'https:']).optional()),
+  // Remote identification of untrusted code rules (code-identification-sdk.md fact 12).
+  ALIPAYPLUS_IDENTIFY_URL: z.preprocess(emptyToUndefined, url(['http:', 'https:']).optional()),
   ALIPAYPLUS_ACQUIRER_ID: z.preprocess(emptyToUndefined, digitsOnly(64).default('2052666000000000')),
   SIGNATURE_MAX_SKEW_SECONDS: z.preprocess(emptyToUndefined, intFrom(1, 86_400).default(600)),
   ORDER_EXPIRY_SECONDS: z.preprocess(emptyToUndefined, intFrom(10, 86_400).default(180)),
@@ -146,6 +150,8 @@ export interface Config {
   readonly alipayPlusPublicKey: string | undefined;
   readonly alipayPlusKeyVersion: string;
   readonly alipayPlusBaseUrl: string | undefined;
+  /** ALIPAYPLUS_IDENTIFY_URL, else `{ALIPAYPLUS_BASE_URL}/api/open/common_form_data/extensions/identify/code.htm`; none without either. */
+  readonly alipayPlusIdentifyUrl: string | undefined;
   readonly alipayPlusAcquirerId: string;
   readonly signatureMaxSkewSeconds: number;
   readonly orderExpirySeconds: number;
@@ -257,6 +263,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     alipayPlusPublicKey: c.ALIPAYPLUS_PUBLIC_KEY,
     alipayPlusKeyVersion: c.ALIPAYPLUS_KEY_VERSION,
     alipayPlusBaseUrl: c.ALIPAYPLUS_BASE_URL?.replace(/\/+$/, ''),
+    alipayPlusIdentifyUrl: c.ALIPAYPLUS_IDENTIFY_URL ?? (c.ALIPAYPLUS_BASE_URL && `${c.ALIPAYPLUS_BASE_URL.replace(/\/+$/, '')}${REMOTE_IDENTIFY_PATH}`),
     alipayPlusAcquirerId: c.ALIPAYPLUS_ACQUIRER_ID,
     signatureMaxSkewSeconds: c.SIGNATURE_MAX_SKEW_SECONDS,
     orderExpirySeconds: c.ORDER_EXPIRY_SECONDS,

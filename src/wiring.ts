@@ -7,9 +7,10 @@ import type { Config } from './config.ts';
 import type { Secrets } from './secrets.ts';
 import { createAlipayPlusClient } from './alipayplus/client.ts';
 import { alipayPlusCodeRules, readPresetCodeRules } from './adapters/code-rules-source.ts';
+import { remoteCodeIdentification } from './adapters/remote-code-identification.ts';
 import { userInitiatedPayGateway } from './adapters/user-initiated-pay.ts';
 import { CodeListCache } from './domain/codes/list-cache.ts';
-import type { RemoteCodeRules } from './domain/codes/ports.ts';
+import type { RemoteCodeIdentification, RemoteCodeRules } from './domain/codes/ports.ts';
 import { CodeRuleBook } from './domain/codes/rule-book.ts';
 import { type CodeIdentificationUseCase, type CodeListManagement, codeIdentification, codeListManagement } from './domain/codes/use-cases.ts';
 import { type CustomerUseCases, customerUseCases } from './domain/customers/use-cases.ts';
@@ -95,6 +96,8 @@ export interface WiringDeps {
   readonly metrics: Metrics;
   /** §6 inquiryCodeRules source; default: signed calls to ALIPAYPLUS_BASE_URL when set. null: none. */
   readonly codeRulesSource?: RemoteCodeRules | null | undefined;
+  /** Remote identification of untrusted code rules; default: ALIPAYPLUS_IDENTIFY_URL when set. null: none. */
+  readonly remoteCodeIdentification?: RemoteCodeIdentification | null | undefined;
   /** §6 preset code rules; default: src/adapters/code-rules-preset.json. */
   readonly presetCodeRules?: (() => Promise<unknown>) | undefined;
 }
@@ -166,13 +169,25 @@ export function wire(deps: WiringDeps): Wiring {
     log,
   });
   const codeListCache = new CodeListCache(codeListRepository(db), log);
+  // Fact 12 of code-identification-sdk.md: codes whose winning rule is untrusted are asked of Alipay+.
+  const remoteIdentify =
+    deps.remoteCodeIdentification === undefined
+      ? config.alipayPlusIdentifyUrl && remoteCodeIdentification({ url: config.alipayPlusIdentifyUrl, clientId: config.alipayPlusClientId, log })
+      : deps.remoteCodeIdentification;
 
   // §10 the live access token of an Auto Debit agreement, sealed for the unbinding calls.
   const sealer = tokenSealer(secrets.mppPrivateKey);
   const tokens = tokenUseCases({ uow: tokenUnitOfWork(db), repos: tokenRepos(db), clock, settings: config, agreements: agreementTokens(db, sealer) });
   const agreements = agreementUseCases({ repo: agreementRepository(db, sealer), gateway: agreementGateway(alipayPlus), clock, log });
   const pay = payUseCase({ store: payStore(db), uow: paymentsUow, clock, settings: config });
-  const codes = codeIdentification({ mode: config.codeIdentificationMode, lists: codeListCache, rules: codeRules, issuer: config.alipayPlusClientId, clock });
+  const codes = codeIdentification({
+    mode: config.codeIdentificationMode,
+    lists: codeListCache,
+    rules: codeRules,
+    issuer: config.alipayPlusClientId,
+    clock,
+    ...(remoteIdentify && { remote: remoteIdentify }),
+  });
   const services: Services = {
     customers: customerUseCases({ repo: customerRepository(db), clock }),
     tokens,

@@ -7,6 +7,9 @@
 import { crc16Ccitt, formatCrc } from '../../src/domain/codes/emvco.ts';
 
 const matchResult = (m: Record<string, string>) => JSON.stringify({ matchResult: JSON.stringify(m) });
+/** An EMVCO rule's extendInfo: the SDK reads its pattern from matchPattern (code-identification-sdk.md fact 5). */
+const emvInfo = (m: Record<string, string>, guid: string, priority: number) =>
+  JSON.stringify({ matchResult: JSON.stringify(m), matchPattern: JSON.stringify({ primitiveMai: false, priority, merchantMaiRestrictions: { '00': guid } }) });
 
 /** `count` rules: the §7 examples, then PREFIX (70%), REGEX (20%) and EMVCO (10%) fillers. */
 export function generateCodeRules(count: number): unknown[] {
@@ -23,7 +26,7 @@ export function generateCodeRules(count: number): unknown[] {
         emvMatchRules: [{ primitiveMerchant: false, extendedMerchantTag: '00', extendedMerchantValue: 'com.alipayplus' }],
       },
       postCodeMatchAction: { postCodeMatchActionType: 'DECODE' },
-      extendInfo: matchResult({ routerType: 'AC_CODE' }),
+      extendInfo: emvInfo({ routerType: 'AC_CODE' }, 'com.alipayplus', 10000),
     },
     {
       codeMatchPattern: { matchMethod: 'PREFIX', priority: 2000, prefix: 'https://g.alipayplus.com/page/' },
@@ -47,7 +50,8 @@ export function generateCodeRules(count: number): unknown[] {
               priority: 7000 + (i % 100),
               emvMatchRules: [{ primitiveMerchant: false, extendedMerchantTag: '00', extendedMerchantValue: `com.bench${i}` }],
             };
-    rules.push({ codeMatchPattern, postCodeMatchAction: { postCodeMatchActionType: 'DECODE' }, extendInfo: matchResult({ routerType: 'AC_CODE' }) });
+    const extendInfo = kind === 9 ? emvInfo({ routerType: 'AC_CODE' }, `com.bench${i}`, 7000 + (i % 100)) : matchResult({ routerType: 'AC_CODE' });
+    rules.push({ codeMatchPattern, postCodeMatchAction: { postCodeMatchActionType: 'DECODE' }, extendInfo });
   }
   return rules;
 }

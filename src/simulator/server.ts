@@ -11,6 +11,7 @@
  *   POST /aps/api/v1/payments/userInitiatedPay -> decodes an order code it issued (order-codes.ts) into
  *        the order with its quote (§8); idempotent on codeValue, F REPEAT_REQ_INCONSISTENT for
  *        another customer, F INVALID_CODE / EXPIRED_CODE for a code it cannot use
+ *   GET  /api/open/common_form_data/extensions/identify/code.htm -> remote identification, unsigned (identify.ts)
  *
  * Both verify the MPP's signature with the MPP public key and sign their answers with the
  * Alipay+ private key (§1), exactly as the MPP does in the other direction. Switches make the
@@ -28,6 +29,7 @@ import { checkEnvelope } from '../http/alipayplus/envelope.ts';
 import { isoWithOffset, parseRequestTime } from '../alipayplus/wire-time.ts';
 import { sign, signatureHeader } from '../alipayplus/signature.ts';
 import { decodeOrderCode } from './order-codes.ts';
+import { REMOTE_IDENTIFY_PATH, remoteIdentifyAnswer } from './identify.ts';
 import { type Printer, silentPrinter } from './print.ts';
 import type { SimulatorKeys } from './settings.ts';
 
@@ -402,6 +404,11 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
     for (const endpoint of SIMULATED_ENDPOINTS) aps.post(PATHS[endpoint], (req, reply) => handle(endpoint, req, reply));
   });
 
+  // Fact 12 remote identification: unsigned GET, answered from this simulator's rule set.
+  app.get(REMOTE_IDENTIFY_PATH, async (req) => {
+    const q = req.query as Record<string, string | undefined>;
+    return remoteIdentifyAnswer(codeRules, o.clientId, q.codeValue ?? '');
+  });
   app.get('/simulator/notifications', async () => ({ notifications: notifications.list() }));
   app.delete('/simulator/notifications', async () => {
     notifications.clear();

@@ -23,7 +23,7 @@ function remoteAnswer(version: string) {
     result: SUCCESS,
     version,
     codeRules: [
-      prefixRule(`https://qr.alipayplus.com/${version}/`, { priority: 100, matchResult: { routerType: 'AC_CODE', version, trust: 'N' } }),
+      prefixRule(`https://qr.alipayplus.com/${version}/`, { priority: 100, matchResult: { routerType: 'AC_CODE', version, trust: 'Y' } }),
       {
         ...prefixRule('https://g.alipayplus.com/page/', {
           action: openUrl({

@@ -46,7 +46,9 @@ describe(`${N} parallel initiates of one code by one user`, () => {
     const answers = await Promise.all(Array.from({ length: N }, () => initiate(apps[0]!.app, C, code)));
     expect(answers.every((a) => a.status === 200)).toBe(true);
     for (const a of answers) expect(a.body).toEqual(answers[0]!.body);
-    expect(userInitiatedPayCalls(sim, code)).toHaveLength(N);
+    // Each initiate asks Alipay+ (idempotent on codeValue); one that times out on a busy machine is
+    // retried with the same code, which may add calls but never a payment.
+    expect(userInitiatedPayCalls(sim, code).length).toBeGreaterThanOrEqual(N);
     const rows = await paymentsOf(answers[0]!.body.paymentRequestId);
     expect(rows).toEqual([{ id: answers[0]!.body.paymentId, status: 'PROCESSING' }]);
   });

@@ -102,3 +102,14 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://db.internal/mpp' }, { purpose: 'migrate' }).databaseUrl).toBe('postgres://db.internal/mpp');
   });
 });
+
+describe('ALIPAYPLUS_IDENTIFY_URL (code-identification-sdk.md fact 12)', () => {
+  it('defaults to the SDK path under ALIPAYPLUS_BASE_URL, is taken as given when set, and is absent without either', () => {
+    expect(loadConfig({ ALIPAYPLUS_BASE_URL: 'https://open-sea.alipayplus.com/' }).alipayPlusIdentifyUrl).toBe(
+      'https://open-sea.alipayplus.com/api/open/common_form_data/extensions/identify/code.htm',
+    );
+    expect(loadConfig({ ALIPAYPLUS_BASE_URL: 'https://a.example', ALIPAYPLUS_IDENTIFY_URL: 'https://b.example/id' }).alipayPlusIdentifyUrl).toBe('https://b.example/id');
+    expect(loadConfig({}).alipayPlusIdentifyUrl).toBeUndefined();
+    expect(() => loadConfig({ ALIPAYPLUS_IDENTIFY_URL: 'ftp://x' })).toThrow(ConfigError);
+  });
+});

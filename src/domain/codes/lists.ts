@@ -1,5 +1,5 @@
 import { codeValueProblem, InvalidCodeValue, MAX_CODE_VALUE_LENGTH } from './code-value.ts';
-import { identifyWithRules } from './matcher.ts';
+import { identifyWithRules, type RemoteIdentificationNeeded, type RuleIdentification } from './matcher.ts';
 import type { CodeRuleSet, PostCodeMatchActionType } from './rules.ts';
 import { compileWholeMatchRegex, type WholeMatchRegex } from './safe-regex.ts';
 
@@ -167,11 +167,12 @@ export interface IdentifyCodeInput {
  * ours, isAcCode false; anything else goes to the Alipay+ rules.
  * BLOCKLIST: a blocklisted code is refused (source BLOCKLIST, isAcCode false: the HTTP layer
  * answers it as an invalid code); a local code is ours; anything else goes to the Alipay+ rules.
- * Alipay+ rules: a match is source ALIPAYPLUS; no match is UNKNOWN, isAcCode false.
+ * Alipay+ rules: a match is source ALIPAYPLUS; no match is UNKNOWN, isAcCode false; a winning
+ * untrusted rule is handed back for remote identification (the caller finishes it, fact 12).
  *
  * @throws InvalidCodeValue (F PARAM_ILLEGAL) for a blank code or one longer than 8192.
  */
-export function identifyCode(input: IdentifyCodeInput): CodeIdentification {
+export function identifyCode(input: IdentifyCodeInput): CodeIdentification | RemoteIdentificationNeeded {
   const { mode, lists, codeValue } = input;
   const problem = codeValueProblem(codeValue);
   if (problem) throw new InvalidCodeValue(problem);
@@ -187,7 +188,12 @@ function ours(source: 'LOCAL' | 'ALLOWLIST' | 'BLOCKLIST'): CodeIdentification {
   return { source, isAcCode: false };
 }
 
-function byAlipayPlusRules({ ruleSet, codeValue, issuer }: IdentifyCodeInput): CodeIdentification {
-  const { isAcCode, rule: _rule, ...action } = identifyWithRules(ruleSet, codeValue, { issuer });
+function byAlipayPlusRules({ ruleSet, codeValue, issuer }: IdentifyCodeInput): CodeIdentification | RemoteIdentificationNeeded {
+  const verdict = identifyWithRules(ruleSet, codeValue, { issuer });
+  return verdict.isAcCode === undefined ? verdict : fromRules(verdict);
+}
+
+/** A rules verdict (local or remote, fact 12) as the answer's source and fields. */
+export function fromRules({ isAcCode, ...action }: RuleIdentification): CodeIdentification {
   return isAcCode ? { source: 'ALIPAYPLUS', isAcCode, ...action } : { source: 'UNKNOWN', isAcCode: false };
 }

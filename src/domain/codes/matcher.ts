@@ -1,15 +1,36 @@
 import { codeValueProblem } from './code-value.ts';
-import { EMV_PREFIX, findObject, isMerchantAccountTemplateTag, looksLikeEmvco, parseEmvco, type EmvDataObject } from './emvco.ts';
-import type { CodePattern, CodeRuleSet, CompiledRule, EmvCondition, EmvUrlLocation, PostCodeMatchActionType, UrlPart, UrlSource, ValueMatcher } from './rules.ts';
+import { EMV_START, isPrimitiveMerchantTag, MERCHANT_TEMPLATE_TAGS, readEmvCode, readTlv, type TlvFields } from './emvco.ts';
+import { javaCaseFold, javaUrlEncode } from './java-text.ts';
+import type { RemoteAnswer } from './ports.ts';
+import {
+  DEFAULT_USER_AGENT,
+  readExtendInfo,
+  readMatchResult,
+  type CodePattern,
+  type CodeRuleSet,
+  type CompiledRule,
+  type EmvPattern,
+  type FieldCondition,
+  type MatchResultInfo,
+  type PostCodeMatchActionType,
+  type RuleAction,
+  type UrlParam,
+  type ValuePattern,
+} from './rules.ts';
 
 /**
- * Alipay+ identification (§6), local and synchronous: the first rule in precedence order
- * (priority ascending, then wire order; CodeRuleSet.rules is already sorted) that matches the code
- * and whose action can be carried out decides the answer.
+ * Alipay+ identification as Ant's SDK does it (code-identification-sdk.md, "Matching" and
+ * "The answer", facts 6-16), local and synchronous up to the one step that is not: a winning rule
+ * that only Alipay+ may apply (fact 12) is handed back as `REMOTE` for the caller to ask Alipay+.
  *
- * Work per call: the code is lower-cased at most once and parsed as EMVCo at most once, lazily,
- * when the first rule that needs it is reached; a code that does not start with `000201` is never
- * parsed. Each rule's check is then a startsWith, one precompiled regex, or a few map look-ups.
+ * The winner is the matching rule with the lowest priority, the earlier on a tie (fact 6); the
+ * rule set is already in that order, so the first match wins. Whatever happens after (a URL
+ * that cannot be built, a remote call that fails) the answer is that rule's: there is no fallback
+ * to the next matching rule.
+ *
+ * Work per call: only the rules whose required start (a prefix, a regex's literal prefix, the
+ * EMVCo `0002`) fits the code are tried (the rule index); the code is case-folded at most once
+ * and read as EMVCo at most once, lazily; templates are read on demand, once each.
  */
 
 export interface IdentifyOptions {
@@ -19,7 +40,6 @@ export interface IdentifyOptions {
 
 export interface RuleIdentification {
   readonly isAcCode: boolean;
-  readonly rule?: CompiledRule;
   readonly postCodeMatchActionType?: PostCodeMatchActionType;
   readonly acDecodeConfig?: string;
   readonly redirectUrl?: string;
@@ -27,56 +47,99 @@ export interface RuleIdentification {
   readonly userAgent?: string;
 }
 
+/** The winning rule is untrusted (fact 12): only Alipay+ remote identification may answer. */
+export interface RemoteIdentificationNeeded {
+  readonly isAcCode?: undefined;
+  readonly remote: { readonly rule: CompiledRule; readonly code: CodeUnderTest; readonly match: PatternMatch };
+}
+
 const NOT_AN_AC_CODE: RuleIdentification = Object.freeze({ isAcCode: false });
 
 /**
- * `scan`: 'indexed' (the default) tries only the rules whose required first character fits the
- * code (RuleIndex); 'all' tries every rule, the plain reading of §6, which tests compare it with.
+ * `scan`: 'indexed' (the default) tries only the rules whose required start fits the code;
+ * 'all' tries every rule, the plain reading of fact 6, which tests compare it with.
  */
-export function identifyWithRules(ruleSet: CodeRuleSet, codeValue: string, options: IdentifyOptions, scan: 'indexed' | 'all' = 'indexed'): RuleIdentification {
+export function identifyWithRules(
+  ruleSet: CodeRuleSet,
+  codeValue: string,
+  options: IdentifyOptions,
+  scan: 'indexed' | 'all' = 'indexed',
+): RuleIdentification | RemoteIdentificationNeeded {
   if (codeValueProblem(codeValue)) return NOT_AN_AC_CODE;
-  const code = new CodeUnderTest(codeValue);
-  const rules = scan === 'all' ? ruleSet.rules : candidateRules(ruleSet, code.lower);
+  try {
+    return firstMatchingRule(ruleSet, codeValue, options, scan);
+  } catch {
+    return NOT_AN_AC_CODE; // fact 16: any error while identifying means not supported
+  }
+}
+
+function firstMatchingRule(ruleSet: CodeRuleSet, codeValue: string, options: IdentifyOptions, scan: 'indexed' | 'all'): RuleIdentification | RemoteIdentificationNeeded {
+  const index = indexOf(ruleSet);
+  const code = new CodeUnderTest(codeValue, index.foldLength);
+  const rules = scan === 'all' ? ruleSet.rules : candidateRules(ruleSet, index, code);
   for (const rule of rules) {
     const match = matchPattern(rule.pattern, code);
     if (!match) continue;
-    const answer = answerFor(rule, match, code, options);
-    if (answer) return answer;
+    if (!rule.result.local) return { remote: { rule, code, match } };
+    return answerFor(rule.action, rule.result, match, code, options);
   }
   return NOT_AN_AC_CODE;
+}
+
+/**
+ * Fact 12: the remote answer's action type, redirectUrl, userAgent and extendInfo replace the
+ * rule's, and the answer is built from them as for a local rule. No answer (a failed call) or
+ * `isSupported` false: not an Alipay+ code.
+ */
+export function answerFromRemote(pending: RemoteIdentificationNeeded, remote: RemoteAnswer | undefined, options: IdentifyOptions): RuleIdentification {
+  if (!remote?.isSupported) return NOT_AN_AC_CODE;
+  const { rule, code, match } = pending.remote;
+  const action: RuleAction = {
+    ...rule.action,
+    type: remote.postCodeMatchActionType === 'DECODE' ? 'DECODE' : 'OPEN_URL',
+    userAgent: remote.userAgent || DEFAULT_USER_AGENT,
+  };
+  try {
+    const result = readMatchResult(readExtendInfo(remote.extendInfo).matchResult);
+    return answerFor(action, result, match, code, options, remote.redirectUrl);
+  } catch {
+    return NOT_AN_AC_CODE; // fact 16
+  }
 }
 
 // ---- which rules can match at all: by the text a match must start with ----
 
 /**
- * A rule can only match a code that starts with its required text: a PREFIX rule's prefix
- * (lower-cased, as it is compared), a REGEX rule's literal prefix (its leading ASCII, lower-cased:
- * a superset, since ASCII lower-cases the same alone as inside a longer text), an EMVCO rule's
- * `000201`. Rules are grouped by the first KEY_LENGTH characters of that text; a rule without one
- * (a regex like `(?i)...` or `[a-z]+`) is a candidate for every code. For a code, the candidates
- * are the groups of its own first 1..KEY_LENGTH characters, in precedence order, so the first
- * candidate that matches is the first rule of the set that matches. Rule sets where every prefix
- * starts with `https://` are why a first character alone is not enough.
+ * A rule can only match a code that starts with its required text: a PREFIX rule's prefix, a
+ * REGEX rule's literal prefix, an EMVCO rule's `0002`, all case-folded (a superset for the
+ * case-sensitive two, since folding works char by char). Rules are grouped by the first
+ * KEY_LENGTH chars of that text; a rule without one (`(?i)...`, `[a-z]+`) is a candidate for every
+ * code; a rule that can never match (empty prefix, regex that did not compile, EMVCO without a
+ * pattern) is in no group. For a code, the candidates are the groups of its own first
+ * 1..KEY_LENGTH folded chars, in precedence order. Rule sets where every prefix starts with
+ * `https://` are why a first character alone is not enough.
  */
 const KEY_LENGTH = 32;
 
 interface RuleIndex {
-  /** Required-text key -> the precedence positions of its rules. */
   readonly byKey: ReadonlyMap<string, readonly number[]>;
   readonly keyLengths: readonly number[];
   readonly unkeyed: readonly number[];
+  /** How many chars of a code must be folded: the longest key or prefix. */
+  readonly foldLength: number;
 }
 
 const indexes = new WeakMap<CodeRuleSet, RuleIndex>();
 
-function requiredText(pattern: CodePattern): string {
+/** The folded required start, '' for none, undefined for a rule that never matches. */
+function requiredStart(pattern: CodePattern): string | undefined {
   switch (pattern.method) {
     case 'PREFIX':
-      return pattern.prefixLower;
+      return pattern.folded || undefined;
     case 'REGEX':
-      return /^[\x00-\x7f]*/.exec(pattern.regex.literalPrefix)![0].toLowerCase();
+      return pattern.regex ? javaCaseFold(pattern.regex.literalPrefix) : undefined;
     case 'EMVCO':
-      return EMV_PREFIX;
+      return pattern.emv ? EMV_START : undefined;
   }
 }
 
@@ -85,25 +148,29 @@ function indexOf(ruleSet: CodeRuleSet): RuleIndex {
   if (index) return index;
   const byKey = new Map<string, number[]>();
   const unkeyed: number[] = [];
+  let foldLength = KEY_LENGTH;
   ruleSet.rules.forEach((rule, position) => {
-    const key = requiredText(rule.pattern).slice(0, KEY_LENGTH);
+    const start = requiredStart(rule.pattern);
+    if (start === undefined) return;
+    if (rule.pattern.method === 'PREFIX') foldLength = Math.max(foldLength, start.length);
+    const key = start.slice(0, KEY_LENGTH);
     if (!key) return void unkeyed.push(position);
     const group = byKey.get(key);
     if (group) group.push(position);
     else byKey.set(key, [position]);
   });
   const keyLengths = [...new Set([...byKey.keys()].map((k) => k.length))].sort((a, b) => a - b);
-  index = { byKey, keyLengths, unkeyed };
+  index = { byKey, keyLengths, unkeyed, foldLength };
   indexes.set(ruleSet, index);
   return index;
 }
 
-function candidateRules(ruleSet: CodeRuleSet, lowerCode: string): readonly CompiledRule[] {
-  const index = indexOf(ruleSet);
+function candidateRules(ruleSet: CodeRuleSet, index: RuleIndex, code: CodeUnderTest): readonly CompiledRule[] {
+  const folded = code.folded;
   let positions: number[] = [...index.unkeyed];
   for (const length of index.keyLengths) {
-    if (length > lowerCode.length) break;
-    const group = index.byKey.get(lowerCode.slice(0, length));
+    if (length > folded.length) break;
+    const group = index.byKey.get(folded.slice(0, length));
     if (group) positions = positions.concat(group);
   }
   return positions.sort((a, b) => a - b).map((p) => ruleSet.rules[p]!);
@@ -111,172 +178,233 @@ function candidateRules(ruleSet: CodeRuleSet, lowerCode: string): readonly Compi
 
 // ---- the code, with what rules need of it computed once ----
 
-interface MerchantSubTag {
-  readonly template: EmvDataObject;
-  readonly value: string;
-}
-
-interface EmvIndex {
-  /** Top-level data objects by tag (first occurrence). */
-  readonly byTag: ReadonlyMap<string, EmvDataObject>;
-  /** Sub-tag -> its occurrences across merchant account templates 26-51, in payload order. */
-  readonly merchantSubTags: ReadonlyMap<string, readonly MerchantSubTag[]>;
-}
-
 class CodeUnderTest {
-  private lowerCached: string | undefined;
-  private emvCached: EmvIndex | null | undefined;
+  private foldedCached: string | undefined;
+  private emvCached: TlvFields | null | undefined;
+  private readonly templates = new Map<string, TlvFields | null>();
+  private merchantCached: TlvFields[] | undefined;
 
-  constructor(readonly value: string) {}
+  constructor(
+    readonly value: string,
+    private readonly foldLength: number,
+  ) {}
 
-  get lower(): string {
-    this.lowerCached ??= this.value.toLowerCase();
-    return this.lowerCached;
+  /** The first foldLength chars, case-folded as Java's regionMatches compares them (fact 7). */
+  get folded(): string {
+    this.foldedCached ??= javaCaseFold(this.value, this.foldLength);
+    return this.foldedCached;
   }
 
-  /** The EMVCo index, or null when the code is not a well-formed EMVCo QR with a good CRC. */
-  get emv(): EmvIndex | null {
-    if (this.emvCached === undefined) this.emvCached = indexEmv(this.value);
+  /** The top-level fields, or null when the code is not a valid EMVCo code (fact 9). */
+  get emv(): TlvFields | null {
+    if (this.emvCached === undefined) this.emvCached = readEmvCode(this.value) ?? null;
     return this.emvCached;
   }
-}
 
-function indexEmv(code: string): EmvIndex | null {
-  if (!looksLikeEmvco(code)) return null;
-  const parsed = parseEmvco(code);
-  if (parsed.kind !== 'ok') return null; // §6: EMVCO rules apply only to a valid QR, CRC included
-  const byTag = new Map<string, EmvDataObject>();
-  const merchantSubTags = new Map<string, MerchantSubTag[]>();
-  for (const object of parsed.payload.objects) {
-    if (!byTag.has(object.tag)) byTag.set(object.tag, object);
-    if (!isMerchantAccountTemplateTag(object.tag)) continue;
-    for (const sub of object.children ?? []) {
-      const list = merchantSubTags.get(sub.tag) ?? [];
-      list.push({ template: object, value: sub.value });
-      merchantSubTags.set(sub.tag, list);
+  /** The readable merchant templates present, in the order the SDK scans them (fact 10), read once. */
+  get merchantTemplates(): readonly TlvFields[] {
+    if (this.merchantCached === undefined) {
+      const fields = this.emv;
+      this.merchantCached = [];
+      if (fields) {
+        for (const tag of MERCHANT_TEMPLATE_TAGS) {
+          const t = fields.has(tag) ? this.template(tag) : null;
+          if (t) this.merchantCached.push(t);
+        }
+      }
     }
+    return this.merchantCached;
   }
-  return { byTag, merchantSubTags };
-}
 
-// ---- codeMatchPattern ----
+  /** A top-level value read as TLV, or null when absent or unreadable (fact 10). */
+  template(tag: string): TlvFields | null {
+    let fields = this.templates.get(tag);
+    if (fields === undefined) {
+      const value = this.emv?.get(tag);
+      fields = value === undefined ? null : (readTlv(value) ?? null);
+      this.templates.set(tag, fields);
+    }
+    return fields;
+  }
+}
+export type { CodeUnderTest };
+
+// ---- codeMatchPattern (facts 7-11) ----
 
 interface PatternMatch {
-  /** EMVCO only: the merchant account template that satisfied the first sub-tag condition. */
-  readonly template?: EmvDataObject;
+  /** EMVCO with restrictions: the first merchant template that met them all. */
+  readonly template?: TlvFields;
 }
 
 const PLAIN_MATCH: PatternMatch = Object.freeze({});
 
 function matchPattern(pattern: CodePattern, code: CodeUnderTest): PatternMatch | undefined {
   switch (pattern.method) {
-    case 'PREFIX': // §6: case-insensitive starts-with
-      return code.lower.startsWith(pattern.prefixLower) ? PLAIN_MATCH : undefined;
-    case 'REGEX': // §6: the whole code must match (linear-time RE2, safe-regex.ts)
-      return pattern.regex.matches(code.value) ? PLAIN_MATCH : undefined;
+    case 'PREFIX': // fact 7: regionMatches(ignoreCase); an empty prefix matches nothing
+      return pattern.folded !== '' && code.value.length >= pattern.prefix.length && code.folded.startsWith(pattern.folded) ? PLAIN_MATCH : undefined;
+    case 'REGEX': // fact 8: the whole code, Java dialect
+      return pattern.regex?.matches(code.value) ? PLAIN_MATCH : undefined;
     case 'EMVCO':
-      return matchEmv(pattern.conditions, code.emv);
+      return pattern.emv ? matchEmv(pattern.emv, code) : undefined;
   }
 }
 
-/** §6 EMVCO: a valid EMVCo QR on which every emvMatchRules entry holds. */
-function matchEmv(conditions: readonly EmvCondition[], emv: EmvIndex | null): PatternMatch | undefined {
-  if (!emv) return undefined;
-  let template: EmvDataObject | undefined;
-  for (const condition of conditions) {
-    const held = checkCondition(condition, emv);
-    if (held === false) return undefined;
-    if (!template && held !== true) template = held;
+/** Facts 9, 10: a valid EMVCo code; the merchant account; root fields; accurateTagRules. */
+function matchEmv(p: EmvPattern, code: CodeUnderTest): PatternMatch | undefined {
+  const fields = code.emv;
+  if (!fields) return undefined;
+  let template: TlvFields | undefined;
+  if (p.primitiveTag !== undefined) {
+    if (!isPrimitiveMerchantTag(p.primitiveTag) || !fields.has(p.primitiveTag)) return undefined;
+  } else if (p.restrictions.length > 0) {
+    template = firstTemplateMeeting(p.restrictions, code.merchantTemplates);
+    if (!template) return undefined;
   }
+  for (const c of p.fieldConditions) if (!fieldMeets(c, code, fields)) return undefined;
   return template ? { template } : PLAIN_MATCH;
 }
 
-/** false, true, or (for a sub-tag condition that found a value) the template that holds it. */
-function checkCondition(condition: EmvCondition, emv: EmvIndex): boolean | EmvDataObject {
-  if (condition.kind === 'PRIMITIVE_MERCHANT_TAG') return emv.byTag.has(condition.tag);
-  const occurrences = emv.merchantSubTags.get(condition.subTag) ?? [];
-  if (condition.value.kind === 'ABSENT') return occurrences.length === 0;
-  const hit = occurrences.find((o) => valueMatches(condition.value, o.value));
-  return hit ? hit.template : false;
+/** The first template that meets every restriction by itself (plain loops: this runs per EMVCO rule). */
+function firstTemplateMeeting(restrictions: EmvPattern['restrictions'], templates: readonly TlvFields[]): TlvFields | undefined {
+  outer: for (const t of templates) {
+    for (const [subTag, value] of restrictions) if (!valueMeets(value, t.get(subTag))) continue outer;
+    return t;
+  }
+  return undefined;
 }
 
-/** §6 value patterns. */
-function valueMatches(matcher: ValueMatcher, value: string): boolean {
-  switch (matcher.kind) {
-    case 'PRESENT':
-      return true;
-    case 'ABSENT':
-      return false; // handled by the caller: an absent sub-tag has no value to test
+/** A condition on `tag`, `tag.sub` or `tag.sub.sub`: a missing or unreadable container does not match. */
+function fieldMeets(condition: FieldCondition, code: CodeUnderTest, fields: TlvFields): boolean {
+  const value = fieldValue(condition.path, code, fields);
+  return value !== null && valueMeets(condition.value, value);
+}
+
+/** The value at a path; undefined when the leaf is absent, null when a container is. */
+function fieldValue(path: readonly string[], code: CodeUnderTest, fields: TlvFields): string | undefined | null {
+  const [tag, ...rest] = path;
+  if (tag === undefined) return null;
+  if (rest.length === 0) return fields.get(tag);
+  let container = code.template(tag);
+  for (let i = 0; i < rest.length - 1; i++) {
+    const inner = container?.get(rest[i]!);
+    container = inner === undefined ? null : (readTlv(inner) ?? null);
+  }
+  return container ? container.get(rest[rest.length - 1]!) : null;
+}
+
+/** Fact 11. */
+function valueMeets(p: ValuePattern, value: string | undefined): boolean {
+  switch (p.kind) {
+    case 'NULL':
+      return value === undefined || value === '';
+    case 'NOT_NULL':
+      return value !== undefined && value !== '';
+    case 'NEVER':
+      return false;
+    default:
+      if (value === undefined) return false;
+  }
+  switch (p.kind) {
     case 'STARTS_WITH':
-      return value.startsWith(matcher.text);
+      return value.startsWith(p.text);
     case 'CONTAINS':
-      return value.includes(matcher.text);
+      return value.includes(p.text);
     case 'EQUALS':
-      return value === matcher.text;
+      return value === p.text;
     case 'REGEX':
-      return matcher.regex.matches(value);
+      return p.regex.matches(value);
   }
 }
 
-// ---- postCodeMatchAction ----
+// ---- the answer (facts 13-16) ----
 
-/** The answer for a matched rule, or undefined when its URL cannot be built (next rule, then). */
-function answerFor(rule: CompiledRule, match: PatternMatch, code: CodeUnderTest, options: IdentifyOptions): RuleIdentification | undefined {
-  const common = {
-    isAcCode: true,
-    rule,
-    postCodeMatchActionType: rule.action.type,
-    ...(rule.acDecodeConfig !== undefined && { acDecodeConfig: rule.acDecodeConfig }),
-  };
-  if (rule.action.type === 'DECODE') return common;
-  const redirectUrl = buildUrl(rule.action.url, match, code, options);
-  if (redirectUrl === undefined) return undefined;
-  return { ...common, redirectUrl, userAgent: rule.action.userAgent };
+function answerFor(
+  action: RuleAction,
+  result: MatchResultInfo,
+  match: PatternMatch,
+  code: CodeUnderTest,
+  options: IdentifyOptions,
+  remoteUrl?: string,
+): RuleIdentification {
+  const common = { isAcCode: true, postCodeMatchActionType: action.type, acDecodeConfig: result.acDecodeConfig };
+  if (action.type === 'DECODE') return common;
+  const url = redirectUrl(action, result, match, code, options, remoteUrl);
+  if (url === NOT_SUPPORTED) return NOT_AN_AC_CODE;
+  return { ...common, ...(url !== undefined && { redirectUrl: url }), userAgent: action.userAgent };
 }
 
-function buildUrl(source: UrlSource, match: PatternMatch, code: CodeUnderTest, options: IdentifyOptions): string | undefined {
-  switch (source.method) {
-    case 'USE_DIRECTLY': // §6: opens the code value itself
-      return code.value;
+const NOT_SUPPORTED = Symbol('not supported');
+
+/** Fact 14: the URL, undefined for none, NOT_SUPPORTED when the answer is "not an Alipay+ code". */
+function redirectUrl(
+  action: RuleAction,
+  result: MatchResultInfo,
+  match: PatternMatch,
+  code: CodeUnderTest,
+  options: IdentifyOptions,
+  remoteUrl: string | undefined,
+): string | undefined | typeof NOT_SUPPORTED {
+  switch (action.urlConstructionMethod) {
+    case 'USE_DIRECTLY':
+      return remoteUrl ?? code.value;
     case 'CONSTRUCT_DYNAMIC_URL':
-      return fillExpression(source.parts, code.value, options.issuer);
+      return dynamicUrl(action.dynamicUrlExpression, result, code, options.issuer);
     case 'EXTRACT_URL_FROM_EMVCODE':
-      return extractEmvUrl(source.location, match, code.emv);
+      return emvUrl(action.emvUrlTag, match);
+    default:
+      return NOT_SUPPORTED;
   }
 }
 
-/**
- * §6 CONSTRUCT_DYNAMIC_URL: `${codeValue}` URL-encoded (encodeURIComponent). `${issuer}` is
- * encoded the same way (a no-op for the usual alphanumeric client ids; safe for any other).
- */
-function fillExpression(parts: readonly UrlPart[], codeValue: string, issuer: string): string {
-  let url = '';
-  for (const part of parts) {
-    if (part.kind === 'TEXT') url += part.text;
-    else url += encodeURIComponent(part.kind === 'CODE_VALUE' ? codeValue : issuer);
+/** Fact 14 CONSTRUCT_DYNAMIC_URL: `${codeValue}`, `${issuer}`, then each dynamicUrlParams key. */
+function dynamicUrl(expression: string | undefined, result: MatchResultInfo, code: CodeUnderTest, issuer: string): string | typeof NOT_SUPPORTED {
+  if (expression === undefined) return NOT_SUPPORTED;
+  let url = replaceAll(replaceAll(expression, '${codeValue}', javaUrlEncode(code.value)), '${issuer}', issuer);
+  for (const [key, param] of result.dynamicUrlParams) {
+    const value = paramValue(param, code);
+    if (!value) return NOT_SUPPORTED;
+    url = replaceAll(url, `\${${key}}`, javaUrlEncode(value));
   }
   return url;
 }
 
-const HTTP_URL = /^https?:\/\/[^\s]+$/i;
+/** Java's String.replace(target, replacement): every occurrence, the replacement taken literally. */
+function replaceAll(text: string, target: string, replacement: string): string {
+  return text.split(target).join(replacement);
+}
+
+/** A dynamicUrlParams value for this code; undefined for any error (fact 14). */
+function paramValue(param: UrlParam, code: CodeUnderTest): string | undefined {
+  switch (param.kind) {
+    case 'REGEX':
+      return param.regex?.firstGroupOfFind(code.value);
+    case 'EMV': {
+      const fields = code.emv;
+      if (!fields || param.path.length > 2) return undefined;
+      const [tag, sub] = param.path;
+      if (sub === undefined) return fields.get(tag!);
+      return code.template(tag!)?.get(sub);
+    }
+    case 'SUBSTRING': {
+      // Java's substring throws outside 0 <= start <= end <= length.
+      const end = param.end ?? code.value.length;
+      if (param.start > end || end > code.value.length) return undefined;
+      return code.value.slice(param.start, end);
+    }
+    case 'INVALID':
+      return undefined;
+  }
+}
 
 /**
- * §6 EXTRACT_URL_FROM_EMVCODE, with the reading of `emvUrlTag` documented on EmvUrlLocation.
- * The value must be an absolute http(s) URL: it comes from the scanned QR, and the app opens it.
+ * Fact 14 EXTRACT_URL_FROM_EMVCODE: `merchantTag.NN` is sub-tag NN of the template that met the
+ * restrictions, from its first `http` (any case) on. Another main tag: supported, no URL.
  */
-function extractEmvUrl(location: EmvUrlLocation, match: PatternMatch, emv: EmvIndex | null): string | undefined {
-  if (!emv) return undefined;
-  const value = location.scope === 'MATCHED_MERCHANT_TEMPLATE' ? merchantValue(location.subTag, match, emv) : tagValue(location, emv);
-  return value !== undefined && HTTP_URL.test(value) ? value : undefined;
-}
-
-function merchantValue(subTag: string, match: PatternMatch, emv: EmvIndex): string | undefined {
-  if (match.template) return findObject(match.template.children ?? [], subTag)?.value;
-  return emv.merchantSubTags.get(subTag)?.[0]?.value;
-}
-
-function tagValue(location: Extract<EmvUrlLocation, { scope: 'TAG' }>, emv: EmvIndex): string | undefined {
-  const object = emv.byTag.get(location.tag);
-  if (!object || location.subTag === undefined) return object?.value;
-  return findObject(object.children ?? [], location.subTag)?.value;
+function emvUrl(emvUrlTag: string | undefined, match: PatternMatch): string | undefined | typeof NOT_SUPPORTED {
+  const dot = emvUrlTag?.indexOf('.') ?? -1;
+  if (emvUrlTag === undefined || dot < 0) return NOT_SUPPORTED;
+  if (emvUrlTag.slice(0, dot) !== 'merchantTag') return undefined;
+  const value = match.template?.get(emvUrlTag.slice(dot + 1));
+  const at = value?.toLowerCase().indexOf('http') ?? -1;
+  return value !== undefined && at >= 0 ? value.slice(at) : NOT_SUPPORTED;
 }

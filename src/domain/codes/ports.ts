@@ -64,3 +64,22 @@ export interface CodeRuleSetStore {
 
 /** The part of the one Logger (domain/ports.ts) code identification logs through. */
 export type CodesLog = Pick<Logger, 'info' | 'warn'>;
+
+/**
+ * Alipay+ remote identification (code-identification-sdk.md fact 12): asks Alipay+ about a code
+ * whose winning rule is untrusted. Resolves to the answer when the call succeeded with
+ * `result.resultCode` SUCCESS; undefined for any failure (timeout, network, HTTP, shape), which
+ * means "not an Alipay+ code". Never throws.
+ */
+export interface RemoteCodeIdentification {
+  identify(codeValue: string): Promise<RemoteAnswer | undefined>;
+}
+
+/** What Alipay+ remote identification answered, already checked for `result.resultCode` SUCCESS. */
+export interface RemoteAnswer {
+  readonly isSupported: boolean;
+  readonly postCodeMatchActionType?: string;
+  readonly redirectUrl?: string;
+  readonly userAgent?: string;
+  readonly extendInfo?: string | Readonly<Record<string, unknown>>;
+}

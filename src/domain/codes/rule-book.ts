@@ -1,4 +1,5 @@
 import type { CodeRuleSetStore, CodesLog, RemoteCodeRules } from './ports.ts';
+import { parseWithRegexAnalysis } from './java-regex.ts';
 import { parseCodeRulesAnswer, type CodeRuleSet, type CodeRulesLoad } from './rules.ts';
 
 /**
@@ -123,7 +124,7 @@ export class CodeRuleBook {
       this.deps.log.info({ version }, 'code rules unchanged');
       return { ok: true, loaded };
     }
-    const load = parseCodeRulesAnswer(body);
+    const load = await parseWithRegexAnalysis(() => parseCodeRulesAnswer(body));
     if (!load.ok) return this.pullFailed(now, load.reason);
     this.nextPullAt = after(now, REFRESH_INTERVAL_MS);
     const applied = this.apply(load, 'REMOTE', now);
@@ -150,7 +151,7 @@ export class CodeRuleBook {
       return { ok: false, reason: `could not be read: ${errorText(err)}` };
     }
     if (!stored) return { ok: false, reason: 'none stored' };
-    const load = parseCodeRulesAnswer(stored.body);
+    const load = await parseWithRegexAnalysis(() => parseCodeRulesAnswer(stored.body));
     if (!load.ok) return { ok: false, reason: load.reason };
     return { ok: true, loaded: this.apply(load, 'STORED', now) };
   }
@@ -162,7 +163,7 @@ export class CodeRuleBook {
     } catch (err) {
       return { ok: false, reason: `could not be read: ${errorText(err)}` };
     }
-    const load = parseCodeRulesAnswer(body);
+    const load = await parseWithRegexAnalysis(() => parseCodeRulesAnswer(body));
     if (!load.ok) return { ok: false, reason: load.reason };
     return { ok: true, loaded: this.apply(load, 'PRESET', now) };
   }

@@ -1,73 +1,94 @@
 import { z } from 'zod';
-import { isPrimitiveMerchantTag, isTemplateTag } from './emvco.ts';
-import { compileWholeMatchRegex, type WholeMatchRegex } from './safe-regex.ts';
+import { javaCaseFold } from './java-text.ts';
+import { compileJavaRegex, type JavaRegex } from './java-regex.ts';
 import { MAX_CODE_VALUE_LENGTH } from './code-value.ts';
 
 /**
- * Alipay+ code rules (§6): the wire shape `inquiryCodeRules` answers with, and its compiled form.
+ * Alipay+ code rules (§6): the wire shape `inquiryCodeRules` answers with, read the way Ant's MPP
+ * server SDK 1.2.1 reads it (code-identification-sdk.md, "Loading a rule set", facts 1-5).
  *
- * Every rule is validated and compiled once, when a rule set is loaded: prefixes lower-cased,
- * regexes compiled for the linear-time engine (safe-regex.ts), value patterns and URL templates
- * pre-parsed, the `acDecodeConfig` string pre-built, and the rules sorted by precedence. A rule
- * that fails is returned in `rejected` with its reason; it never stops the rest of the set from
- * loading.
+ * Everything a code is matched against is read once, when a rule set is applied: `extendInfo`
+ * and its JSON strings (`matchResult`, `matchPattern`), value patterns, regexes (java-regex.ts:
+ * RE2, or a ReDoS-checked backtracking regex), prefixes case-folded, `acDecodeConfig` built, the
+ * rules sorted by precedence. Identification then only reads the compiled form.
+ *
+ * What makes a set invalid as a whole (fact 1): a `matchMethod` other than `PREFIX`, `REGEX`,
+ * `EMVCO`. Everything else the SDK tolerates is tolerated: a regex that does not compile, an
+ * EMVCO rule without a `matchPattern`, a PREFIX rule without a prefix give rules that never
+ * match. A rule that is not even an object with `codeMatchPattern` and `postCodeMatchAction`
+ * (our choice: the SDK would fail on it) is rejected alone, with its reason.
  */
 
 // ---- compiled model ----
 
 export type MatchMethod = 'PREFIX' | 'REGEX' | 'EMVCO';
 export type PostCodeMatchActionType = 'DECODE' | 'OPEN_URL';
-export type UrlConstructionMethod = 'USE_DIRECTLY' | 'CONSTRUCT_DYNAMIC_URL' | 'EXTRACT_URL_FROM_EMVCODE';
 
-/** §6: "`priority` absent means 10000". */
+/** Fact 6: "a missing priority counts as 10000". */
 export const DEFAULT_PRIORITY = 10000;
-/** §6: "userAgent (default "AlipayConnect")". */
+/** Fact 14: "`userAgent` from the rule, `AlipayConnect` when empty". */
 export const DEFAULT_USER_AGENT = 'AlipayConnect';
-/** Bounded work: a rule set larger than this is cut (the rest rejected); production sets hold hundreds. */
+/** Fact 12: the SDK version untrusted rules are compared with. */
+export const SDK_JAR_VERSION = '1.2.1.20240506';
+/** Bounded work: a rule set larger than this is cut (the rest rejected); sandbox sets hold hundreds. */
 export const MAX_RULES = 5000;
-const MAX_EMV_MATCH_RULES = 32;
-const MAX_URL_EXPRESSION_LENGTH = 2048;
 
-/** §6 value patterns: `S<x>` starts with, `C<x>` contains, `R<x>` regex, `N<NULL>` absent, else equals. */
-export type ValueMatcher =
-  | { readonly kind: 'PRESENT' } // no extendedMerchantValue given: the sub-tag only has to exist
-  | { readonly kind: 'ABSENT' }
+/** Fact 11 value patterns, compiled. */
+export type ValuePattern =
+  | { readonly kind: 'NEVER' } // a null pattern, `N<other>`, a regex that does not compile
+  | { readonly kind: 'NULL' } // `N<NULL>`: absent or empty
+  | { readonly kind: 'NOT_NULL' } // `N<NOT_NULL>`: present and non-empty
   | { readonly kind: 'STARTS_WITH'; readonly text: string }
   | { readonly kind: 'CONTAINS'; readonly text: string }
   | { readonly kind: 'EQUALS'; readonly text: string }
-  | { readonly kind: 'REGEX'; readonly regex: WholeMatchRegex };
+  | { readonly kind: 'REGEX'; readonly regex: JavaRegex };
 
-export type EmvCondition =
-  /** `primitiveMerchant: false`: some template 26-51 has sub-tag `subTag` with a matching value. */
-  | { readonly kind: 'MERCHANT_SUB_TAG'; readonly subTag: string; readonly value: ValueMatcher }
-  /** `primitiveMerchant: true`: the primitive merchant account tag (02-25) is present. */
-  | { readonly kind: 'PRIMITIVE_MERCHANT_TAG'; readonly tag: string };
+/** A condition on a field: the tag path (`['62', '05']`) and the pattern its value must meet. */
+export interface FieldCondition {
+  readonly path: readonly string[];
+  readonly value: ValuePattern;
+}
+
+/** Fact 5: an EMVCO rule's pattern, from `extendInfo.matchPattern` (or `emvMatchRules`). */
+export interface EmvPattern {
+  /** `primitiveMai`: the rule asks for primitive merchant account tag `primitiveMaiTag` (02-25). */
+  readonly primitiveTag?: string;
+  /** `merchantMaiRestrictions`: sub-tag -> pattern, all met by one template 26-51 / 80-99. */
+  readonly restrictions: readonly (readonly [subTag: string, value: ValuePattern])[];
+  /** Root fields, `additionalDataFieldTemplate` (paths under 62), then `accurateTagRules`, in that order. */
+  readonly fieldConditions: readonly FieldCondition[];
+}
 
 export type CodePattern =
-  | { readonly method: 'PREFIX'; readonly prefix: string; readonly prefixLower: string }
-  | { readonly method: 'REGEX'; readonly source: string; readonly regex: WholeMatchRegex }
-  | { readonly method: 'EMVCO'; readonly conditions: readonly EmvCondition[] };
+  | { readonly method: 'PREFIX'; readonly prefix: string; readonly folded: string }
+  | { readonly method: 'REGEX'; readonly source: string; readonly regex?: JavaRegex }
+  | { readonly method: 'EMVCO'; readonly emv?: EmvPattern };
 
-/**
- * Where EXTRACT_URL_FROM_EMVCODE finds the URL, read from `matchResult.emvUrlTag`:
- * - `merchantTag.NN`: sub-tag NN of the merchant account template (26-51) that satisfied the
- *   rule's first `primitiveMerchant: false` condition; when the rule has no such condition (or
- *   only `N<NULL>` ones), the first template 26-51 in the payload that has sub-tag NN;
- * - `TT.NN`: sub-tag NN of top-level template TT (e.g. `62.05`);
- * - `TT`: the value of top-level tag TT.
- */
-export type EmvUrlLocation =
-  | { readonly scope: 'MATCHED_MERCHANT_TEMPLATE'; readonly subTag: string }
-  | { readonly scope: 'TAG'; readonly tag: string; readonly subTag?: string };
+/** A `dynamicUrlParams` value (fact 14), compiled. */
+export type UrlParam =
+  | { readonly kind: 'REGEX'; readonly regex?: JavaRegex } // R<regex>: group 1 of the first find
+  | { readonly kind: 'EMV'; readonly path: readonly string[] } // E<tag> / E<tag.sub>
+  | { readonly kind: 'SUBSTRING'; readonly start: number; readonly end?: number } // L<start> / L<start,end>
+  | { readonly kind: 'INVALID' };
 
-export type UrlPart = { readonly kind: 'TEXT'; readonly text: string } | { readonly kind: 'CODE_VALUE' } | { readonly kind: 'ISSUER' };
+/** What a rule's `extendInfo.matchResult` contributes (facts 3, 12, 15). */
+export interface MatchResultInfo {
+  /** Fact 15: matchResult without `trust` and `nonSdkJarSupportVersion`, as JSON; '' when empty. */
+  readonly acDecodeConfig: string;
+  readonly dynamicUrlParams: readonly (readonly [key: string, param: UrlParam])[];
+  /** Fact 12: applied here, or only through Alipay+ remote identification. */
+  readonly local: boolean;
+}
 
-export type UrlSource =
-  | { readonly method: 'USE_DIRECTLY' }
-  | { readonly method: 'CONSTRUCT_DYNAMIC_URL'; readonly expression: string; readonly parts: readonly UrlPart[] }
-  | { readonly method: 'EXTRACT_URL_FROM_EMVCODE'; readonly emvUrlTag: string; readonly location: EmvUrlLocation };
-
-export type RuleAction = { readonly type: 'DECODE' } | { readonly type: 'OPEN_URL'; readonly userAgent: string; readonly url: UrlSource };
+export interface RuleAction {
+  /** Fact 2: DECODE only when exactly `DECODE`; any other value is OPEN_URL. */
+  readonly type: PostCodeMatchActionType;
+  /** Fact 14: the rule's userAgent, `AlipayConnect` when empty. */
+  readonly userAgent: string;
+  readonly urlConstructionMethod?: string;
+  readonly dynamicUrlExpression?: string;
+  readonly emvUrlTag?: string;
+}
 
 export interface CompiledRule {
   /** Position in the wire list: the tie-breaker between equal priorities. */
@@ -75,17 +96,12 @@ export interface CompiledRule {
   readonly priority: number;
   readonly pattern: CodePattern;
   readonly action: RuleAction;
-  /** extendInfo.matchResult as parsed (all keys). */
-  readonly matchResult?: Readonly<Record<string, unknown>>;
-  /** §6: matchResult as a JSON string without `trust` and `nonSdkJarSupportVersion`. */
-  readonly acDecodeConfig?: string;
-  /** matchResult.trust; `N` rules are applied like the others (§6, our choice). */
-  readonly trust?: string;
+  readonly result: MatchResultInfo;
 }
 
 export interface CodeRuleSet {
   readonly version: string;
-  /** In precedence order: priority ascending, then wire order (§6 "on a tie the earlier rule"). */
+  /** In precedence order: priority ascending, then wire order (fact 6). */
   readonly rules: readonly CompiledRule[];
 }
 
@@ -97,13 +113,14 @@ export interface RejectedRule {
 export interface CompiledCodeRules {
   readonly ruleSet: CodeRuleSet;
   readonly rejected: readonly RejectedRule[];
+  /** Fact 1: set when the set must not be applied at all (an unknown matchMethod). */
+  readonly invalidSet?: string;
 }
 
 // ---- wire shape (§6) ----
 
 /** Java-side serialisers write absent fields as null: read null as absent everywhere. */
 const optionalString = z.string().nullish();
-
 const PrioritySchema = z
   .union([
     z.number(),
@@ -122,24 +139,25 @@ const EmvMatchRuleSchema = z.object({
 });
 
 const CodeMatchPatternSchema = z.object({
-  matchMethod: z.enum(['PREFIX', 'REGEX', 'EMVCO']),
+  matchMethod: z.string(),
   priority: PrioritySchema,
   prefix: optionalString,
   regex: optionalString,
-  emvMatchRules: z.array(EmvMatchRuleSchema).max(MAX_EMV_MATCH_RULES).nullish(),
+  emvMatchRules: z.array(EmvMatchRuleSchema).max(64).nullish(),
 });
 
 const PostCodeMatchActionSchema = z.object({
-  postCodeMatchActionType: z.enum(['DECODE', 'OPEN_URL']),
-  urlConstructionMethod: z.enum(['USE_DIRECTLY', 'CONSTRUCT_DYNAMIC_URL', 'EXTRACT_URL_FROM_EMVCODE']).nullish(),
+  postCodeMatchActionType: optionalString,
+  urlConstructionMethod: optionalString,
   userAgent: optionalString,
   dynamicUrlExpression: optionalString,
+  emvUrlTag: optionalString,
 });
 
 export const CodeRuleWireSchema = z.object({
   codeMatchPattern: CodeMatchPatternSchema,
   postCodeMatchAction: PostCodeMatchActionSchema,
-  /** A JSON string whose `matchResult` is itself a JSON string; an object is tolerated too. */
+  /** A JSON string whose `matchResult` and `matchPattern` are JSON strings; objects are tolerated. */
   extendInfo: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish(),
 });
 
@@ -159,8 +177,9 @@ export type CodeRulesLoad = ({ readonly ok: true } & CompiledCodeRules) | { read
 
 /**
  * Reads an `inquiryCodeRules` answer (or the preset file, which has the same shape). Fails as a
- * whole only when the envelope is unusable: result not S, no version, no rule list, or a
- * non-empty list of which no rule compiles (so that the caller keeps the set it has).
+ * whole when the envelope is unusable (result not S, no version, no rule list), when a rule has
+ * an unknown matchMethod (fact 1), or when a non-empty list has no usable rule: the caller then
+ * keeps the set it has.
  */
 export function parseCodeRulesAnswer(body: unknown): CodeRulesLoad {
   const parsed = CodeRulesAnswerSchema.safeParse(body);
@@ -170,155 +189,107 @@ export function parseCodeRulesAnswer(body: unknown): CodeRulesLoad {
     return { ok: false, reason: `code rules answer is ${result.resultStatus} ${result.resultCode ?? ''}`.trim() };
   }
   const compiled = compileCodeRules(version, codeRules);
+  if (compiled.invalidSet) return { ok: false, reason: compiled.invalidSet };
   if (codeRules.length > 0 && compiled.ruleSet.rules.length === 0) {
     return { ok: false, reason: `every one of the ${codeRules.length} code rules was rejected` };
   }
   return { ok: true, ...compiled };
 }
 
-/** Compiles each wire rule on its own; bad ones go to `rejected` with the reason. */
+const MATCH_METHODS: readonly string[] = ['PREFIX', 'REGEX', 'EMVCO'];
+
+/** Compiles each wire rule; an unknown matchMethod marks the whole set invalid (fact 1). */
 export function compileCodeRules(version: string, wireRules: readonly unknown[]): CompiledCodeRules {
   const rules: CompiledRule[] = [];
   const rejected: RejectedRule[] = [];
+  let invalidSet: string | undefined;
   for (const [index, wire] of wireRules.entries()) {
     if (index >= MAX_RULES) {
       rejected.push({ index, reason: `rule set holds more than ${MAX_RULES} rules` });
       continue;
     }
     const compiled = compileRule(wire, index);
-    if (compiled.ok) rules.push(compiled.value);
-    else rejected.push({ index, reason: compiled.reason });
+    if (compiled.ok) {
+      rules.push(compiled.value);
+      continue;
+    }
+    rejected.push({ index, reason: compiled.reason });
+    if (compiled.wholeSet) invalidSet ??= `rule ${index}: ${compiled.reason}: the whole set is invalid`;
   }
   rules.sort((a, b) => a.priority - b.priority || a.index - b.index);
-  return { ruleSet: { version, rules }, rejected };
+  return { ruleSet: { version, rules }, rejected, ...(invalidSet !== undefined && { invalidSet }) };
 }
 
-export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+type Compiled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string; readonly wholeSet?: boolean };
 
-const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
-const fail = <T>(reason: string): Checked<T> => ({ ok: false, reason });
-
-export function compileRule(wire: unknown, index: number): Checked<CompiledRule> {
+function compileRule(wire: unknown, index: number): Compiled<CompiledRule> {
   const parsed = CodeRuleWireSchema.safeParse(wire);
-  if (!parsed.success) return fail(describeIssues(parsed.error));
+  if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error) };
   const rule: ParsedWireRule = parsed.data;
+  const method = rule.codeMatchPattern.matchMethod;
+  if (!MATCH_METHODS.includes(method)) return { ok: false, reason: `matchMethod "${method}" is not PREFIX, REGEX or EMVCO`, wholeSet: true };
 
-  const pattern = compilePattern(rule.codeMatchPattern);
-  if (!pattern.ok) return pattern;
-  const matchResult = readMatchResult(rule.extendInfo);
-  if (!matchResult.ok) return matchResult;
-  const action = compileAction(rule.postCodeMatchAction, matchResult.value);
-  if (!action.ok) return action;
-
-  const trust = matchResult.value?.['trust'];
-  return ok({
-    index,
-    priority: rule.codeMatchPattern.priority ?? DEFAULT_PRIORITY,
-    pattern: pattern.value,
-    action: action.value,
-    ...(matchResult.value && {
-      matchResult: matchResult.value,
-      acDecodeConfig: toAcDecodeConfig(matchResult.value),
-    }),
-    ...(typeof trust === 'string' && { trust }),
-  });
-}
-
-// ---- codeMatchPattern ----
-
-function compilePattern(p: ParsedWireRule['codeMatchPattern']): Checked<CodePattern> {
-  switch (p.matchMethod) {
-    case 'PREFIX':
-      return compilePrefix(p.prefix);
-    case 'REGEX':
-      return compileRegexPattern(p.regex);
-    case 'EMVCO':
-      return compileEmvPattern(p.emvMatchRules ?? []);
+  const info = readExtendInfo(rule.extendInfo);
+  let priority = rule.codeMatchPattern.priority ?? DEFAULT_PRIORITY;
+  let pattern: CodePattern;
+  if (method === 'PREFIX') pattern = compilePrefix(rule.codeMatchPattern.prefix);
+  else if (method === 'REGEX') pattern = compileRegexPattern(rule.codeMatchPattern.regex);
+  else {
+    // Fact 5: a non-blank extendInfo means matchPattern (and its priority) or nothing.
+    const emv = info.blank ? compileEmvMatchRules(rule.codeMatchPattern.emvMatchRules ?? []) : compileMatchPattern(info.matchPattern);
+    if (!info.blank) priority = readPriority(info.matchPattern?.['priority']) ?? DEFAULT_PRIORITY;
+    pattern = { method: 'EMVCO', ...(emv && { emv }) };
   }
+  return {
+    ok: true,
+    value: { index, priority, pattern, action: compileAction(rule.postCodeMatchAction), result: readMatchResult(info.matchResult) },
+  };
 }
 
-/** §6 PREFIX: case-insensitive starts-with; compared on lower-cased strings. */
-function compilePrefix(prefix: string | null | undefined): Checked<CodePattern> {
-  if (!prefix) return fail('PREFIX rule without a prefix');
-  if (prefix.length > MAX_CODE_VALUE_LENGTH) return fail('prefix longer than any code value');
-  return ok({ method: 'PREFIX', prefix, prefixLower: prefix.toLowerCase() });
+function compilePrefix(prefix: string | null | undefined): CodePattern {
+  const text = (prefix ?? '').slice(0, MAX_CODE_VALUE_LENGTH + 1);
+  return { method: 'PREFIX', prefix: text, folded: javaCaseFold(text) };
 }
 
-/** §6 REGEX: the whole code must match; the regex runs on RE2 (linear time, safe-regex.ts). */
-function compileRegexPattern(source: string | null | undefined): Checked<CodePattern> {
-  if (!source) return fail('REGEX rule without a regex');
-  const compiled = compileWholeMatchRegex(source);
-  if (!compiled.ok) return fail(compiled.reason);
-  return ok({ method: 'REGEX', source, regex: compiled.regex });
+function compileRegexPattern(source: string | null | undefined): CodePattern {
+  const compiled = source ? compileJavaRegex(source) : undefined;
+  return { method: 'REGEX', source: source ?? '', ...(compiled?.ok && { regex: compiled.regex }) };
 }
 
-/** §6 EMVCO: every entry of emvMatchRules must hold; an empty list would match any EMVCo QR. */
-function compileEmvPattern(entries: readonly ParsedEmvMatchRule[]): Checked<CodePattern> {
-  if (entries.length === 0) return fail('EMVCO rule without emvMatchRules');
-  const conditions: EmvCondition[] = [];
-  for (const entry of entries) {
-    const condition = compileEmvCondition(entry);
-    if (!condition.ok) return condition;
-    conditions.push(condition.value);
-  }
-  return ok({ method: 'EMVCO', conditions });
+function readPriority(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return Number(value.trim());
+  return undefined;
 }
 
-function compileEmvCondition(entry: ParsedEmvMatchRule): Checked<EmvCondition> {
-  if (entry.primitiveMerchant === true) {
-    const tag = entry.primitiveMerchantTag ?? '';
-    if (!/^\d{2}$/.test(tag) || !isPrimitiveMerchantTag(tag)) return fail(`primitiveMerchantTag "${tag}" is not 02-25`);
-    return ok({ kind: 'PRIMITIVE_MERCHANT_TAG', tag });
-  }
-  const subTag = entry.extendedMerchantTag ?? '';
-  if (!/^\d{2}$/.test(subTag)) return fail(`extendedMerchantTag "${subTag}" is not two digits`);
-  const value = compileValuePattern(entry.extendedMerchantValue);
-  if (!value.ok) return value;
-  return ok({ kind: 'MERCHANT_SUB_TAG', subTag, value: value.value });
+// ---- extendInfo (facts 3, 5, 12, 15) ----
+
+type JsonObject = Readonly<Record<string, unknown>>;
+
+interface ExtendInfo {
+  /** Java's isBlank: absent, empty or whitespace. */
+  readonly blank: boolean;
+  readonly matchResult?: JsonObject;
+  readonly matchPattern?: JsonObject;
 }
 
-/**
- * §6 value patterns. The marker is the first character, upper case only; anything else is an
- * exact, case-sensitive comparison (`com.alipayplus` is an equality). `N<NULL>` is read as
- * written in the contract; `NNULL` (the same marker with the angle brackets of the notation
- * dropped) is read as absent too. `R<x>` must match the whole value, like a REGEX rule.
- */
-export function compileValuePattern(pattern: string | null | undefined): Checked<ValueMatcher> {
-  if (pattern === undefined || pattern === null) return ok({ kind: 'PRESENT' });
-  if (pattern === 'N<NULL>' || pattern === 'NNULL') return ok({ kind: 'ABSENT' });
-  const text = pattern.slice(1);
-  switch (pattern[0]) {
-    case 'S':
-      return ok({ kind: 'STARTS_WITH', text });
-    case 'C':
-      return ok({ kind: 'CONTAINS', text });
-    case 'R': {
-      const compiled = compileWholeMatchRegex(text);
-      return compiled.ok ? ok({ kind: 'REGEX', regex: compiled.regex }) : fail(`value pattern: ${compiled.reason}`);
-    }
-    default:
-      return ok({ kind: 'EQUALS', text: pattern });
-  }
+/** extendInfo is a JSON string whose `matchResult` and `matchPattern` are JSON strings. */
+export function readExtendInfo(extendInfo: string | JsonObject | null | undefined): ExtendInfo {
+  if (extendInfo === undefined || extendInfo === null) return { blank: true };
+  if (typeof extendInfo === 'string' && extendInfo.trim() === '') return { blank: true };
+  const info = asObject(extendInfo);
+  const matchResult = info && asObject(info['matchResult']);
+  const matchPattern = info && asObject(info['matchPattern']);
+  return { blank: false, ...(matchResult && { matchResult }), ...(matchPattern && { matchPattern }) };
 }
 
-// ---- extendInfo ----
-
-/** extendInfo is a JSON string whose `matchResult` is itself a JSON string (§6). */
-function readMatchResult(extendInfo: ParsedWireRule['extendInfo']): Checked<Readonly<Record<string, unknown>> | undefined> {
-  if (extendInfo === undefined || extendInfo === null || extendInfo === '') return ok(undefined);
-  const info = typeof extendInfo === 'string' ? parseJsonObject(extendInfo) : extendInfo;
-  if (!info) return fail('extendInfo is not a JSON object');
-  const raw = info['matchResult'];
-  if (raw === undefined || raw === null || raw === '') return ok(undefined);
-  const matchResult = typeof raw === 'string' ? parseJsonObject(raw) : isPlainObject(raw) ? raw : undefined;
-  if (!matchResult) return fail('extendInfo.matchResult is not a JSON object');
-  return ok(matchResult);
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
+/** An object, or a JSON string holding one; anything else is undefined. */
+function asObject(value: unknown): JsonObject | undefined {
+  if (isPlainObject(value)) return value;
+  if (typeof value !== 'string') return undefined;
   try {
-    const value: unknown = JSON.parse(text);
-    return isPlainObject(value) ? value : undefined;
+    const parsed: unknown = JSON.parse(value);
+    return isPlainObject(parsed) ? parsed : undefined;
   } catch {
     return undefined;
   }
@@ -328,69 +299,155 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** §6: acDecodeConfig is matchResult as JSON without its `trust` and `nonSdkJarSupportVersion`. */
-function toAcDecodeConfig(matchResult: Readonly<Record<string, unknown>>): string {
-  const { trust: _trust, nonSdkJarSupportVersion: _version, ...rest } = matchResult;
-  return JSON.stringify(rest);
+/** Facts 3, 12, 15: what `matchResult` gives a rule (or a remote answer's extendInfo). */
+export function readMatchResult(matchResult: JsonObject | undefined): MatchResultInfo {
+  if (!matchResult) return { acDecodeConfig: '', dynamicUrlParams: [], local: true };
+  const { trust, nonSdkJarSupportVersion, ...rest } = matchResult;
+  const params = asObject(matchResult['dynamicUrlParams']) ?? {};
+  return {
+    acDecodeConfig: Object.keys(rest).length === 0 ? '' : JSON.stringify(rest),
+    dynamicUrlParams: Object.entries(params).map(([key, value]) => [key, compileUrlParam(value)] as const),
+    local: trust !== 'N' || supportedHere(nonSdkJarSupportVersion),
+  };
 }
 
-// ---- postCodeMatchAction ----
-
-function compileAction(a: ParsedWireRule['postCodeMatchAction'], matchResult: Readonly<Record<string, unknown>> | undefined): Checked<RuleAction> {
-  if (a.postCodeMatchActionType === 'DECODE') return ok({ type: 'DECODE' });
-  // OPEN_URL without a construction method opens the code value itself (our choice).
-  const method = a.urlConstructionMethod ?? 'USE_DIRECTLY';
-  const url = compileUrlSource(method, a.dynamicUrlExpression, matchResult);
-  if (!url.ok) return url;
-  return ok({ type: 'OPEN_URL', userAgent: a.userAgent || DEFAULT_USER_AGENT, url: url.value });
+/** Fact 12: `nonSdkJarSupportVersion` present and not above ours, segment by segment, same number of segments. */
+export function supportedHere(version: unknown): boolean {
+  if (typeof version !== 'string' && typeof version !== 'number') return false;
+  const theirs = String(version).split('.');
+  const ours = SDK_JAR_VERSION.split('.');
+  if (theirs.length !== ours.length || !theirs.every((s) => /^\d+$/.test(s))) return false;
+  for (let i = 0; i < ours.length; i++) {
+    const diff = Number(theirs[i]) - Number(ours[i]);
+    if (diff !== 0) return diff < 0;
+  }
+  return true;
 }
 
-function compileUrlSource(
-  method: UrlConstructionMethod,
-  expression: string | null | undefined,
-  matchResult: Readonly<Record<string, unknown>> | undefined,
-): Checked<UrlSource> {
-  switch (method) {
-    case 'USE_DIRECTLY':
-      return ok({ method });
-    case 'CONSTRUCT_DYNAMIC_URL':
-      if (!expression) return fail('CONSTRUCT_DYNAMIC_URL without dynamicUrlExpression');
-      if (expression.length > MAX_URL_EXPRESSION_LENGTH) return fail('dynamicUrlExpression too long');
-      return ok({ method, expression, parts: parseUrlExpression(expression) });
-    case 'EXTRACT_URL_FROM_EMVCODE': {
-      const emvUrlTag = matchResult?.['emvUrlTag'];
-      if (typeof emvUrlTag !== 'string') return fail('EXTRACT_URL_FROM_EMVCODE without matchResult.emvUrlTag');
-      const location = parseEmvUrlTag(emvUrlTag);
-      if (!location) return fail(`emvUrlTag "${emvUrlTag}" is not merchantTag.NN, TT.NN or TT`);
-      return ok({ method, emvUrlTag, location });
+/** Fact 14: `R<regex>`, `E<tag>` / `E<tag.sub>`, `L<start>` / `L<start,end>`. */
+function compileUrlParam(value: unknown): UrlParam {
+  const m = typeof value === 'string' ? /^([REL])<(.*)>$/s.exec(value) : null;
+  if (!m) return { kind: 'INVALID' };
+  const operand = m[2]!;
+  switch (m[1]) {
+    case 'R': {
+      const compiled = compileJavaRegex(operand);
+      return { kind: 'REGEX', ...(compiled.ok && { regex: compiled.regex }) };
+    }
+    case 'E':
+      return operand ? { kind: 'EMV', path: operand.split('.') } : { kind: 'INVALID' };
+    default: {
+      const range = /^(\d+)(?:,(\d+))?$/.exec(operand);
+      if (!range) return { kind: 'INVALID' };
+      return { kind: 'SUBSTRING', start: Number(range[1]), ...(range[2] !== undefined && { end: Number(range[2]) }) };
     }
   }
 }
 
-const PLACEHOLDER = /\$\{(codeValue|issuer)\}/g;
+// ---- EMVCO patterns (fact 5) ----
 
-/** Splits `https://x/?c=${codeValue}&i=${issuer}` into text and placeholder parts, once. */
-export function parseUrlExpression(expression: string): UrlPart[] {
-  const parts: UrlPart[] = [];
-  let last = 0;
-  for (const m of expression.matchAll(PLACEHOLDER)) {
-    if (m.index > last) parts.push({ kind: 'TEXT', text: expression.slice(last, m.index) });
-    parts.push(m[1] === 'codeValue' ? { kind: 'CODE_VALUE' } : { kind: 'ISSUER' });
-    last = m.index + m[0].length;
+/** Root-field condition names of `matchPattern` and their EMVCo tags. */
+const ROOT_FIELDS: readonly (readonly [name: string, tag: string])[] = [
+  ['payloadFormatIndicator', '00'],
+  ['pointOfInitiationMethod', '01'],
+  ['merchantCategoryCode', '52'],
+  ['transactionCurrency', '53'],
+  ['transactionAmount', '54'],
+  ['convenienceIndicator', '55'],
+  ['valueOfConvenienceFeeFixed', '56'],
+  ['valueOfConvenienceFeePercentage', '57'],
+  ['countryCode', '58'],
+  ['merchantName', '59'],
+  ['merchantCity', '60'],
+  ['postalCode', '61'],
+];
+
+/** `extendInfo.matchPattern`; none: the rule never matches. */
+function compileMatchPattern(p: JsonObject | undefined): EmvPattern | undefined {
+  if (!p) return undefined;
+  const fieldConditions: FieldCondition[] = [];
+  for (const [name, tag] of ROOT_FIELDS) {
+    if (p[name] !== undefined && p[name] !== null) fieldConditions.push({ path: [tag], value: compileValuePattern(p[name]) });
   }
-  if (last < expression.length) parts.push({ kind: 'TEXT', text: expression.slice(last) });
-  return parts;
+  for (const [subTag, value] of Object.entries(asObject(p['additionalDataFieldTemplate']) ?? {})) {
+    fieldConditions.push({ path: ['62', subTag], value: compileValuePattern(value) });
+  }
+  fieldConditions.push(...accurateTagRules(p['accurateTagRules']));
+  const restrictions = Object.entries(asObject(p['merchantMaiRestrictions']) ?? {}).map(([subTag, value]) => [subTag, compileValuePattern(value)] as const);
+  const primitive = p['primitiveMai'] === true || p['primitiveMai'] === 'true';
+  const tag = typeof p['primitiveMaiTag'] === 'string' ? p['primitiveMaiTag'] : '';
+  return { ...(primitive && { primitiveTag: tag }), restrictions, fieldConditions };
 }
 
-/** See EmvUrlLocation for the three accepted forms. */
-export function parseEmvUrlTag(text: string): EmvUrlLocation | undefined {
-  const merchant = /^merchantTag\.(\d{2})$/i.exec(text);
-  if (merchant?.[1]) return { scope: 'MATCHED_MERCHANT_TEMPLATE', subTag: merchant[1] };
-  const nested = /^(\d{2})\.(\d{2})$/.exec(text);
-  if (nested?.[1] && nested[2] && isTemplateTag(nested[1])) return { scope: 'TAG', tag: nested[1], subTag: nested[2] };
-  const top = /^(\d{2})$/.exec(text);
-  if (top?.[1]) return { scope: 'TAG', tag: top[1] };
-  return undefined;
+/**
+ * `accurateTagRules`: conditions on paths `tag`, `tag.sub`, `tag.sub.sub`. Read as a map
+ * {path: pattern}, or a list of {tag|path, value|pattern} (our reading: the facts page names
+ * the paths, not the container).
+ */
+function accurateTagRules(raw: unknown): FieldCondition[] {
+  const parsed = typeof raw === 'string' ? safeJson(raw) : raw;
+  const pairs: [string, unknown][] = Array.isArray(parsed)
+    ? parsed.filter(isPlainObject).map((r) => [String(r['tag'] ?? r['path'] ?? ''), r['value'] ?? r['pattern'] ?? null])
+    : Object.entries(isPlainObject(parsed) ? parsed : {});
+  return pairs.filter(([path]) => path !== '').map(([path, value]) => ({ path: path.split('.'), value: compileValuePattern(value) }));
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Blank extendInfo: primitive flag and tag from the first entry, sub-tag -> value from all (fact 5). */
+function compileEmvMatchRules(entries: readonly ParsedEmvMatchRule[]): EmvPattern | undefined {
+  const first = entries[0];
+  if (!first) return undefined;
+  const restrictions = new Map<string, ValuePattern>();
+  for (const e of entries) {
+    if (e.extendedMerchantTag) restrictions.set(e.extendedMerchantTag, compileValuePattern(e.extendedMerchantValue));
+  }
+  return {
+    ...(first.primitiveMerchant === true && { primitiveTag: first.primitiveMerchantTag ?? '' }),
+    restrictions: [...restrictions],
+    fieldConditions: [],
+  };
+}
+
+const MARKER = /^([SCRNUscrnu])<(.*)>$/s;
+
+/** Fact 11: `S<x>`, `C<x>`, `R<x>`, `N<NULL>`, `N<NOT_NULL>`; `U<x>` and any other text: equality with the whole text. */
+export function compileValuePattern(pattern: unknown): ValuePattern {
+  if (typeof pattern !== 'string') return { kind: 'NEVER' };
+  const m = MARKER.exec(pattern);
+  const operand = m?.[2] ?? '';
+  switch (m?.[1]?.toUpperCase()) {
+    case 'S':
+      return { kind: 'STARTS_WITH', text: operand };
+    case 'C':
+      return { kind: 'CONTAINS', text: operand };
+    case 'R': {
+      const compiled = compileJavaRegex(operand);
+      return compiled.ok ? { kind: 'REGEX', regex: compiled.regex } : { kind: 'NEVER' };
+    }
+    case 'N':
+      return operand === 'NULL' ? { kind: 'NULL' } : operand === 'NOT_NULL' ? { kind: 'NOT_NULL' } : { kind: 'NEVER' };
+    default:
+      return { kind: 'EQUALS', text: pattern };
+  }
+}
+
+// ---- postCodeMatchAction (facts 2, 3) ----
+
+function compileAction(a: ParsedWireRule['postCodeMatchAction']): RuleAction {
+  return {
+    type: a.postCodeMatchActionType === 'DECODE' ? 'DECODE' : 'OPEN_URL',
+    userAgent: a.userAgent || DEFAULT_USER_AGENT,
+    ...(a.urlConstructionMethod && { urlConstructionMethod: a.urlConstructionMethod }),
+    ...(a.dynamicUrlExpression && { dynamicUrlExpression: a.dynamicUrlExpression }),
+    ...(a.emvUrlTag && { emvUrlTag: a.emvUrlTag }),
+  };
 }
 
 function describeIssues(error: z.ZodError): string {

@@ -1,7 +1,8 @@
 import { RE2JS } from 're2js';
 
 /**
- * Regexes that arrive from outside (Alipay+ code rules, ops-managed code lists, §6) run on every
+ * Regexes that ops manage (code lists, §6; Alipay+ rule regexes go through java-regex.ts, which
+ * uses this engine first and its caps) run on every
  * identification, on the event loop. They run on RE2 (the `re2js` port), never on V8's
  * backtracking RegExp: RE2 matches in time linear in the input whatever the pattern, so
  * `(a|a)*`, `(a+)+b` or `.*a.*a.*b` cannot stall the server. The linear factor is the size of the

@@ -2,8 +2,9 @@ import { ParamIllegal } from '../errors.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import { codeValueProblem, InvalidCodeValue } from './code-value.ts';
 import type { CodeListCache } from './list-cache.ts';
-import { checkListPattern, identifyCode, type CodeIdentification, type CodeListKind, type IdentificationMode } from './lists.ts';
-import type { CodeListRepository, NewCodeListEntry, StoredCodeListEntry } from './ports.ts';
+import { checkListPattern, fromRules, identifyCode, type CodeIdentification, type CodeListKind, type IdentificationMode } from './lists.ts';
+import { answerFromRemote } from './matcher.ts';
+import type { CodeListRepository, NewCodeListEntry, RemoteCodeIdentification, StoredCodeListEntry } from './ports.ts';
 import type { CodeRuleBook } from './rule-book.ts';
 
 /** §6 code identification, and the ops management of its lists. */
@@ -17,6 +18,8 @@ export interface IdentifyDeps {
   /** Our Alipay+ client id: `${issuer}` in dynamic URLs. */
   readonly issuer: string;
   readonly clock: Clock;
+  /** Alipay+ remote identification for untrusted rules (fact 12); absent: such codes are not supported. */
+  readonly remote?: RemoteCodeIdentification;
 }
 
 export function codeIdentification(deps: IdentifyDeps) {
@@ -27,7 +30,12 @@ export function codeIdentification(deps: IdentifyDeps) {
       const problem = codeValueProblem(codeValue);
       if (problem) throw new InvalidCodeValue(problem);
       const lists = await deps.lists.current(deps.clock.now());
-      return identifyCode({ mode: deps.mode, lists, ruleSet: deps.rules.ruleSet(), codeValue, issuer: deps.issuer });
+      const options = { issuer: deps.issuer };
+      const local = identifyCode({ mode: deps.mode, lists, ruleSet: deps.rules.ruleSet(), codeValue, ...options });
+      if (local.isAcCode !== undefined) return local;
+      // Fact 12: the winning rule is untrusted; Alipay+ answers, and a failure is "not supported".
+      const remote = deps.remote ? await deps.remote.identify(codeValue) : undefined;
+      return fromRules(answerFromRemote(local, remote, options));
     },
   };
 }

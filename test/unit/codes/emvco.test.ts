@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { crc16Ccitt, EMV_MAX_LENGTH, formatCrc, parseEmvco, type EmvParseResult } from '../../../src/domain/codes/emvco.ts';
-import { crc16, emvQr, merchantQr, tlv, withCrc } from './fixtures.ts';
+import { crc16Ccitt, formatCrc, MERCHANT_TEMPLATE_TAGS, readEmvCode, readTlv } from '../../../src/domain/codes/emvco.ts';
+import { crc16, emvQr, merchantQr, tlv } from './fixtures.ts';
 
 /** The example payload of the EMVCo MPM book (Chinese merchant name in template 64, CRC A13A). */
 const EMVCO_BOOK_EXAMPLE =
@@ -9,10 +9,8 @@ const EMVCO_BOOK_EXAMPLE =
   '5914BEST TRANSPORT6007BEIJING64200002ZH0104最佳运输0202北京540523.7253031565502016233030412340603***' +
   '0708A60086670902ME91320016A0112233449988770708123456786304A13A';
 
-function expectMalformed(result: EmvParseResult, reason: string): void {
-  expect(result.kind).toBe('malformed');
-  if (result.kind === 'malformed') expect(result.reason).toBe(reason);
-}
+/** Any body, with the CRC of everything before the last 4 characters appended (wherever tag 63 is). */
+const crcAppended = (body: string) => body + crc16(body);
 
 describe('CRC16-CCITT', () => {
   it('gives the standard check value 29B1 for "123456789"', () => {
@@ -25,133 +23,91 @@ describe('CRC16-CCITT', () => {
   });
 });
 
-describe('parseEmvco', () => {
-  it('accepts the EMVCo book example, counting lengths in characters and the CRC over UTF-8', () => {
-    const result = parseEmvco(EMVCO_BOOK_EXAMPLE);
-    expect(result.kind).toBe('ok');
-    if (result.kind !== 'ok') return;
-    const language = result.payload.objects.find((o) => o.tag === '64');
-    expect(language?.children).toEqual([
-      { tag: '00', value: 'ZH' },
-      { tag: '01', value: '最佳运输' },
-      { tag: '02', value: '北京' },
-    ]);
-    expect(result.payload.crc).toBe('A13A');
+describe('what counts as an EMVCo code (fact 9)', () => {
+  it('accepts the EMVCo book example, counting lengths in UTF-16 characters and the CRC over UTF-8', () => {
+    const fields = readEmvCode(EMVCO_BOOK_EXAMPLE);
+    expect(fields?.get('59')).toBe('BEST TRANSPORT');
+    expect(fields?.get('64')).toBe('0002ZH0104最佳运输0202北京');
   });
 
-  it('parses merchant account templates 26-51 and template 62 into sub-objects', () => {
-    const code = merchantQr([
-      [
-        '26',
-        [
-          ['00', 'com.alipayplus'],
-          ['01', 'M123'],
-        ],
-      ],
-      ['04', '4111111111111111'],
-    ]);
-    const result = parseEmvco(code);
-    expect(result.kind).toBe('ok');
-    if (result.kind !== 'ok') return;
-    const byTag = new Map(result.payload.objects.map((o) => [o.tag, o]));
-    expect(byTag.get('26')?.children).toEqual([
-      { tag: '00', value: 'com.alipayplus' },
-      { tag: '01', value: 'M123' },
-    ]);
-    expect(byTag.get('04')).toEqual({ tag: '04', value: '4111111111111111' });
-    expect(byTag.get('62')?.children).toEqual([{ tag: '05', value: 'REF123' }]);
-    expect(result.payload.objects.at(-1)?.tag).toBe('63');
+  it('needs only 0002 at the start: tag 00 is not checked to be 01', () => {
+    expect(
+      readEmvCode(
+        `${emvQr([['59', 'SHOP']])
+          .replace(/^000201/, '000202')
+          .slice(0, -4)}XXXX`,
+      ),
+    ).toBeUndefined();
+    const body = `000202${tlv([['59', 'SHOP']])}6304`;
+    expect(readEmvCode(crcAppended(body))?.get('00')).toBe('02');
+    expect(readEmvCode(crcAppended(`0102${tlv([['00', '01']]).slice(4)}6304`))).toBeUndefined();
   });
 
-  it('compares the CRC case-insensitively', () => {
-    const code = merchantQr([['26', [['00', 'com.alipay']]]]);
-    const lower = code.slice(0, -4) + code.slice(-4).toLowerCase();
-    expect(parseEmvco(lower).kind).toBe('ok');
+  it('takes the CRC from the last 4 characters wherever tag 63 sits, compared without case', () => {
+    // Tag 63 holds ABCD and is not last; tag 59's value ends with the 4 characters that are the CRC.
+    const body = '000201' + '6304ABCD' + '5908SHOP';
+    const good = crcAppended(body);
+    expect(readEmvCode(good)?.get('63')).toBe('ABCD');
+    expect(readEmvCode(good)?.get('59')).toBe(`SHOP${good.slice(-4)}`);
+    expect(readEmvCode(body + good.slice(-4).toLowerCase())).toBeDefined();
   });
 
-  it('reports a bad CRC with the computed and the found values', () => {
+  it('refuses a wrong CRC or one changed character', () => {
     const code = merchantQr([['26', [['00', 'com.alipayplus']]]]);
-    const good = code.slice(-4);
-    const wrong = good === '0000' ? '0001' : '0000';
-    expect(parseEmvco(code.slice(0, -4) + wrong)).toEqual({ kind: 'badCrc', computedCrc: good, foundCrc: wrong });
+    expect(readEmvCode(code)).toBeDefined();
+    expect(readEmvCode(code.slice(0, -1) + (code.endsWith('0') ? '1' : '0'))).toBeUndefined();
+    expect(readEmvCode(code.replace('NASI', 'NASO'))).toBeUndefined();
   });
 
-  it('reports a changed character as a bad CRC', () => {
-    const code = merchantQr([['26', [['00', 'com.alipayplus']]]]);
-    const tampered = code.replace('NASI', 'NASU');
-    expect(parseEmvco(tampered).kind).toBe('badCrc');
+  it('makes a zero length invalid, even on a field no rule looks at', () => {
+    expect(readEmvCode(crcAppended('000201' + '6000' + '6304'))).toBeUndefined();
+    expect(readEmvCode(crcAppended('000201' + '6001X' + '6304'))).toBeDefined();
   });
 
-  it.each([
-    ['an empty string', 'NOT_EMVCO', ''],
-    ['a URL', 'NOT_EMVCO', 'https://qr.alipayplus.com/281666130001'],
-    ['a wrong payload format indicator', 'NOT_EMVCO', withCrc('000202010211')],
-    ['a truncated header', 'TRUNCATED', withCrc('0002010102115')],
-    ['a value running past the end', 'TRUNCATED', '00020101021159' + '99ABC'],
-    ['a non-numeric tag', 'BAD_TAG', withCrc('000201010211AB03XYZ')],
-    ['a non-numeric length', 'BAD_LENGTH', withCrc('00020101021159X1A')],
-    ['a template that is not TLV', 'BAD_TEMPLATE', withCrc(`000201${tlv([['26', 'not tlv']])}`)],
-    [
-      'no tag 63',
-      'MISSING_CRC',
-      `000201${tlv([
-        ['01', '11'],
-        ['59', 'SHOP'],
-      ])}`,
-    ],
-    [
-      'tag 63 before the end',
-      'MISSING_CRC',
-      `000201${tlv([
-        ['63', 'ABCD'],
-        ['59', 'SHOP'],
-      ])}`,
-    ],
-    [
-      'two tags 63',
-      'MISSING_CRC',
-      `000201${tlv([
-        ['63', 'ABCD'],
-        ['63', 'ABCD'],
-      ])}`,
-    ],
-    [
-      'tag 63 of length 5',
-      'BAD_CRC_FIELD',
-      `000201${tlv([
-        ['59', 'SHOP'],
-        ['63', 'ABCDE'],
-      ])}`,
-    ],
-    [
-      'tag 63 not hex',
-      'BAD_CRC_FIELD',
-      `000201${tlv([
-        ['59', 'SHOP'],
-        ['63', 'WXYZ'],
-      ])}`,
-    ],
-    ['more than 8192 characters', 'TOO_LONG', `000201${'0'.repeat(EMV_MAX_LENGTH)}`],
-  ])('calls %s malformed (%s)', (_name, reason, code) => {
-    expectMalformed(parseEmvco(code), reason);
+  it('reads a length written with other Unicode digits, as Java parses it', () => {
+    // '٠٤' is 04 in Arabic-Indic digits.
+    expect(readEmvCode(crcAppended('000201' + '59٠٤SHOP' + '6304'))?.get('59')).toBe('SHOP');
+    expect(readEmvCode(crcAppended('000201' + '59+4SHOP' + '6304'))).toBeUndefined();
+  });
+
+  it('keeps the last of a repeated tag', () => {
+    expect(
+      readEmvCode(
+        emvQr([
+          ['59', 'FIRST'],
+          ['59', 'LAST'],
+        ]),
+      )?.get('59'),
+    ).toBe('LAST');
+  });
+
+  it('refuses text left over or a value running past the end', () => {
+    expect(readTlv('5904SHOPX')).toBeUndefined();
+    expect(readTlv('5909SHOP')).toBeUndefined();
+    expect(readTlv('')?.size).toBe(0);
+  });
+
+  it('does not read templates at this stage: a malformed template leaves the code valid', () => {
+    const code = emvQr([
+      ['26', 'not tlv at all'],
+      ['59', 'SHOP'],
+    ]);
+    expect(readEmvCode(code)?.get('26')).toBe('not tlv at all');
+  });
+
+  it('scans merchant templates 26-51 then 80-99 (fact 10)', () => {
+    expect(MERCHANT_TEMPLATE_TAGS[0]).toBe('26');
+    expect(MERCHANT_TEMPLATE_TAGS).toContain('51');
+    expect(MERCHANT_TEMPLATE_TAGS.indexOf('80')).toBe(26);
+    expect(MERCHANT_TEMPLATE_TAGS.at(-1)).toBe('99');
+    expect(MERCHANT_TEMPLATE_TAGS).not.toContain('62');
   });
 
   it('never throws, whatever it is given', () => {
-    const emvish = fc.string({ maxLength: 300 }).map((s) => `000201${s}`);
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 300 }), emvish), (s) => {
-        expect(['ok', 'malformed', 'badCrc']).toContain(parseEmvco(s).kind);
-      }),
-    );
-  });
-
-  it('reads back every payload the builder writes', () => {
-    const tag = fc.integer({ min: 52, max: 61 }).map(String);
-    const value = fc.string({ minLength: 1, maxLength: 99, unit: 'binary-ascii' });
-    fc.assert(
-      fc.property(fc.array(fc.tuple(tag, value), { maxLength: 10 }), (objects) => {
-        const result = parseEmvco(emvQr(objects));
-        expect(result.kind).toBe('ok');
+      fc.property(fc.string({ maxLength: 200 }), (s) => {
+        readEmvCode(`0002${s}`);
+        readTlv(s);
       }),
     );
   });

@@ -43,9 +43,12 @@ export function merchantQr(accounts: readonly Tlv[]): string {
 
 // ---- wire rules (§6 shape) ----
 
-/** extendInfo as Alipay+ sends it: a JSON string whose matchResult is a JSON string. */
-export function extendInfo(matchResult: Record<string, unknown>): string {
-  return JSON.stringify({ matchResult: JSON.stringify(matchResult) });
+/** extendInfo as Alipay+ sends it: a JSON string whose matchResult (and matchPattern) are JSON strings. */
+export function extendInfo(matchResult: Record<string, unknown>, matchPattern?: Record<string, unknown>): string {
+  return JSON.stringify({
+    matchResult: JSON.stringify(matchResult),
+    ...(matchPattern && { matchPattern: JSON.stringify(matchPattern) }),
+  });
 }
 
 type Action = WireCodeRule['postCodeMatchAction'];
@@ -59,17 +62,38 @@ export interface RuleOptions {
 
 const DECODE: Action = { postCodeMatchActionType: 'DECODE' };
 
-function rule(pattern: WireCodeRule['codeMatchPattern'], o: RuleOptions): WireCodeRule {
+function rule(pattern: WireCodeRule['codeMatchPattern'], o: RuleOptions, matchPattern?: Record<string, unknown>): WireCodeRule {
   return {
     codeMatchPattern: { ...pattern, ...(o.priority !== undefined && { priority: o.priority }) },
     postCodeMatchAction: o.action ?? DECODE,
-    extendInfo: extendInfo(o.matchResult ?? { routerType: 'AC_CODE' }),
+    extendInfo: extendInfo(o.matchResult ?? { routerType: 'AC_CODE' }, matchPattern),
   };
 }
 
 export const prefixRule = (prefix: string, o: RuleOptions = {}) => rule({ matchMethod: 'PREFIX', prefix }, o);
 export const regexRule = (regex: string, o: RuleOptions = {}) => rule({ matchMethod: 'REGEX', regex }, o);
-export const emvRule = (emvMatchRules: EmvMatchRule[], o: RuleOptions = {}) => rule({ matchMethod: 'EMVCO', emvMatchRules }, o);
+
+/** An EMVCO rule as the sandbox writes it: the pattern in extendInfo.matchPattern (fact 5), priority there too. */
+export const emvRule = (matchPattern: Record<string, unknown>, o: RuleOptions = {}): WireCodeRule =>
+  rule(
+    { matchMethod: 'EMVCO', emvMatchRules: [] },
+    { ...o, priority: undefined },
+    {
+      primitiveMai: false,
+      ...(o.priority !== undefined && { priority: o.priority }),
+      ...matchPattern,
+    },
+  );
+
+/** A template restriction: `merchantMaiRestrictions` {sub-tag: value pattern}. */
+export const mai = (restrictions: Record<string, string>, more: Record<string, unknown> = {}) => ({ merchantMaiRestrictions: restrictions, ...more });
+
+/** An EMVCO rule with a blank extendInfo: the pattern comes from emvMatchRules (fact 5). */
+export const legacyEmvRule = (emvMatchRules: EmvMatchRule[], o: Omit<RuleOptions, 'matchResult'> = {}): WireCodeRule => ({
+  codeMatchPattern: { matchMethod: 'EMVCO', emvMatchRules, ...(o.priority !== undefined && { priority: o.priority }) },
+  postCodeMatchAction: o.action ?? DECODE,
+  extendInfo: '',
+});
 
 /** Sub-tag condition of a merchant account template (`primitiveMerchant: false`). */
 export const subTag = (tag: string, value?: string): EmvMatchRule => ({
@@ -95,9 +119,9 @@ export function thousandRules(): WireCodeRule[] {
   for (let i = 0; i < 997; i++) {
     if (i % 3 === 0) rules.push(prefixRule(`https://qr.partner${i}.example/`, { priority: 100 + (i % 50) }));
     else if (i % 3 === 1) rules.push(regexRule(`P${i}-[0-9]{4,12}`, { priority: 100 + (i % 50) }));
-    else rules.push(emvRule([subTag('00', `com.partner${i}`)], { priority: 100 + (i % 50) }));
+    else rules.push(emvRule(mai({ '00': `com.partner${i}` }), { priority: 100 + (i % 50) }));
   }
-  rules.push(emvRule([subTag('00', 'com.alipayplus')], { matchResult: { routerType: 'EMV' } }));
+  rules.push(emvRule(mai({ '00': 'com.alipayplus' }), { matchResult: { routerType: 'EMV' } }));
   rules.push(prefixRule('https://qr.alipayplus.com/', { priority: 9000, matchResult: { routerType: 'PREFIX' } }));
   rules.push(regexRule('P5-[0-9]{4,12}', { priority: 99, matchResult: { routerType: 'REGEX' } }));
   return rules;

@@ -11,7 +11,7 @@ import {
   type CodeListEntry,
   type IdentificationMode,
 } from '../../../src/domain/codes/lists.ts';
-import { merchantQr, prefixRule, ruleSetOf, emvRule, subTag } from './fixtures.ts';
+import { merchantQr, prefixRule, ruleSetOf, emvRule, mai } from './fixtures.ts';
 
 const local = (pattern: string, patternType: 'PREFIX' | 'REGEX' = 'PREFIX'): CodeListEntry => ({ kind: 'LOCAL', patternType, pattern });
 const allow = (pattern: string, patternType: 'PREFIX' | 'REGEX' = 'PREFIX'): CodeListEntry => ({ kind: 'ALLOWLIST', patternType, pattern });
@@ -80,7 +80,7 @@ describe('compiled code lists', () => {
 });
 
 describe('identifyCode: solution modes (§6)', () => {
-  const ruleSet = ruleSetOf(prefixRule('https://qr.alipayplus.com/', { matchResult: { routerType: 'AC_CODE', trust: 'Y' } }), emvRule([subTag('00', 'com.alipayplus')]));
+  const ruleSet = ruleSetOf(prefixRule('https://qr.alipayplus.com/', { matchResult: { routerType: 'AC_CODE', trust: 'Y' } }), emvRule(mai({ '00': 'com.alipayplus' })));
   const { lists } = compileCodeLists([
     local('https://pay.mywallet.com/'),
     allow('https://qr.alipayplus.com/partner/'),

@@ -65,8 +65,8 @@ describe('the shipped preset rule set', () => {
     });
   });
 
-  it('decodes an Alipay CN code starting with https://qr.alipay.com/', () => {
-    expect(identify('https://qr.alipay.com/bax01234abcd')).toMatchObject({ isAcCode: true, postCodeMatchActionType: 'DECODE' });
+  it('sends an Alipay CN code (trust N, nonSdkJarSupportVersion 1.0.0: not comparable with 1.2.1.20240506) to remote identification', () => {
+    expect(identify('https://qr.alipay.com/bax01234abcd')).toHaveProperty('remote');
   });
 
   it('answers isAcCode false for other codes', () => {

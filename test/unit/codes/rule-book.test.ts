@@ -198,12 +198,18 @@ describe('refreshing code rules (§6: every 30 minutes, 2 minutes after a failur
     remote.next = answer('v1');
     const b = book();
     await b.loadInitial(t0);
-    remote.next = {
-      result: SUCCESS,
-      version: 'v2',
-      codeRules: [{ codeMatchPattern: { matchMethod: 'REGEX', regex: '(a)\\1' }, postCodeMatchAction: { postCodeMatchActionType: 'DECODE' } }],
-    };
+    remote.next = { result: SUCCESS, version: 'v2', codeRules: [{ codeMatchPattern: { matchMethod: 'REGEX', regex: 'a' } }] };
     await expect(b.refreshIfDue(at(30))).rejects.toThrow(/every one of the 1 code rules was rejected/);
+    expect(b.ruleSet().version).toBe('v1');
+  });
+
+  it('refuses a new set with an unknown matchMethod as a whole, keeping the old version (fact 1)', async () => {
+    remote.next = answer('v1');
+    const b = book();
+    await b.loadInitial(t0);
+    const good = { codeMatchPattern: { matchMethod: 'PREFIX', prefix: 'x' }, postCodeMatchAction: { postCodeMatchActionType: 'DECODE' } };
+    remote.next = { result: SUCCESS, version: 'v2', codeRules: [good, { ...good, codeMatchPattern: { matchMethod: 'CONTAINS', prefix: 'x' } }] };
+    await expect(b.refreshIfDue(at(30))).rejects.toThrow(/matchMethod "CONTAINS".*whole set is invalid/);
     expect(b.ruleSet().version).toBe('v1');
     expect(store.saved?.version).toBe('v1');
   });

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { identifyWithRules } from '../../../src/domain/codes/matcher.ts';
 import { compileCodeRules, type WireCodeRule } from '../../../src/domain/codes/rules.ts';
-import { emvRule, merchantQr, prefixRule, regexRule, subTag } from './fixtures.ts';
+import { emvRule, mai, merchantQr, prefixRule, regexRule } from './fixtures.ts';
 
 const options = { issuer: 'SANDBOX_CLIENT' };
 const piece = fc.constantFrom('a', 'A', 'b', 'P', 'p', '5', '-', '0', '00', '0002', '000201', 'https://', 'x.example/', 'İ', 'ß', 'Σ');
@@ -18,7 +18,7 @@ const wireRule: fc.Arbitrary<WireCodeRule> = fc.oneof(
   fc
     .tuple(text, fc.constantFrom('', '^', '(?i)', '[aA]', '.*'))
     .map(([literal, head]) => regexRule(`${head}${literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*`, { priority: 2 })),
-  fc.constantFrom('com.alipayplus', 'com.other').map((v) => emvRule([subTag('00', v)], { priority: 3 })),
+  fc.constantFrom('com.alipayplus', 'com.other').map((v) => emvRule(mai({ '00': v }), { priority: 3 })),
 );
 
 const code = fc.oneof(
