@@ -2,8 +2,9 @@
  * The SyncPayStore port (§9 payment codes, §10 Auto Debit): BEGIN, ONE statement, COMMIT.
  *
  * paidOrderStatement: the idempotency claim (INSERT ... ON CONFLICT DO NOTHING, only while the
- * customer row is as the order needs), the payment already SUCCESS with its paymentTime, its two
- * history rows (created PROCESSING, then paid), its notifyPayment outbox row, and the wallet debit
+ * customer row is as the order needs), the payment already SUCCESS with its paymentTime, its history
+ * row for being paid (its creation is the payments row itself, as for every order since migration
+ * 0041; payment_status_log shows both), its notifyPayment outbox row, and the wallet debit
  * (the PAYMENT transfer debitForPayment would post, as gated CTEs of the same statement: accounts
  * locked in id order, the wallet guarded). Everything hangs off the claim, so a concurrent
  * identical request waits on it and writes nothing. When the wallet cannot cover the debit the
@@ -85,8 +86,6 @@ export function paidOrderStatement(p: PaidOrder, requestHash: string, answer: St
       returning id
     ), history as (
       insert into payment_status_history (payment_id, from_status, to_status, result_code, reason, changed_at)
-      select id, null, 'PROCESSING', ${resultCodeFor('PROCESSING')}, 'ACCEPTED', ${created}::timestamptz from created
-      union all
       select id, 'PROCESSING', 'SUCCESS', ${resultCodeFor('SUCCESS')}, 'SYNCHRONOUS_DEBIT', ${paidAt}::timestamptz from created
     ), outbox as (
       insert into notify_outbox (payment_id, url, body, next_attempt_at, created_at)

@@ -49,13 +49,11 @@ describe('§9 pay with a payment code', () => {
     expect(body.paymentUrl).toBeUndefined();
     expect(body.customerId).toBe(A);
     expect(await balanceOf(t.app, A)).toBe(before - 1000n);
-    const history = await t.database.db
-      .selectFrom('payment_status_history')
-      .select(['to_status', 'reason'])
-      .where('payment_id', '=', body.paymentId)
-      .orderBy('changed_at')
-      .execute();
-    expect(history.map((h) => h.to_status).sort()).toEqual(['PROCESSING', 'SUCCESS']);
+    // The whole audit: the creation (from the payments row, as for every order) and the debit, once each.
+    const log = await t.database.db.selectFrom('payment_status_log').select(['to_status', 'reason']).where('payment_id', '=', body.paymentId).execute();
+    expect(log.map((h) => `${h.to_status} ${h.reason}`).sort()).toEqual(['PROCESSING ACCEPTED', 'SUCCESS SYNCHRONOUS_DEBIT']);
+    const stored = await t.database.db.selectFrom('payment_status_history').select('to_status').where('payment_id', '=', body.paymentId).execute();
+    expect(stored.map((h) => h.to_status)).toEqual(['SUCCESS']);
     const outbox = await t.database.db.selectFrom('notify_outbox').select(['body']).where('payment_id', '=', body.paymentId).executeTakeFirstOrThrow();
     expect(JSON.parse(outbox.body).paymentResult.resultCode).toBe('SUCCESS');
   });
