@@ -12,6 +12,8 @@ import { quoteIdent } from './database.ts';
 export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
 
 const MIGRATION_FILE = /^(\d{4}_[a-z0-9_]+)\.(?:ts|js)$/;
+/** Postgres's invalid_schema_name: "schema ... does not exist". */
+const INVALID_SCHEMA_NAME = '3F000';
 
 class FolderMigrationProvider implements MigrationProvider {
   constructor(private readonly folder: string) {}
@@ -35,7 +37,13 @@ export async function migrateToLatest(db: Kysely<any>, opts: { schema?: string }
     provider: new FolderMigrationProvider(MIGRATIONS_DIR),
     ...(opts.schema ? { migrationTableSchema: opts.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely looks for its migration table by introspecting every schema of the database, resolving
+  // each by name (has_schema_privilege, pg_get_serial_sequence): a schema that another session
+  // drops meanwhile fails that lookup with 3F000 before any migration ran. Look again.
+  for (let attempt = 1; attempt < 5 && error && results === undefined && (error as { code?: unknown }).code === INVALID_SCHEMA_NAME; attempt++) {
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {
     const why = error instanceof Error ? error.message : String(error);
