@@ -1,5 +1,7 @@
 import { RE2JS } from 're2js';
-import { check, checkSync } from 'recheck';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { checkSync } from 'recheck';
 import { MAX_REGEX_PROGRAM_SIZE, MAX_REGEX_SOURCE_LENGTH } from './safe-regex.ts';
 
 /**
@@ -22,9 +24,9 @@ import { MAX_REGEX_PROGRAM_SIZE, MAX_REGEX_SOURCE_LENGTH } from './safe-regex.ts
  * Measured here: recheck takes about 1 s for the first pattern (its Scala.js runtime warms up),
  * then 1-150 ms per pattern; RE2 compiles in microseconds. On a busy machine the first took 4.9 s.
  * So the rule book does not analyse on the event loop: `parseWithRegexAnalysis` first collects the
- * patterns that need a verdict, has recheck analyse them in a worker thread (its `worker` backend,
- * OFF_THREAD_ANALYSIS_MS each, while requests go on being served), then parses with every verdict
- * known. A direct `compileJavaRegex` of an unanalysed pattern still analyses it in place.
+ * patterns that need a verdict, has recheck analyse them in a worker thread of ours (ended after
+ * the batch; OFF_THREAD_ANALYSIS_MS each, while requests go on being served), then parses with
+ * every verdict known. A direct `compileJavaRegex` of an unanalysed pattern still analyses it in place.
  *
  * A pattern that compiles nowhere gives undefined: the rule never matches (fact 4).
  */
@@ -184,19 +186,42 @@ function collectingInto<T>(pending: Set<string>, parse: () => T): T {
   }
 }
 
+/**
+ * recheck's pure-JavaScript analyser in a worker thread of our own, ended when the batch is done:
+ * recheck's own `worker` backend keeps its thread (about 65 MB) for the life of the process.
+ */
 async function analyseOffThread(jsSources: Iterable<string>, timeoutMs: number): Promise<void> {
-  // recheck's worker backend: its pure-JavaScript analyser in a worker thread (no binary, no JVM).
-  process.env['RECHECK_BACKEND'] ??= 'worker';
-  for (const js of jsSources) {
-    try {
-      const diagnostics = await check(js, '', { timeout: timeoutMs });
-      // A timed-out analysis is not a verdict: the pattern stays off and the next application tries again.
-      if (!(diagnostics.status === 'unknown' && diagnostics.error?.kind === 'timeout')) verdicts.set(js, diagnostics.status);
-    } catch {
-      // No verdict: the pattern never matches in this set (redosVerdict says why).
-    }
+  const sources = [...jsSources];
+  const worker = new Worker(ANALYSIS_WORKER, { eval: true, workerData: { recheck: require.resolve('recheck'), sources, timeoutMs } });
+  try {
+    const answers = await new Promise<readonly (string | null)[]>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`ReDoS analysis worker exited with ${code}`)));
+    });
+    // A timed-out analysis (null) is not a verdict: the pattern stays off and the next application tries again.
+    answers.forEach((status, i) => status && verdicts.set(sources[i]!, status));
+  } catch {
+    // No verdicts: these patterns never match in this set (redosVerdict says why).
+  } finally {
+    await worker.terminate();
   }
 }
+
+const require = createRequire(import.meta.url);
+const ANALYSIS_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+process.env.RECHECK_SYNC_BACKEND = 'pure';
+const { checkSync } = require(workerData.recheck);
+parentPort.postMessage(workerData.sources.map((source) => {
+  try {
+    const d = checkSync(source, '', { timeout: workerData.timeoutMs });
+    return d.status === 'unknown' && d.error && d.error.kind === 'timeout' ? null : d.status;
+  } catch {
+    return null;
+  }
+}));
+`;
 
 /** recheck's verdict on a pattern (JavaScript dialect): `safe`, `vulnerable`, `unknown`, or inconclusive. */
 function redosVerdict(jsSource: string, timeoutMs: number): string {
