@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_APP_JWT_SECRET, TEST_CLIENT_ID, TEST_OPS_TOKEN, testKeys } from '../support/harness.ts';
 import { repoDir } from '../support/shared.ts';
-import { freePort } from './own-services.ts';
+import { freePort } from '../support/shared.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,18 +4,17 @@
  * merchant's paymentRedirectUrl (a tiny local page). The cashier's screenshot is kept as
  * test-artifacts/cashier.png.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { appJwt, createCustomer, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
-import { openCashierAs, postFormFromPage } from '../support/browser.ts';
+import { launchChromium, openCashierAs, postFormFromPage } from '../support/browser.ts';
 import { balanceOf, openAsPayer, openPayment, topUp } from '../support/cashier.ts';
 import { INQUIRY_PATH } from '../support/payments.ts';
-import { repoDir } from '../support/shared.ts';
+import { freePort, repoDir } from '../support/shared.ts';
 
 const C = 'C_BROWSER';
 const OTHER = 'C_BROWSER_OTHER';
@@ -23,18 +22,6 @@ let t: TestApp;
 let merchant: Server;
 let merchantUrl: string;
 let browser: Browser;
-
-function chromiumPath(): string {
-  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 beforeAll(async () => {
   merchant = createServer((_req, res) => {
@@ -50,10 +37,7 @@ beforeAll(async () => {
   await createCustomer(t.app, C, 'KRW');
   await topUp(t.app, C, '5000');
   await createCustomer(t.app, OTHER, 'KRW');
-  browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -7,34 +7,23 @@
  * the same link sees the order without Pay, and a forged Pay changes nothing. Screenshot:
  * test-artifacts/initiated-cashier.png.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { issueOrderCode } from '../../src/simulator/order-codes.ts';
 import type { RunningSimulator } from '../../src/simulator/server.ts';
-import { openCashierAs, postFormFromPage } from '../support/browser.ts';
+import { launchChromium, openCashierAs, postFormFromPage } from '../support/browser.ts';
 import { balanceOf, openAsPayer, topUp } from '../support/cashier.ts';
 import { createCustomer, type TestApp, testApp } from '../support/harness.ts';
 import { initiate, startTestSimulator } from '../support/initiate.ts';
-import { repoDir } from '../support/shared.ts';
+import { freePort, repoDir } from '../support/shared.ts';
 
 const C = 'C_INITIATED_BROWSER';
 const OTHER = 'C_INITIATED_BROWSER_OTHER';
 let t: TestApp;
 let sim: RunningSimulator;
 let browser: Browser;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 beforeAll(async () => {
   sim = await startTestSimulator();
@@ -43,11 +32,7 @@ beforeAll(async () => {
   await t.app.listen({ host: '127.0.0.1', port });
   await createCustomer(t.app, C, 'KRW');
   await topUp(t.app, C, '5000');
-  const executablePath = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-  browser = await chromium.launch({
-    executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -1,6 +1,16 @@
 /** Browser-test helpers for the cashier (Chromium through playwright-core), as the app's webview uses it. */
-import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { type Browser, type BrowserContext, chromium, type Page, type Response } from 'playwright-core';
 import { appJwt } from './harness.ts';
+
+/** Debian's Chromium, headless, with the flags this machine needs (`npx playwright install` cannot download here). */
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
+  return chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
 
 /**
  * Opens the link in a fresh browser as `customerId`'s webview (§5, issue 16): the app JWT as a

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,3 +14,15 @@ export function sharedDir(): string {
 
 export const sharedSigningDir = () => join(sharedDir(), 'signing');
 export const repoDir = repoRoot;
+
+/** A TCP port free on 127.0.0.1 right now (for a server the test starts and names in its config). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
