@@ -9,6 +9,7 @@ import { remoteCodeIdentification, remoteIdentifyQuery } from '../../src/adapter
 import { REMOTE_IDENTIFY_PATH } from '../../src/config.ts';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/server.ts';
 import { appJwt, TEST_CLIENT_ID, type TestApp, testApp, testKeys } from '../support/harness.ts';
+import { identifyCode } from '../support/codes.ts';
 import { openUrl, prefixRule } from '../unit/codes/fixtures.ts';
 
 const simulatorKeys = { privateKey: testKeys.aplusPrivate, mppPublicKey: testKeys.mppPublic, keyVersion: '1' };
@@ -38,11 +39,7 @@ async function appWith(identifyUrl: string) {
   return t;
 }
 
-async function identify(t: TestApp, codeValue: string) {
-  const res = await t.app.inject({ method: 'POST', url: '/app/v1/codes/identify', headers: { authorization: bearer }, payload: { codeValue } });
-  expect(res.statusCode).toBe(200);
-  return res.json() as Record<string, unknown>;
-}
+const identify = (t: TestApp, codeValue: string) => identifyCode(t, bearer, codeValue);
 
 beforeAll(async () => {
   bearer = `Bearer ${await appJwt('C-remote-1')}`;

@@ -7,6 +7,7 @@ import { codeRuleSetStore } from '../../src/persistence/code-rule-sets-repositor
 import { startFakeAlipayPlus, type FakeAlipayPlus } from '../support/fake-code-rules-server.ts';
 import { loadPrivateKey } from '../../src/alipayplus/signature.ts';
 import { appJwt, FakeClock, TEST_CLIENT_ID, type TestApp, testApp, type TestAppOptions, testDatabase, type TestDatabase, testKeys } from '../support/harness.ts';
+import { identifyCode } from '../support/codes.ts';
 import { extendInfo, openUrl, prefixRule } from '../unit/codes/fixtures.ts';
 
 /**
@@ -49,11 +50,7 @@ async function appOnFake(o: { clock?: FakeClock; extra?: TestAppOptions['extra']
   return t;
 }
 
-async function identify(t: TestApp, codeValue: string) {
-  const res = await t.app.inject({ method: 'POST', url: '/app/v1/codes/identify', headers: { authorization: bearer }, payload: { codeValue } });
-  expect(res.statusCode).toBe(200);
-  return res.json() as Record<string, unknown>;
-}
+const identify = (t: TestApp, codeValue: string) => identifyCode(t, bearer, codeValue);
 
 const decodes = async (t: TestApp, version: string) => (await identify(t, `https://qr.alipayplus.com/${version}/0001`)).isAcCode;
 
