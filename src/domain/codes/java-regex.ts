@@ -200,7 +200,7 @@ async function analyseOffThread(jsSources: Iterable<string>, timeoutMs: number):
       worker.once('exit', (code) => reject(new Error(`ReDoS analysis worker exited with ${code}`)));
     });
     // A timed-out analysis (null) is not a verdict: the pattern stays off and the next application tries again.
-    answers.forEach((status, i) => status && verdicts.set(sources[i]!, status));
+    answers.forEach((status, i) => status && rememberVerdict(sources[i]!, status));
   } catch {
     // No verdicts: these patterns never match in this set (redosVerdict says why).
   } finally {
@@ -223,6 +223,12 @@ parentPort.postMessage(workerData.sources.map((source) => {
 }));
 `;
 
+/** Kept as the compiled regexes are: bounded, all forgotten at the limit (a later set analyses again). */
+function rememberVerdict(jsSource: string, status: string): void {
+  if (verdicts.size >= CACHE_LIMIT) verdicts.clear();
+  verdicts.set(jsSource, status);
+}
+
 /** recheck's verdict on a pattern (JavaScript dialect): `safe`, `vulnerable`, `unknown`, or inconclusive. */
 function redosVerdict(jsSource: string, timeoutMs: number): string {
   const known = verdicts.get(jsSource);
@@ -241,7 +247,7 @@ function redosVerdict(jsSource: string, timeoutMs: number): string {
     }
     const diagnostics = checkSync(jsSource, '', { timeout: timeoutMs });
     if (diagnostics.status === 'unknown' && diagnostics.error?.kind === 'timeout') return `${INCONCLUSIVE} (timed out)`;
-    verdicts.set(jsSource, diagnostics.status);
+    rememberVerdict(jsSource, diagnostics.status);
     return diagnostics.status;
   } catch (err) {
     return `${INCONCLUSIVE} (${errorText(err)})`;
