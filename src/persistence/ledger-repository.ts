@@ -10,6 +10,12 @@
  *   - every transfer balances per currency: checked here, and by a deferred constraint trigger at commit;
  *   - entries and transfers are append-only (triggers refuse UPDATE and DELETE).
  * Accounts are locked (updated) in id order, so two transfers never wait on each other in a cycle.
+ *
+ * House sub-accounts (migration 0045): a house account (SETTLEMENT, SURCHARGE, FUNDING) is
+ * HOUSE_ACCOUNT_SHARDS rows per currency, and a transfer posts its house legs to the one its
+ * idempotency key picks (`houseShard`). Without them every payment of a currency updated, and held
+ * locked until COMMIT, the same SETTLEMENT row. A house balance is the sum of its shards; the
+ * domain never sees them (AccountRef has no shard). A wallet is one row (shard 0).
  */
 import { sql, type Transaction } from 'kysely';
 import { DomainError } from '../domain/errors.ts';
@@ -20,34 +26,56 @@ import type { Db, Database, LedgerAccountKind, LedgerTransferKind } from './sche
 
 const WALLET_CHECK = 'ledger_wallet_not_negative';
 
+/**
+ * Rows per house account and currency. Raising it later is safe (balances are summed over whatever
+ * shards exist; the migration's domain allows 0..255); lowering it only stops new postings to the rest.
+ */
+export const HOUSE_ACCOUNT_SHARDS = 16;
+
+/** The house sub-account a transfer posts to: FNV-1a of its idempotency key, so a replay picks the same. */
+export function houseShard(idempotencyKey: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < idempotencyKey.length; i++) {
+    h ^= idempotencyKey.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % HOUSE_ACCOUNT_SHARDS;
+}
+
+/** The row a leg's account is: the wallet's (shard 0) or the house account's shard for this transfer. */
+const shardOf = (ref: AccountRef, idempotencyKey: string) => (ref.kind === 'CUSTOMER_WALLET' ? 0 : houseShard(idempotencyKey));
+
 /** The CHECK constraint refused a negative wallet (23514 on `ledger_wallet_not_negative`). */
 export function isNegativeWalletViolation(err: unknown): boolean {
   const e = err as { code?: unknown; constraint?: unknown } | null;
   return e?.code === '23514' && e.constraint === WALLET_CHECK;
 }
 
-function findAccountId(db: Db, ref: AccountRef, currency: string): Promise<bigint | undefined> {
+function findAccountId(db: Db, ref: AccountRef, currency: string, shard: number): Promise<bigint | undefined> {
   let q = db.selectFrom('ledger_accounts').select('id').where('kind', '=', ref.kind).where('currency', '=', currency);
-  if (ref.kind === 'CUSTOMER_WALLET') q = q.where('customer_id', '=', ref.customerId);
+  q = ref.kind === 'CUSTOMER_WALLET' ? q.where('customer_id', '=', ref.customerId) : q.where('shard', '=', shard);
   return q.executeTakeFirst().then((r) => r?.id);
 }
 
 /**
- * The account's id, opening it on first use (wallets lazily, house accounts once per currency).
+ * The account's id, opening it on first use (wallets lazily; a house account's sub-accounts all at
+ * once, the first time any is needed in a currency, so later transfers find theirs open).
  * The partial unique indexes decide races; the predicates are literals so Postgres can infer them.
  */
-async function ensureAccountId(trx: Transaction<Database>, ref: AccountRef, currency: string): Promise<bigint> {
-  const found = await findAccountId(trx, ref, currency);
+async function ensureAccountId(trx: Transaction<Database>, ref: AccountRef, currency: string, shard: number): Promise<bigint> {
+  const found = await findAccountId(trx, ref, currency, shard);
   if (found !== undefined) return found;
-  const inserted =
-    ref.kind === 'CUSTOMER_WALLET'
-      ? await sql<{ id: bigint }>`
-          insert into ledger_accounts (kind, customer_id, currency) values ('CUSTOMER_WALLET', ${ref.customerId}, ${currency})
-          on conflict (customer_id, currency) where kind = 'CUSTOMER_WALLET' do nothing returning id`.execute(trx)
-      : await sql<{ id: bigint }>`
-          insert into ledger_accounts (kind, currency) values (${ref.kind}, ${currency})
-          on conflict (kind, currency) where kind <> 'CUSTOMER_WALLET' do nothing returning id`.execute(trx);
-  const id = inserted.rows[0]?.id ?? (await findAccountId(trx, ref, currency));
+  if (ref.kind === 'CUSTOMER_WALLET') {
+    await sql`
+      insert into ledger_accounts (kind, customer_id, currency) values ('CUSTOMER_WALLET', ${ref.customerId}, ${currency})
+      on conflict (customer_id, currency) where kind = 'CUSTOMER_WALLET' do nothing`.execute(trx);
+  } else {
+    await sql`
+      insert into ledger_accounts (kind, currency, shard)
+      select ${ref.kind}, ${currency}, s from generate_series(0, ${HOUSE_ACCOUNT_SHARDS - 1}) s
+      on conflict (kind, currency, shard) where kind <> 'CUSTOMER_WALLET' do nothing`.execute(trx);
+  }
+  const id = await findAccountId(trx, ref, currency, shard);
   if (id === undefined) throw new Error(`ledger account ${ref.kind} ${currency} could not be opened`);
   return id;
 }
@@ -112,7 +140,9 @@ async function postTransfer(trx: Transaction<Database>, req: TransferRequest) {
   }
 
   const resolved: { leg: TransferRequest['legs'][number]; accountId: bigint }[] = [];
-  for (const leg of req.legs) resolved.push({ leg, accountId: await ensureAccountId(trx, leg.account, leg.amount.currency) });
+  for (const leg of req.legs) {
+    resolved.push({ leg, accountId: await ensureAccountId(trx, leg.account, leg.amount.currency, shardOf(leg.account, req.idempotencyKey)) });
+  }
   resolved.sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
 
   const posted: PostedLeg[] = [];
@@ -213,14 +243,17 @@ export function gatedTransferCtes(req: TransferRequest, gate: string) {
   const currency = req.legs[0]!.amount.currency;
   if (req.legs.some((l) => l.amount.currency !== currency)) throw new Error('a gated transfer is in one currency');
   const legs = sql.join(
-    req.legs.map((l) => sql`(${l.account.kind}::text, ${l.account.kind === 'CUSTOMER_WALLET' ? l.account.customerId : null}::text, ${l.amount.valueMinor}::int8)`),
+    req.legs.map(
+      (l) =>
+        sql`(${l.account.kind}::text, ${l.account.kind === 'CUSTOMER_WALLET' ? l.account.customerId : null}::text, ${shardOf(l.account, req.idempotencyKey)}::int2, ${l.amount.valueMinor}::int8)`,
+    ),
   );
   const g = sql.raw(gate);
   return sql`
-    legs (kind, customer_id, amount) as (values ${legs}),
+    legs (kind, customer_id, shard, amount) as (values ${legs}),
     locked as (
       select a.id, l.amount from ledger_accounts a
-        join legs l on a.kind = l.kind and a.currency = ${currency}::char(3) and a.customer_id is not distinct from l.customer_id
+        join legs l on a.kind = l.kind and a.currency = ${currency}::char(3) and a.customer_id is not distinct from l.customer_id and a.shard = l.shard
        where exists (select 1 from ${g})
        order by a.id
          for update of a

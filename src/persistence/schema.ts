@@ -126,6 +126,8 @@ export interface LedgerAccountsTable {
   customer_id: string | null;
   currency: string;
   balance_minor: ColumnType<bigint, bigint | undefined, bigint>;
+  /** Which sub-account of a house account (migration 0045); always 0 for a wallet. */
+  shard: ColumnType<number, number | undefined, never>;
   created_at: CreatedAt;
 }
 

@@ -9,11 +9,13 @@ import { createCustomer, realPostgres, signedPost, type TestApp, testApp } from 
 import { kindTotal, readBooks } from '../support/ledger.ts';
 import { INQUIRY_PATH, PAY_PATH } from '../support/payments.ts';
 import { codePay } from '../support/sync-pay.ts';
+import { HOUSE_ACCOUNT_SHARDS } from '../../src/persistence/ledger-repository.ts';
 
 let t: TestApp;
 const ONE = 'C_SYNC_CONC_1';
 const MANY = 'C_SYNC_CONC_2';
 const RACE = 'C_SYNC_CONC_RACE';
+const SPREAD = Array.from({ length: 8 }, (_v, i) => `C_SYNC_CONC_SPREAD_${i}`);
 
 beforeAll(async () => {
   t = await testApp();
@@ -23,6 +25,10 @@ beforeAll(async () => {
   await topUp(t.app, RACE, '100000');
   await topUp(t.app, ONE, '100000');
   await topUp(t.app, MANY, '10500');
+  for (const c of SPREAD) {
+    await createCustomer(t.app, c, 'KRW');
+    await topUp(t.app, c, '100000');
+  }
 });
 afterAll(async () => t.close());
 
@@ -68,5 +74,25 @@ describe('concurrent synchronous pays', () => {
       expect((await signedPost(t.app, INQUIRY_PATH, cancelBody(body.paymentRequestId))).json().paymentResult).toMatchObject({ resultCode: 'ORDER_IS_CLOSED' });
       expect((await signedPost(t.app, PAY_PATH, body)).json().result.resultCode).toBe('ORDER_IS_CLOSED');
     }
+  });
+
+  it.runIf(realPostgres)('80 concurrent pays of one currency settle to several SETTLEMENT sub-accounts (migration 0045), and the books still balance to the minor unit', async () => {
+    const settled = async () => kindTotal(await readBooks(t.database.db), 'KRW', 'SETTLEMENT');
+    const before = await settled();
+    const answers = await Promise.all(Array.from({ length: 80 }, (_v, i) => signedPost(t.app, PAY_PATH, codePay(SPREAD[i % SPREAD.length]!))));
+    expect(answers.map((a) => a.json().result.resultCode)).toEqual(Array(80).fill('SUCCESS'));
+    for (const c of SPREAD) expect(await balanceOf(t.app, c)).toBe(90000n);
+    expect((await settled()) - before).toBe(80_000n);
+
+    const shards = await t.database.db
+      .selectFrom('ledger_accounts')
+      .select(['shard', 'balance_minor'])
+      .where('kind', '=', 'SETTLEMENT')
+      .where('currency', '=', 'KRW')
+      .execute();
+    expect(shards.map((s) => s.shard).sort((a, b) => a - b)).toEqual(Array.from({ length: HOUSE_ACCOUNT_SHARDS }, (_v, i) => i));
+    expect(shards.filter((s) => s.balance_minor > 0n).length).toBeGreaterThan(HOUSE_ACCOUNT_SHARDS / 2);
+    const books = await readBooks(t.database.db);
+    expect({ unbalanced: books.unbalanced, drifted: books.drifted }).toEqual({ unbalanced: [], drifted: [] });
   });
 });
