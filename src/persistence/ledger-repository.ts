@@ -233,10 +233,11 @@ export function ledgerQueries(db: Db): LedgerQueries {
  * (the synchronous pay's claim): the same rules as postTransfer, in one round trip with the rest
  * of that statement. Accounts are locked in id order (FOR UPDATE ... ORDER BY id), a wallet is
  * debited only while it holds enough (the guarded UPDATE, re-checked on the row's latest version),
- * and the deferred trigger checks the balance at commit. The statement reports
- * `transfer_accounts` (accounts found, one per leg when all exist) and `transfer_moved` (legs
- * posted): fewer found means an account was never opened (the caller uses postTransfer instead);
- * fewer moved means the wallet lacked the money. Either way the caller must roll back.
+ * and the deferred trigger checks the balance at commit. The caller selects `gatedTransferCheck`,
+ * which aborts the whole statement (migration 0046's mpp_abort) when an account was never opened
+ * (GATED_TRANSFER_ABORT.accountNotOpened: the caller uses postTransfer instead) or when the wallet
+ * lacked the money (.balanceNotEnough): nothing of the statement is left, so it needs no
+ * transaction of its own.
  */
 export function gatedTransferCtes(req: TransferRequest, gate: string) {
   assertBalanced(req.legs);
@@ -272,5 +273,25 @@ export function gatedTransferCtes(req: TransferRequest, gate: string) {
     )`;
 }
 
-/** The columns gatedTransferCtes's caller selects to know what happened. */
-export const gatedTransferOutcome = sql`(select count(*) from locked)::int4 as transfer_accounts, (select count(*) from moved)::int4 as transfer_moved`;
+/** The SQLSTATEs with which gatedTransferCheck aborts its statement. */
+export const GATED_TRANSFER_ABORT = { accountNotOpened: 'MPA01', balanceNotEnough: 'MPB01' } as const;
+
+/** Whether `err` is gatedTransferCheck's abort for `reason`. */
+export function isGatedTransferAbort(err: unknown, reason: keyof typeof GATED_TRANSFER_ABORT): boolean {
+  return (err as { code?: unknown } | null)?.code === GATED_TRANSFER_ABORT[reason];
+}
+
+/**
+ * The select-list column `transfer_legs` that gatedTransferCtes's caller selects: 0 when the gate
+ * was closed (nothing posted), the number of legs when all were posted; otherwise it aborts the
+ * statement with a GATED_TRANSFER_ABORT SQLSTATE.
+ */
+export function gatedTransferCheck(req: TransferRequest, gate: string) {
+  const g = sql.raw(gate);
+  const n = req.legs.length;
+  return sql`case
+    when not exists (select 1 from ${g}) then 0
+    when (select count(*) from locked) < ${n} then mpp_abort(${GATED_TRANSFER_ABORT.accountNotOpened}, 'ledger account not opened yet')
+    when (select count(*) from moved) < ${n} then mpp_abort(${GATED_TRANSFER_ABORT.balanceNotEnough}, 'wallet balance not enough')
+    else ${n}::int4 end as transfer_legs`;
+}

@@ -1,5 +1,5 @@
 /**
- * The SyncPayStore port (§9 payment codes, §10 Auto Debit): BEGIN, ONE statement, COMMIT.
+ * The SyncPayStore port (§9 payment codes, §10 Auto Debit): ONE statement, on its own.
  *
  * paidOrderStatement: the idempotency claim (INSERT ... ON CONFLICT DO NOTHING, only while the
  * customer row is as the order needs), the payment already SUCCESS with its paymentTime, its history
@@ -8,10 +8,11 @@
  * (the PAYMENT transfer debitForPayment would post, as gated CTEs of the same statement: accounts
  * locked in id order, the wallet guarded). Everything hangs off the claim, so a concurrent
  * identical request waits on it and writes nothing. When the wallet cannot cover the debit the
- * statement says so and the transaction rolls back, claim included; the use case then records
- * USER_BALANCE_NOT_ENOUGH under the key. When an account the debit needs was never opened (the
- * first payment in a currency), it rolls back and runs the long path once: the same statement
- * without the debit, then the ledger repository's postTransfer, which opens accounts.
+ * statement aborts itself (gatedTransferCheck), claim included, so it runs without BEGIN and
+ * COMMIT: one round trip; the use case then records USER_BALANCE_NOT_ENOUGH under the key. When an
+ * account the debit needs was never opened (the first payment in a currency), it aborts too and
+ * the long path runs once, in a transaction: the same statement without the debit, then the ledger
+ * repository's postTransfer, which opens accounts.
  *
  * This statement is separate from the cashier pay's acceptPayStatement on purpose: each can be
  * tuned (and measured with pgbench) without the other.
@@ -24,13 +25,10 @@ import { walletSurcharge } from '../domain/payments/cashier.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { TransferRequest } from '../domain/wallet/ledger.ts';
 import { paymentDebit } from '../domain/wallet/payment-transfers.ts';
-import { gatedTransferCtes, gatedTransferOutcome, ledgerRepository } from './ledger-repository.ts';
+import { gatedTransferCheck, gatedTransferCtes, isGatedTransferAbort, ledgerRepository } from './ledger-repository.ts';
 import { payStore } from './pay-store.ts';
 import { asDate } from './payment-rows.ts';
 import type { Database } from './schema.ts';
-
-/** An account the one-statement debit needs does not exist yet (rolled back; the long path opens it). */
-class AccountNotOpened extends Error {}
 
 /** The debit on the long path: the ledger repository's postTransfer, which opens missing accounts. */
 const postTransferIn = (trx: Transaction<Database>, debit: TransferRequest) => ledgerRepository(trx).transfer(debit);
@@ -62,7 +60,7 @@ export function paidOrderStatement(p: PaidOrder, requestHash: string, answer: St
   const o = p.order;
   const created = asDate(o.createdAt);
   const paidAt = asDate(p.paymentTime);
-  return sql<{ created_id: string | null; transfer_accounts: number; transfer_moved: number }>`
+  return sql<{ created_id: string | null; transfer_legs?: number }>`
     with claim as (
       insert into pay_requests (psp_id, payment_request_id, request_hash, payment_id, answer, created_at)
       select ${o.pspId}, ${o.paymentRequestId}, ${requestHash}, ${o.paymentId}, ${JSON.stringify(answer.result)}::jsonb, ${created}::timestamptz
@@ -91,7 +89,7 @@ export function paidOrderStatement(p: PaidOrder, requestHash: string, answer: St
       insert into notify_outbox (payment_id, url, body, next_attempt_at, created_at)
       select id, ${p.notification.url ?? null}, ${p.notification.body}, ${paidAt}::timestamptz, ${paidAt}::timestamptz from created
     )${debit ? sql`, ${gatedTransferCtes(debit, 'created')}` : sql``}
-    select (select id from created) as created_id${debit ? sql`, ${gatedTransferOutcome}` : sql``}`;
+    select (select id from created) as created_id${debit ? sql`, ${gatedTransferCheck(debit, 'created')}` : sql``}`;
 }
 
 export function syncPayStore(db: Kysely<Database>): SyncPayStore {
@@ -109,28 +107,24 @@ export function syncPayStore(db: Kysely<Database>): SyncPayStore {
         surchargeAmount: surcharge.valueMinor > 0n ? surcharge : undefined,
         at: p.paymentTime,
       });
-      const run = (oneStatement: boolean) =>
-        db
+      let stored: boolean;
+      try {
+        const { rows } = await paidOrderStatement(p, requestHash, answer, customer, debit).execute(db);
+        stored = Boolean(rows[0]?.created_id);
+      } catch (err) {
+        if (isGatedTransferAbort(err, 'balanceNotEnough')) throw new DomainError('USER_BALANCE_NOT_ENOUGH');
+        // First payment of a currency (or a wallet never topped up): the accounts are opened on the long path.
+        if (!isGatedTransferAbort(err, 'accountNotOpened')) throw err;
+        stored = await db
           .transaction()
           .setIsolationLevel('read committed')
           .execute(async (trx) => {
-            const { rows } = await paidOrderStatement(p, requestHash, answer, customer, oneStatement ? debit : undefined).execute(trx);
-            const row = rows[0];
-            if (!row?.created_id) return 'seen' as const;
-            if (!oneStatement) await postTransferIn(trx, debit);
-            else if (row.transfer_accounts < debit.legs.length) throw new AccountNotOpened();
-            else if (row.transfer_moved < debit.legs.length) throw new DomainError('USER_BALANCE_NOT_ENOUGH');
-            return 'stored' as const;
+            const { rows } = await paidOrderStatement(p, requestHash, answer, customer).execute(trx);
+            if (!rows[0]?.created_id) return false;
+            await postTransferIn(trx, debit);
+            return true;
           });
-      let outcome: 'seen' | 'stored';
-      try {
-        outcome = await run(true);
-      } catch (err) {
-        // First payment of a currency (or a wallet never topped up): the accounts are opened on the long path.
-        if (!(err instanceof AccountNotOpened)) throw err;
-        outcome = await run(false);
       }
-      const stored = outcome === 'stored';
       if (stored) return { payment: paid };
       return { payment: undefined, seen: await pays.lookup(p.order.pspId, p.order.paymentRequestId, p.order.customerId) };
     },

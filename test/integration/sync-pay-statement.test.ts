@@ -1,11 +1,13 @@
 /**
  * The synchronous pay's one statement (sync-pay-store.ts): with the accounts open it claims, stores
  * the paid order and posts the debit in that one statement, the same legs the ledger's postTransfer
- * posts; the wallet guard refuses an overdraft in it; without the house accounts it reports them
- * missing (and the store takes the long path, which opens them).
+ * posts; the wallet guard refuses an overdraft by aborting the statement (nothing of it is left);
+ * without the house accounts it aborts as well, with its own SQLSTATE (and the store takes the long
+ * path, which opens them).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paidOrderStatement } from '../../src/persistence/sync-pay-store.ts';
+import { isGatedTransferAbort } from '../../src/persistence/ledger-repository.ts';
 import { paymentDebit } from '../../src/domain/wallet/payment-transfers.ts';
 import { customerAccepting, newPaymentOf, preparePay } from '../../src/domain/payments/pay.ts';
 import { notificationOf } from '../../src/domain/payments/notify.ts';
@@ -26,25 +28,33 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-/** Runs the statement in a transaction that is always rolled back; returns what it reported. */
-async function attempt(id: string) {
+/** The statement for a payment-code pay of C with payment id `id`, debit included. */
+function statementFor(id: string) {
   const prepared = preparePay(codePay(C), { fxRoundingMode: 'ROUND_HALF_UP', fxToleranceMinor: 1n });
   const now = new Date();
   const order = newPaymentOf(prepared, { paymentId: id, cashierTokenHash: 'a'.repeat(64), expiresAt: new Date(now.getTime() + 60_000), now });
   const paid = { ...order, status: 'SUCCESS' as const, resultCode: 'SUCCESS' as const, paymentTime: now };
   const debit = paymentDebit({ paymentId: id, customerId: C, payToAmount: order.payToAmount, at: now });
-  let seen: { created_id: string | null; transfer_accounts: number; transfer_moved: number } | undefined;
+  const statement = paidOrderStatement(
+    { order, paymentTime: now, notification: notificationOf(finalPaymentOf(paid), now) },
+    prepared.requestHash,
+    { result: result('SUCCESS') },
+    customerAccepting(prepared),
+    debit,
+  );
+  return { statement, paymentRequestId: prepared.request.paymentRequestId };
+}
+
+/** Runs the statement in a transaction that is always rolled back; returns what it reported, or the error it aborted with. */
+async function attempt(id: string) {
+  const { statement } = statementFor(id);
+  let seen: { created_id: string | null; transfer_legs?: number } | undefined;
   let legs: { amount_minor: bigint; kind: string }[] = [];
+  let aborted: unknown;
   await t.database.db
     .transaction()
     .execute(async (trx) => {
-      const { rows } = await paidOrderStatement(
-        { order, paymentTime: now, notification: notificationOf(finalPaymentOf(paid), now) },
-        prepared.requestHash,
-        { result: result('SUCCESS') },
-        customerAccepting(prepared),
-        debit,
-      ).execute(trx);
+      const { rows } = await statement.execute(trx);
       seen = rows[0];
       legs = await trx
         .selectFrom('ledger_entries as e')
@@ -56,31 +66,44 @@ async function attempt(id: string) {
       throw new Error('roll back');
     })
     .catch((err: Error) => {
-      if (err.message !== 'roll back') throw err;
+      if (err.message !== 'roll back') aborted = err;
     });
-  return { seen: seen!, legs: legs.map((l) => `${l.kind} ${l.amount_minor}`).sort() };
+  return { seen, aborted, legs: legs.map((l) => `${l.kind} ${l.amount_minor}`).sort() };
 }
 
 describe('the synchronous pay statement', () => {
-  it('reports the house accounts missing before any payment opened them', async () => {
-    const { seen } = await attempt('STMT0000000000000000000000000001');
-    expect(seen.created_id).not.toBeNull();
-    expect(seen.transfer_accounts).toBeLessThan(2);
+  it('aborts as accountNotOpened before any payment opened the house accounts', async () => {
+    const { seen, aborted } = await attempt('STMT0000000000000000000000000001');
+    expect(seen).toBeUndefined();
+    expect(isGatedTransferAbort(aborted, 'accountNotOpened')).toBe(true);
   });
 
   it("posts the debit in the same statement once the accounts exist, with the ledger's own legs", async () => {
     // A first payment through the HTTP path opens SETTLEMENT (the long path).
     expect((await signedPost(t.app, PAY_PATH, codePay(C))).json().result.resultCode).toBe('SUCCESS');
-    const { seen, legs } = await attempt('STMT0000000000000000000000000002');
-    expect(seen).toMatchObject({ transfer_accounts: 2, transfer_moved: 2 });
+    const { seen, legs, aborted } = await attempt('STMT0000000000000000000000000002');
+    expect(aborted).toBeUndefined();
+    expect(seen).toMatchObject({ created_id: 'STMT0000000000000000000000000002', transfer_legs: 2 });
     expect(legs).toEqual(['CUSTOMER_WALLET -1000', 'SETTLEMENT 1000']);
   });
 
-  it('moves nothing from a wallet that cannot cover it (the guard, in the statement)', async () => {
+  it('aborts as balanceNotEnough, leaving no claim, order or entry, when the wallet cannot cover it (the guard, in the statement)', async () => {
     expect((await signedPost(t.app, PAY_PATH, codePay(C))).json().result.resultCode).toBe('SUCCESS');
     expect(await balanceOf(t.app, C)).toBe(0n);
-    const { seen } = await attempt('STMT0000000000000000000000000003');
-    expect(seen).toMatchObject({ transfer_accounts: 2 });
-    expect(seen.transfer_moved).toBeLessThan(2);
+    const { seen, aborted } = await attempt('STMT0000000000000000000000000003');
+    expect(seen).toBeUndefined();
+    expect(isGatedTransferAbort(aborted, 'balanceNotEnough')).toBe(true);
+  });
+
+  it('aborts on its own, outside any transaction, and leaves nothing behind', async () => {
+    const id = 'STMT0000000000000000000000000004';
+    const { statement, paymentRequestId } = statementFor(id);
+    const err = await statement.execute(t.database.db).catch((e: unknown) => e);
+    expect(isGatedTransferAbort(err, 'balanceNotEnough')).toBe(true);
+    const db = t.database.db;
+    expect(await db.selectFrom('pay_requests').select('payment_id').where('payment_request_id', '=', paymentRequestId).execute()).toEqual([]);
+    expect(await db.selectFrom('payments').select('id').where('id', '=', id).execute()).toEqual([]);
+    expect(await db.selectFrom('notify_outbox').select('payment_id').where('payment_id', '=', id).execute()).toEqual([]);
+    expect(await db.selectFrom('ledger_transfers').select('id').where('payment_id', '=', id).execute()).toEqual([]);
   });
 });
