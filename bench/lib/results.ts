@@ -83,7 +83,7 @@ export function recordRun(r: RunRecord): { jsonl: string; markdown: string } {
     '',
     `Service RSS: ${r.serviceStartRssMb?.toFixed(0) ?? '-'} MB after start, peak (VmHWM) ${r.servicePeakRssMb?.toFixed(0) ?? '-'} MB`,
     '',
-    ...(r.targets.length ? ['Targets (issue 8):', '', ...r.targets.map((t) => `- ${t.verdict}: ${t.target} — ${t.measured}`), ''] : []),
+    ...(r.targets.length ? ['Targets (issues 20 and 8):', '', ...r.targets.map((t) => `- ${t.verdict}: ${t.target} — ${t.measured}`), ''] : []),
     ...(notesText(r.rows).length ? ['Notes:', '', ...notesText(r.rows).map((n) => `- ${n}`), ''] : []),
     ...(r.profile ? ['CPU profile, top self time:', '', '```', ...r.profile, '```', ''] : []),
   ];

@@ -1,6 +1,8 @@
 /**
- * The targets of issue 8 point 2, checked against one run's rows (ratios measured in the same run).
- * Reported, never asserted: the smoke run skips them, and a missed target is for the note to explain.
+ * The targets of issue 20 (performance, second round), and those of issue 8 point 2 it left as they
+ * were (pay at 10 connections, inquiryPayment, the junk flood, the soak), checked against one run's
+ * rows (ratios measured in the same run). Reported, never asserted: the smoke run skips them, and a
+ * missed target is for the note to explain.
  */
 import type { Row } from './context.ts';
 
@@ -34,12 +36,12 @@ export function checkTargets(rows: readonly Row[], servicePeakMb: number | undef
   };
 
   const pay = ok(rows, 'pay');
-  minRatio('pay', 'pay', S, 'S', 0.85);
+  minRatio('pay', 'pay', S, 'S', 0.75);
   check(
-    'pay p99 < 40 ms',
+    'pay p99 < 60 ms',
     [pay],
     () => `${pay!.p99Ms} ms`,
-    () => pay!.p99Ms! < 40,
+    () => pay!.p99Ms! < 60,
   );
   const pay10 = ok(rows, 'pay-10');
   check(
@@ -50,7 +52,9 @@ export function checkTargets(rows: readonly Row[], servicePeakMb: number | undef
   );
   minRatio('pay-replay', 'pay replay', S, 'S', 0.95);
   minRatio('inquiry-payment', 'inquiryPayment', S, 'S', 0.95);
-  minRatio('apply-token', 'applyToken', S, 'S', 0.8);
+  minRatio('apply-token', 'applyToken', S, 'S', 0.85);
+  minRatio('pay-code', 'payment-code pay', S, 'S', 0.7);
+  minRatio('pay-agreement', 'Auto Debit pay', S, 'S', 0.7);
   minRatio('identify', 'identify', F, 'F', 2);
   const sweeper = ok(rows, 'sweeper');
   check(
