@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sharedSigningDir } from '../../test/support/shared.ts';
+import { repoDir, sharedSigningDir } from '../../test/support/shared.ts';
 import { type Child, freePort, jsonLine, startChild, waitForHttp, waitForLine } from './processes.ts';
 import { ProcessSampler } from './sampler.ts';
 
@@ -31,6 +31,13 @@ export const SERVICE_THREADPOOL_SIZE = '1';
 
 /** What `npm start` runs, after `npm run build` (the bench builds first: see run.ts). */
 export const SERVICE_SCRIPT = 'dist/src/server.js';
+
+/** The node flags of package.json's start script (`node --a --b=1 dist/...`), so the bench runs the service as `npm start` does. */
+export function startScriptNodeFlags(): string[] {
+  const start = (JSON.parse(readFileSync(join(repoDir, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const words = start.split(/\s+/);
+  return words.slice(words.indexOf('node') + 1, words.indexOf(SERVICE_SCRIPT)).filter((w) => w.startsWith('--'));
+}
 
 export interface ServiceEnvOptions {
   readonly databaseUrl: string;
@@ -82,7 +89,7 @@ export async function startService(o: Omit<ServiceEnvOptions, 'port'> & { name: 
   const child = startChild({
     name: o.name,
     script: SERVICE_SCRIPT,
-    nodeArgs: ['--enable-source-maps', ...(o.nodeArgs ?? [])],
+    nodeArgs: [...startScriptNodeFlags(), ...(o.nodeArgs ?? [])],
     env: serviceEnv({ ...o, port }),
     logDir: o.logDir,
   });
