@@ -76,23 +76,26 @@ describe('concurrent synchronous pays', () => {
     }
   });
 
-  it.runIf(realPostgres)('80 concurrent pays of one currency settle to several SETTLEMENT sub-accounts (migration 0045), and the books still balance to the minor unit', async () => {
-    const settled = async () => kindTotal(await readBooks(t.database.db), 'KRW', 'SETTLEMENT');
-    const before = await settled();
-    const answers = await Promise.all(Array.from({ length: 80 }, (_v, i) => signedPost(t.app, PAY_PATH, codePay(SPREAD[i % SPREAD.length]!))));
-    expect(answers.map((a) => a.json().result.resultCode)).toEqual(Array(80).fill('SUCCESS'));
-    for (const c of SPREAD) expect(await balanceOf(t.app, c)).toBe(90000n);
-    expect((await settled()) - before).toBe(80_000n);
+  it.runIf(realPostgres)(
+    '80 concurrent pays of one currency settle to several SETTLEMENT sub-accounts (migration 0045), and the books still balance to the minor unit',
+    async () => {
+      const settled = async () => kindTotal(await readBooks(t.database.db), 'KRW', 'SETTLEMENT');
+      const before = await settled();
+      const answers = await Promise.all(Array.from({ length: 80 }, (_v, i) => signedPost(t.app, PAY_PATH, codePay(SPREAD[i % SPREAD.length]!))));
+      expect(answers.map((a) => a.json().result.resultCode)).toEqual(Array(80).fill('SUCCESS'));
+      for (const c of SPREAD) expect(await balanceOf(t.app, c)).toBe(90000n);
+      expect((await settled()) - before).toBe(80_000n);
 
-    const shards = await t.database.db
-      .selectFrom('ledger_accounts')
-      .select(['shard', 'balance_minor'])
-      .where('kind', '=', 'SETTLEMENT')
-      .where('currency', '=', 'KRW')
-      .execute();
-    expect(shards.map((s) => s.shard).sort((a, b) => a - b)).toEqual(Array.from({ length: HOUSE_ACCOUNT_SHARDS }, (_v, i) => i));
-    expect(shards.filter((s) => s.balance_minor > 0n).length).toBeGreaterThan(HOUSE_ACCOUNT_SHARDS / 2);
-    const books = await readBooks(t.database.db);
-    expect({ unbalanced: books.unbalanced, drifted: books.drifted }).toEqual({ unbalanced: [], drifted: [] });
-  });
+      const shards = await t.database.db
+        .selectFrom('ledger_accounts')
+        .select(['shard', 'balance_minor'])
+        .where('kind', '=', 'SETTLEMENT')
+        .where('currency', '=', 'KRW')
+        .execute();
+      expect(shards.map((s) => s.shard).sort((a, b) => a - b)).toEqual(Array.from({ length: HOUSE_ACCOUNT_SHARDS }, (_v, i) => i));
+      expect(shards.filter((s) => s.balance_minor > 0n).length).toBeGreaterThan(HOUSE_ACCOUNT_SHARDS / 2);
+      const books = await readBooks(t.database.db);
+      expect({ unbalanced: books.unbalanced, drifted: books.drifted }).toEqual({ unbalanced: [], drifted: [] });
+    },
+  );
 });
