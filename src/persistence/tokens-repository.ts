@@ -62,7 +62,7 @@ export function tokenRepos(db: Db): TokenRepos {
 
     async redeemAuthCode(codeHash, now, issue, customerStatus) {
       const at = now.toISOString();
-      const { rows } = await sql<{ customer_id: string }>`
+      const { rows } = await sql<{ customer_id: string; scopes: string[] }>`
         with code as (
           update auth_codes set used_at = ${at}::timestamptz
            where code_hash = ${codeHash} and used_at is null and expires_at > ${at}::timestamptz
@@ -73,13 +73,14 @@ export function tokenRepos(db: Db): TokenRepos {
           select ${issue.grantId}, customer_id, ${codeHash}, scopes, ${issue.refreshTokenHash},
                  ${issue.refreshExpiresAt.toISOString()}::timestamptz, ${at}::timestamptz, ${issue.acquirerId ?? null}::text
             from code
-          returning id, customer_id
+          returning id, customer_id, scopes
         ), issued as (
           insert into access_tokens (token_hash, grant_id, expires_at, created_at)
           select ${issue.accessTokenHash}, id, ${issue.accessExpiresAt.toISOString()}::timestamptz, ${at}::timestamptz from granted
         )
-        select customer_id from granted`.execute(db);
-      return rows[0]?.customer_id;
+        select customer_id, scopes from granted`.execute(db);
+      const row = rows[0];
+      return row && { customerId: row.customer_id, scopes: toScopes(row.scopes) };
     },
 
     async lockGrantByRefreshTokenHash(refreshTokenHash) {

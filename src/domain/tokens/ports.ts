@@ -56,10 +56,16 @@ export interface TokenRepos {
   /**
    * §3 single use, in one statement: marks the code used at `now` when it is unused, unexpired
    * and its customer's status is `customerStatus` (compare-and-set), and issues the grant and its
-   * first access token from it. Returns the customer id; exactly one of any number of concurrent
-   * callers gets it. Otherwise nothing changes and the answer is undefined.
+   * first access token from it. Returns the customer id and the grant's scopes (the code's);
+   * exactly one of any number of concurrent callers gets them. Otherwise nothing changes and the
+   * answer is undefined.
    */
-  redeemAuthCode(codeHash: string, now: Date, issue: RedeemedCode, customerStatus: string): Promise<string | undefined>;
+  redeemAuthCode(
+    codeHash: string,
+    now: Date,
+    issue: RedeemedCode,
+    customerStatus: string,
+  ): Promise<{ readonly customerId: string; readonly scopes: readonly AuthScope[] } | undefined>;
 
   /**
    * The grant holding this refresh token, its row locked until the transaction ends (FOR UPDATE),

@@ -58,6 +58,8 @@ export interface IssuedTokens {
   readonly accessTokenExpiresAt: Date;
   readonly refreshToken: string;
   readonly refreshTokenExpiresAt: Date;
+  /** The grant's scopes: an AGREEMENT_PAY grant has an Auto Debit agreement to keep in step. */
+  readonly scopes: readonly AuthScope[];
 }
 
 export type ApplyTokenInput =
@@ -95,7 +97,7 @@ export function tokenUseCases(deps: TokenDeps) {
     const refreshTokenExpiresAt = expiryAfter(now, lifetimes.refreshTokenTtlSeconds);
     const accessTokenExpiresAt = expiryAfter(now, lifetimes.accessTokenTtlSeconds);
     // §3 an authCode works once: exactly one winner among concurrent callers.
-    const customerId = await repos.redeemAuthCode(
+    const redeemed = await repos.redeemAuthCode(
       codeHash,
       now,
       {
@@ -108,7 +110,7 @@ export function tokenUseCases(deps: TokenDeps) {
       },
       USABLE_STATUS,
     );
-    if (customerId) return { grantId, customerId, accessToken, accessTokenExpiresAt, refreshToken, refreshTokenExpiresAt };
+    if (redeemed) return { grantId, ...redeemed, accessToken, accessTokenExpiresAt, refreshToken, refreshTokenExpiresAt };
 
     const code = await repos.findAuthCode(codeHash);
     const refusal = codeRefusal(code, now);
@@ -146,7 +148,7 @@ export function tokenUseCases(deps: TokenDeps) {
         graceUntil: new Date(now.getTime() + lifetimes.refreshGraceSeconds * 1000),
         createdAt: now,
       });
-      return { grantId: grant.id, customerId: customer.id, ...pair, accessTokenExpiresAt, refreshTokenExpiresAt };
+      return { grantId: grant.id, customerId: customer.id, scopes: grant.scopes, ...pair, accessTokenExpiresAt, refreshTokenExpiresAt };
     });
   }
 
@@ -171,6 +173,7 @@ export function tokenUseCases(deps: TokenDeps) {
     return {
       grantId: rotation.grantId,
       customerId: customer.id,
+      scopes: rotation.grant.scopes,
       ...pair,
       accessTokenExpiresAt: rotation.accessExpiresAt,
       refreshTokenExpiresAt: rotation.refreshExpiresAt,
@@ -193,10 +196,11 @@ export function tokenUseCases(deps: TokenDeps) {
      * applyToken (§3). The acquirerId is recorded on the grant (revision 2: not a gate) and, for
      * an AGREEMENT_PAY grant, on its Auto Debit agreement (§10), whose sealed live token follows
      * every rotation (agreements-repository.ts keeps only the token of the grant's current pair).
+     * A grant of other scopes has no agreement, and its exchange costs no second statement.
      */
     async applyToken(input: ApplyTokenInput, acquirerId?: string): Promise<IssuedTokens> {
       const issued = await (input.grantType === 'AUTHORIZATION_CODE' ? exchangeAuthCode(input.authCode, input.acquirerId) : refresh(input.refreshToken));
-      if (deps.agreements && acquirerId !== undefined) {
+      if (deps.agreements && acquirerId !== undefined && issued.scopes.includes('AGREEMENT_PAY')) {
         const { grantId, accessToken } = issued;
         await deps.agreements.remember({ grantId, accessToken, accessTokenHash: secretHash(accessToken), acquirerId, now: clock.now() });
       }
