@@ -40,7 +40,8 @@ export interface TokenDeps {
   readonly settings: TokenLifetimes;
   /**
    * §10: after applyToken issued tokens, keeps the live access token of an AGREEMENT_PAY grant
-   * (sealed) for the unbinding calls that must name it; a no-op for other grants.
+   * (sealed) for the unbinding calls that must name it. applyToken calls it only for such a grant
+   * (the scopes come back with the tokens); the store still checks the scope itself.
    */
   readonly agreements?: { remember(t: { grantId: string; accessToken: string; accessTokenHash: string; acquirerId: string; now: Date }): Promise<void> };
 }
