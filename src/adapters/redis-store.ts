@@ -1,10 +1,23 @@
 /** KeyValueStore on Redis (ioredis). Every operation is atomic on the server. */
-import { Redis } from 'ioredis';
+import { Redis, type Result } from 'ioredis';
 import type { KeyValueStore } from '../domain/ports.ts';
 
 // Release a lock only while we still own it: compare and delete in one step (never GET then DEL).
 const COMPARE_AND_DELETE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-const INCREMENT_WINDOW = `local n = redis.call('incr', KEYS[1]) if n == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end return n`;
+// Add ARGV[2] to a window's count; the hit that opens the window (the count was 0) sets its expiry.
+const INCREMENT_WINDOW = `local n = redis.call('incrby', KEYS[1], ARGV[2]) if n == tonumber(ARGV[2]) then redis.call('pexpire', KEYS[1], ARGV[1]) end return n`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    mppIncrementWindow(key: string, ttlMs: string, by: string): Result<number, Context>;
+  }
+}
+
+/** The increments of one key waiting for the next flush, in arrival order. */
+interface PendingIncrements {
+  readonly ttlMs: number;
+  readonly waiters: Array<{ resolve(count: number): void; reject(err: unknown): void }>;
+}
 
 export class RedisStore implements KeyValueStore {
   readonly redis: Redis;
@@ -24,7 +37,12 @@ export class RedisStore implements KeyValueStore {
     });
     // Reconnects on its own; an error event must not crash the process.
     this.redis.on('error', () => undefined);
+    // Sent as EVALSHA (ioredis loads the script on a NOSCRIPT answer).
+    this.redis.defineCommand('mppIncrementWindow', { numberOfKeys: 1, lua: INCREMENT_WINDOW });
   }
+
+  /** incrementWindow's calls since the last flush, by prefixed key. */
+  private pending = new Map<string, PendingIncrements>();
 
   private k(key: string) {
     return this.prefix + key;
@@ -44,8 +62,41 @@ export class RedisStore implements KeyValueStore {
   async del(key: string) {
     await this.redis.del(this.k(key));
   }
-  async incrementWindow(key: string, ttlMs: number) {
-    return Number(await this.redis.eval(INCREMENT_WINDOW, 1, this.k(key), String(ttlMs)));
+  /**
+   * Group increment: the calls for one key made in the same turn of the event loop (every request
+   * its poll phase read) go to Redis as ONE INCRBY of their number, flushed by setImmediate, and
+   * each caller gets its own count out of the new total, in arrival order. The shared count is
+   * exactly what one INCR per call would give (the rate limiters of every instance still share
+   * it); what is saved is a Redis round trip per request under load, where the rate limit of a
+   * busy client (Alipay+ is one client) was the one round trip a request made beside Postgres.
+   */
+  incrementWindow(key: string, ttlMs: number): Promise<number> {
+    const k = this.k(key);
+    return new Promise((resolve, reject) => {
+      const batch = this.pending.get(k);
+      if (batch) {
+        batch.waiters.push({ resolve, reject });
+        return;
+      }
+      if (this.pending.size === 0) setImmediate(() => this.flushIncrements());
+      this.pending.set(k, { ttlMs, waiters: [{ resolve, reject }] });
+    });
+  }
+
+  private flushIncrements(): void {
+    const batches = this.pending;
+    this.pending = new Map();
+    for (const [key, { ttlMs, waiters }] of batches) {
+      this.redis.mppIncrementWindow(key, String(ttlMs), String(waiters.length)).then(
+        (total) => {
+          const first = Number(total) - waiters.length + 1;
+          waiters.forEach((w, i) => w.resolve(first + i));
+        },
+        (err: unknown) => {
+          for (const w of waiters) w.reject(err);
+        },
+      );
+    }
   }
   async ping() {
     await this.redis.ping();

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../../src/adapters/memory-store.ts';
 import { RedisStore } from '../../src/adapters/redis-store.ts';
 import type { KeyValueStore } from '../../src/domain/ports.ts';
@@ -51,6 +51,18 @@ describe('storage on both engines', async () => {
       expect(await migrateToLatest(handle.db, 'schema' in handle && handle.schema ? { schema: String(handle.schema) } : {})).toEqual([]);
     });
   }
+
+  it.runIf(realRedis || process.env.REQUIRE_REAL_SERVICES === '1')('redis: the increments of one key in one turn of the event loop are one command', async () => {
+    const prefix = `test:kv:${Date.now()}:${Math.random()}:`;
+    const kv = new RedisStore(process.env.REDIS_URL!, prefix);
+    const sent = vi.spyOn(kv.redis, 'mppIncrementWindow');
+    const counts = await Promise.all([...Array.from({ length: 25 }, () => kv.incrementWindow('one', 5000)), kv.incrementWindow('two', 5000)]);
+    expect(counts.slice(0, 25)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(counts[25]).toBe(1);
+    expect(sent).toHaveBeenCalledTimes(2);
+    expect(await kv.redis.pttl(`${prefix}one`)).toBeGreaterThan(0); // the window's first hit set its expiry
+    await kv.close();
+  });
 });
 
 describe('key-value store on both implementations', () => {
@@ -85,6 +97,17 @@ describe('key-value store on both implementations', () => {
       await kv.close();
     });
 
+    it(`${name}: incrementWindow gives concurrent callers on two instances each their own count`, async () => {
+      // Two Redis clients on one prefix are two instances; the memory store is one process's own.
+      const prefix = `test:kv:${Date.now()}:${Math.random()}:`;
+      const one = name === 'redis' ? new RedisStore(process.env.REDIS_URL!, prefix) : make();
+      const two = name === 'redis' ? new RedisStore(process.env.REDIS_URL!, prefix) : one;
+      const counts = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? two : one).incrementWindow('burst', 5000)));
+      expect([...counts].sort((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      expect(await two.incrementWindow('burst', 5000)).toBe(61);
+      await Promise.all([...new Set([one, two])].map((kv) => kv.close()));
+    });
+
     it(`${name}: values expire after their ttl`, async () => {
       const kv = make();
       await kv.set('short', 'v', 100);
@@ -94,4 +117,16 @@ describe('key-value store on both implementations', () => {
       await kv.close();
     });
   }
+
+  it.runIf(realRedis || process.env.REQUIRE_REAL_SERVICES === '1')('redis: the increments of one key in one turn of the event loop are one command', async () => {
+    const prefix = `test:kv:${Date.now()}:${Math.random()}:`;
+    const kv = new RedisStore(process.env.REDIS_URL!, prefix);
+    const sent = vi.spyOn(kv.redis, 'mppIncrementWindow');
+    const counts = await Promise.all([...Array.from({ length: 25 }, () => kv.incrementWindow('one', 5000)), kv.incrementWindow('two', 5000)]);
+    expect(counts.slice(0, 25)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(counts[25]).toBe(1);
+    expect(sent).toHaveBeenCalledTimes(2);
+    expect(await kv.redis.pttl(`${prefix}one`)).toBeGreaterThan(0); // the window's first hit set its expiry
+    await kv.close();
+  });
 });
