@@ -91,14 +91,20 @@ export function notifyOutbox(trx: Transaction<Database>): NotifyOutbox {
   };
 }
 
-/** Queues notifications (one per payment; a payment already queued is left as it is). */
+/**
+ * Queues notifications (one per payment; a payment already queued is left as it is). The rows go
+ * as four array parameters unnested by Postgres, not as a VALUES list of five parameters a row: the
+ * sweeper queues up to its batch size at once, and a 500-row VALUES list was 2,500 parameters to
+ * compile, send and parse.
+ */
 export async function insertNotifications(trx: Transaction<Database>, ns: readonly QueuedNotification[]): Promise<void> {
   if (ns.length === 0) return;
-  await trx
-    .insertInto('notify_outbox')
-    .values(ns.map((n) => ({ payment_id: n.paymentId, url: n.url ?? null, body: n.body, next_attempt_at: n.at, created_at: n.at })))
-    .onConflict((oc) => oc.column('payment_id').doNothing())
-    .execute();
+  await sql`
+    insert into notify_outbox (payment_id, url, body, next_attempt_at, created_at)
+    select payment_id, url, body, at, at
+      from unnest(${ns.map((n) => n.paymentId)}::text[], ${ns.map((n) => n.url ?? null)}::text[],
+                  ${ns.map((n) => n.body)}::text[], ${ns.map((n) => n.at.toISOString())}::timestamptz[]) as n(payment_id, url, body, at)
+    on conflict (payment_id) do nothing`.execute(trx);
 }
 
 /** The dispatcher's NotificationQueue port over the outbox table. */

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AlipayPlusClient, createAlipayPlusClient } from '../../src/alipayplus/client.ts';
 import type { CurrencyCode } from '../../src/domain/money.ts';
-import type { FinalPayment } from '../../src/domain/payments/payment.ts';
+import { notificationOf } from '../../src/domain/payments/notify.ts';
+import type { FinalPayment, PaymentPromoInfo } from '../../src/domain/payments/payment.ts';
 import { loadPrivateKey } from '../../src/alipayplus/signature.ts';
 import { notifyDispatcher, type NotifyDispatcherOptions } from '../../src/jobs/notify-dispatcher.ts';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
@@ -85,6 +86,34 @@ async function drain(run: (now: Date) => Promise<number>, now: Date): Promise<vo
 }
 
 describe('notify dispatcher', () => {
+  it('queues a batch exactly as notificationOf builds it: bodies with quotes, backslashes, braces and non-ASCII, with and without a notify URL', async () => {
+    const at = new Date('2025-05-01T00:00:00.123Z');
+    const promo = (promoName: string): PaymentPromoInfo => ({
+      paymentPromoDetails: [{ promoId: 'P1', promoName, savingsAmount: { currency: 'JPY', value: '10' } }],
+    });
+    const payments: FinalPayment[] = [
+      { ...succeeded(`PAY${++seq}`, at, 'https://notify.example/cb?a=1&b="2"'), paymentPromoInfo: promo('quote " backslash \\ braces {a,b} comma, 한국어 \u0001') },
+      succeeded(`PAY${++seq}`, at),
+      { ...succeeded(`PAY${++seq}`, at), paymentPromoInfo: promo('NULL') },
+    ];
+    await db()
+      .transaction()
+      .execute((trx) => notifyOutbox(trx).queue(payments, at));
+    for (const p of payments) {
+      const expected = notificationOf(p, at);
+      const r = await row(p.paymentId);
+      expect(r.body).toBe(expected.body);
+      expect(r.url).toBe(expected.url ?? null);
+      expect(r.next_attempt_at).toEqual(at);
+      expect(r.created_at).toEqual(at);
+    }
+    // Queued again (a lazy close racing the sweeper): the row already there is kept as it is.
+    await db()
+      .transaction()
+      .execute((trx) => notifyOutbox(trx).queue([{ ...payments[1]!, paymentPromoInfo: promo('later') }], new Date(at.getTime() + 1000)));
+    expect((await row(payments[1]!.paymentId)).body).toBe(notificationOf(payments[1]!, at).body);
+  });
+
   it('delivers a notification once, signed, with the body queued at the state change', async () => {
     fake = await startFakeAlipayPlus();
     const clock = new FakeClock(t0);
