@@ -6,8 +6,9 @@
  *
  * Builds a fresh schema, inserts ORDERS overdue PROCESSING orders (each with a realistic stored
  * request and its creation history row) with generate_series, then times SWEEPERS instances
- * (one pool each) calling runOnce(now) until nothing is left, and checks that every order was
- * closed exactly once. Prints closes per second. The schema is dropped at the end.
+ * (one pool each, with the notify outbox as the service wires it) calling runOnce(now) until nothing
+ * is left, and checks that every order was closed, and queued for notifyPayment, exactly once.
+ * Prints closes per second. The schema is dropped at the end.
  *
  * On a shared machine the wall clock measures the neighbours too, so the bench also reads the CPU
  * time the sweepers' Postgres backends (from /proc, when Postgres runs on this host) and this
@@ -21,6 +22,7 @@ import { storedRequest } from '../src/domain/payments/pay.ts';
 import { expirySweeper } from '../src/jobs/expiry-sweeper.ts';
 import { createDatabase, quoteIdent } from '../src/persistence/database.ts';
 import { migrateToLatest } from '../src/persistence/migrate.ts';
+import { notifyOutbox } from '../src/persistence/notify-outbox-repository.ts';
 import { paymentUnitOfWork } from '../src/persistence/payments-repository.ts';
 import { seedPayRequest } from '../src/simulator/seed-sample.ts';
 import { BENCH_ACQUIRER_ID, BENCH_PSP_ID } from './lib/service.ts';
@@ -76,7 +78,8 @@ try {
   await sql`analyze`.execute(main.db);
   console.log(`inserted ${ORDERS} overdue orders in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  const sweepers = pools.map((p) => expirySweeper({ uow: paymentUnitOfWork(p.db), batchSize: BATCH }));
+  // With the notify outbox, as the service wires it: every close queues its notifyPayment in the batch's transaction.
+  const sweepers = pools.map((p) => expirySweeper({ uow: paymentUnitOfWork(p.db, { outbox: notifyOutbox }), batchSize: BATCH }));
   const backendPids = await Promise.all(pools.map(async (p) => (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(p.db)).rows[0]!.pid));
   const backendCpu = () => backendPids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
   const cpu0 = { backend: backendCpu(), node: process.cpuUsage() };
@@ -100,13 +103,15 @@ try {
   const backendCpuSeconds = backendCpu() - cpu0.backend;
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-  const check = await sql<{ open: string; closed: string; closes: string; distinct_closes: string }>`
+  const check = await sql<{ open: string; closed: string; closes: string; distinct_closes: string; notifications: string }>`
     select (select count(*) from payments where status = 'PROCESSING')::text as open,
            (select count(*) from payments where status = 'CLOSED')::text as closed,
            (select count(*) from payment_status_history where to_status = 'CLOSED')::text as closes,
-           (select count(distinct payment_id) from payment_status_history where to_status = 'CLOSED')::text as distinct_closes`.execute(main.db);
+           (select count(distinct payment_id) from payment_status_history where to_status = 'CLOSED')::text as distinct_closes,
+           (select count(*) from notify_outbox)::text as notifications`.execute(main.db);
   const c = check.rows[0]!;
-  const exactlyOnce = Number(c.open) === 0 && Number(c.closed) === ORDERS && Number(c.closes) === ORDERS && Number(c.distinct_closes) === ORDERS;
+  const exactlyOnce =
+    Number(c.open) === 0 && Number(c.closed) === ORDERS && Number(c.closes) === ORDERS && Number(c.distinct_closes) === ORDERS && Number(c.notifications) === ORDERS;
   console.log(
     JSON.stringify({
       orders: ORDERS,
