@@ -8,9 +8,10 @@
  * store counts by Redis TTL (a window opens at a client's first hit) and its local store reads
  * Date.now(); neither follows the injected Clock, so tests would sleep through windows. Our store
  * is a FIXED window aligned on the clock (`floor(now / window)`), counted by KeyValueStore's
- * incrementWindow: Redis's atomic INCR + PEXPIRE (the same two commands as the library's Lua
- * script) when REDIS_URL is set, so every instance shares one count; the in-process store on the
- * embedded default, which is one process, so its counts are exact there too.
+ * incrementWindow: Redis's atomic INCRBY + PEXPIRE (the library's Lua script does INCR + PEXPIRE;
+ * RedisStore sends the calls of one key in one event-loop turn as one INCRBY and gives each caller
+ * its own count out of the total) when REDIS_URL is set, so every instance shares one exact count;
+ * the in-process store on the embedded default, which is one process, so its counts are exact there too.
  *
  * Fail behaviour, on purpose: OPEN. A store that cannot be reached lets the request through
  * (logged): losing Redis must not stop payments, and Redis holds only what can be lost.
