@@ -16,13 +16,17 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   }
 }
 
-/** CPU seconds (user + system) the process has used so far. */
-export function cpuSeconds(pid: number): number | undefined {
+/**
+ * CPU seconds (user + system) the process has used so far; with `reapedChildren`, plus those of
+ * its children that have exited and been waited for (cutime + cstime).
+ */
+export function cpuSeconds(pid: number, o: { reapedChildren?: boolean } = {}): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name is in parentheses and may hold spaces: count fields after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    const own = Number(fields[11]) + Number(fields[12]);
+    return (o.reapedChildren ? own + Number(fields[13]) + Number(fields[14]) : own) / TICKS_PER_SECOND;
   } catch {
     return undefined;
   }
@@ -30,9 +34,11 @@ export function cpuSeconds(pid: number): number | undefined {
 
 /**
  * CPU seconds used so far by every process named `comm` (the postmaster and all its backends for
- * `postgres`), or undefined when there is none on this machine (a DATABASE_URL elsewhere). A
- * backend that exits inside a window takes its seconds with it, so a window should span a
- * stretch where the pool's connections stay open (the bench's do).
+ * `postgres`), or undefined when there is none on this machine (a DATABASE_URL elsewhere). The
+ * seconds of a process that has exited are counted in its parent's cutime + cstime once the
+ * parent has waited for it: for Postgres that is the postmaster, so a backend that ends inside a
+ * window (a pool closing its idle connections, the floors' servers exiting) still counts, and the
+ * total never goes down. Before this, such a window could read a negative Postgres CPU.
  */
 export function cpuSecondsOfAll(comm: string): number | undefined {
   let total: number | undefined;
@@ -43,7 +49,7 @@ export function cpuSecondsOfAll(comm: string): number | undefined {
     } catch {
       continue;
     }
-    total = (total ?? 0) + (cpuSeconds(Number(entry)) ?? 0);
+    total = (total ?? 0) + (cpuSeconds(Number(entry), { reapedChildren: true }) ?? 0);
   }
   return total;
 }
