@@ -21,6 +21,8 @@ interface PendingIncrements {
 
 export class RedisStore implements KeyValueStore {
   readonly redis: Redis;
+  /** incrementWindow's calls since the last flush, by prefixed key. */
+  private pending = new Map<string, PendingIncrements>();
 
   constructor(
     url: string,
@@ -41,9 +43,6 @@ export class RedisStore implements KeyValueStore {
     this.redis.defineCommand('mppIncrementWindow', { numberOfKeys: 1, lua: INCREMENT_WINDOW });
   }
 
-  /** incrementWindow's calls since the last flush, by prefixed key. */
-  private pending = new Map<string, PendingIncrements>();
-
   private k(key: string) {
     return this.prefix + key;
   }
@@ -63,8 +62,8 @@ export class RedisStore implements KeyValueStore {
     await this.redis.del(this.k(key));
   }
   /**
-   * Group increment: the calls for one key made in the same turn of the event loop (every request
-   * its poll phase read) go to Redis as ONE INCRBY of their number, flushed by setImmediate, and
+   * Group increment: the calls for one key made in the same turn of the event loop (the requests
+   * one poll phase read) go to Redis as ONE INCRBY of their number, flushed by setImmediate, and
    * each caller gets its own count out of the new total, in arrival order. The shared count is
    * exactly what one INCR per call would give (the rate limiters of every instance still share
    * it); what is saved is a Redis round trip per request under load, where the rate limit of a
