@@ -25,6 +25,7 @@ import { migrateToLatest } from '../src/persistence/migrate.ts';
 import { notifyOutbox } from '../src/persistence/notify-outbox-repository.ts';
 import { paymentUnitOfWork } from '../src/persistence/payments-repository.ts';
 import { seedPayRequest } from '../src/simulator/seed-sample.ts';
+import { cpuSeconds } from './lib/sampler.ts';
 import { BENCH_ACQUIRER_ID, BENCH_PSP_ID } from './lib/service.ts';
 
 const url = process.env.DATABASE_URL;
@@ -45,16 +46,6 @@ const pools = Array.from({ length: SWEEPERS }, () => createDatabase({ url, schem
 const request = storedRequest(
   seedPayRequest({ pspId: BENCH_PSP_ID, acquirerId: BENCH_ACQUIRER_ID, paymentRequestId: 'R', customerId: 'C_BENCH', paymentMethodId: 'pm-bench' }),
 );
-
-/** utime + stime of a local process in seconds (0 when Postgres is not on this host). */
-function cpuSecondsOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
-  } catch {
-    return 0;
-  }
-}
 
 try {
   await migrateToLatest(main.db, { schema });
@@ -81,7 +72,8 @@ try {
   // With the notify outbox, as the service wires it: every close queues its notifyPayment in the batch's transaction.
   const sweepers = pools.map((p) => expirySweeper({ uow: paymentUnitOfWork(p.db, { outbox: notifyOutbox }), batchSize: BATCH }));
   const backendPids = await Promise.all(pools.map(async (p) => (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(p.db)).rows[0]!.pid));
-  const backendCpu = () => backendPids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  // 0 when Postgres is not on this host.
+  const backendCpu = () => backendPids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
   const cpu0 = { backend: backendCpu(), node: process.cpuUsage() };
   const started = performance.now();
   const perSweeper = await Promise.all(
