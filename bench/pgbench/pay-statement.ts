@@ -1,5 +1,5 @@
 /**
- * Writes pay's one statement (acceptPayStatement, the very SQL acceptPay runs) as a pgbench script,
+ * Writes pay's one statement (acceptPayStatement, the very SQL acceptPayBatch runs) as a pgbench script,
  * to measure what Postgres alone spends on it (docs/performance.md, "Postgres: what one pay
  * statement costs"). Each transaction is a new paymentRequestId from one of 200 customers; every
  * other value is the seed's order, as the bench's pays send it.
@@ -9,6 +9,9 @@
  *                    select 'cust' || g, 'NORMAL', 'KRW' from generate_series(1, 200) g"
  *   npx tsx bench/pgbench/pay-statement.ts > /tmp/pay-statement.sql
  *   pgbench -n -M prepared -c 10 -j 2 -T 15 -f /tmp/pay-statement.sql perf
+ *
+ * ORDERS=8 writes a statement of eight orders, as group commit batches them (each transaction is
+ * then eight pays).
  *
  * and, for scale, floor.sql (the floor's insert) after `create table bench_floor (key text primary key)`.
  */
@@ -31,8 +34,14 @@ const VARYING: Readonly<Record<string, string>> = {
 /** A parameter as the SQL literal pg's text protocol amounts to (untyped, resolved by context). */
 function literal(v: unknown): string {
   if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return `array[${v.map(literal).join(', ')}]`;
   if (typeof v === 'bigint' || typeof v === 'number') return String(v);
-  if (typeof v === 'string') return VARYING[v] ?? `'${v.replace(/'/g, "''")}'`;
+  if (typeof v === 'string') {
+    const [marker, k] = v.split('#');
+    const varying = VARYING[marker!];
+    if (varying === undefined) return `'${v.replace(/'/g, "''")}'`;
+    return k === undefined || marker === 'PGBENCH_CUSTOMER_ID' ? varying : `(${varying} || '-${k}')`;
+  }
   throw new Error(`no literal for a ${typeof v} parameter`);
 }
 
@@ -54,25 +63,29 @@ const request = seedPayRequest({
   customerId: 'PGBENCH_CUSTOMER_ID',
   paymentMethodId: 'pm-0000000001',
 });
+/** Orders in one statement (ORDERS=8: a batch of eight, as group commit sends them under load). */
+const orders = Number(process.env.ORDERS ?? 1);
 const statement = acceptPayStatement(
-  {
-    paymentId: 'PGBENCH_PAYMENT_ID',
-    pspId: request.pspId,
-    paymentRequestId: request.paymentRequestId,
-    customerId: request.paymentMethod.customerId,
-    paymentAmount: { currency: 'JPY' as CurrencyCode, valueMinor: 100n },
-    payToAmount: krw(1000n),
-    surchargeAmount: undefined,
-    debitAmount: krw(1000n),
-    quote: request.paymentQuote,
-    expiresAt: new Date(now.getTime() + 180_000),
-    createdAt: now,
-    cashierTokenHash: 'PGBENCH_CASHIER_TOKEN_HASH',
-    request: storedRequest(request),
-  },
-  'a'.repeat(64),
-  { result: result('PAYMENT_IN_PROCESS'), paymentUrl: 'https://wallet.example/cashier/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefg' },
-  { status: 'NORMAL', currency: 'KRW' },
+  Array.from({ length: orders }, (_, k) => ({
+    payment: {
+      paymentId: `PGBENCH_PAYMENT_ID#${k}`,
+      pspId: request.pspId,
+      paymentRequestId: `PGBENCH_PAYMENT_REQUEST_ID#${k}`,
+      customerId: request.paymentMethod.customerId,
+      paymentAmount: { currency: 'JPY' as CurrencyCode, valueMinor: 100n },
+      payToAmount: krw(1000n),
+      surchargeAmount: undefined,
+      debitAmount: krw(1000n),
+      quote: request.paymentQuote,
+      expiresAt: new Date(now.getTime() + 180_000),
+      createdAt: now,
+      cashierTokenHash: `PGBENCH_CASHIER_TOKEN_HASH#${k}`,
+      request: storedRequest(request),
+    },
+    requestHash: 'a'.repeat(64),
+    answer: { result: result('PAYMENT_IN_PROCESS'), paymentUrl: 'https://wallet.example/cashier/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefg' },
+    customer: { status: 'NORMAL' as const, currency: 'KRW' },
+  })),
 ).compile(compiler);
 
 const text = statement.sql.replace(/\$(\d+)/g, (_, n: string) => literal(statement.parameters[Number(n) - 1]));

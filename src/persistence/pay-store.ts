@@ -2,12 +2,15 @@
  * The PayStore port (§4): the idempotency claim and the order in one statement, and a refusal
  * recorded under the key. The order's creation needs no history row: the payments row records it
  * (payment_status_log shows it with the later changes; migration 0041). Every write is one statement on the pool.
+ * The orders that arrive together are accepted together: one statement, one commit, for all of
+ * them (group commit, group-commit.ts), each caller getting its own order's outcome.
  */
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Payment } from '../domain/payments/payment.ts';
 import type { CustomerPrecondition, NewPayment, PayAttempt, PayKey, PayLookup, PayStore, StoredAnswer } from '../domain/payments/ports.ts';
 import { resultCodeFor } from '../domain/payments/state-machine.ts';
 import { toCustomer } from './customers-repository.ts';
+import { type GroupCommitOptions, groupCommit } from './group-commit.ts';
 import type { Db, Database } from './schema.ts';
 import { type PaymentRow, toPayment, asDate, toStoredAnswer } from './payment-rows.ts';
 
@@ -45,7 +48,7 @@ function toPayLookup(row: PayLookupRow): PayLookup {
   };
 }
 
-/** The lookup's columns, for the claim of (psp, request) and the customer (used by both statements below). */
+/** The lookup's columns, for the claim of (psp, request) and the customer. */
 const lookupFrom = (pspId: string, paymentRequestId: string, customerId: string) => sql`
   p.*,
   pr.request_hash as claim_request_hash, pr.payment_id as claim_payment_id, pr.answer as claim_answer,
@@ -82,36 +85,67 @@ function acceptedPayment(p: NewPayment): Payment {
   };
 }
 
-/**
- * §4 the accepted order in one statement, which is its own transaction, when the key is new and
- * the customer row is as `customer` says: the idempotency claim (INSERT ... ON CONFLICT DO
- * NOTHING) with the answer, and the PROCESSING payment, whose row records its own creation (no
- * history row). Otherwise it writes nothing and returns what it saw (the same columns as the
- * lookup, from the statement's snapshot): an earlier claim to replay, or the customer to say why
- * not. A concurrent identical request that claimed first makes the insert wait and then do
- * nothing; it is not in the snapshot, so the caller sees neither and reads again. The foreign key
- * from the claim to the payment is checked at the end of the statement, when both rows exist.
- */
-async function acceptPay(db: Db, p: NewPayment, requestHash: string, answer: StoredAnswer, customer: CustomerPrecondition): Promise<PayAttempt> {
-  const { rows } = await acceptPayStatement(p, requestHash, answer, customer).execute(db);
-  const row = rows[0]!;
-  if (row.created_id !== null) return { payment: acceptedPayment(p) };
-  return { payment: undefined, seen: toPayLookup(row) };
+/** One order for `acceptPayBatch`: what `PayStore.accept` takes. */
+export interface OrderToAccept {
+  readonly payment: NewPayment;
+  readonly requestHash: string;
+  readonly answer: StoredAnswer;
+  readonly customer: CustomerPrecondition;
 }
 
 /**
- * acceptPay's one statement, apart from its execution, so that bench/pgbench/pay-statement.ts can
- * measure this very SQL on Postgres alone.
+ * §4 the accepted orders of a batch in one statement, which is one transaction (see
+ * group-commit.ts). For each order whose key is new and whose customer row is as `customer` says:
+ * the idempotency claim (INSERT ... ON CONFLICT DO NOTHING) with the answer, and the PROCESSING
+ * payment, whose row records its own creation (no history row). For any other order it writes
+ * nothing and returns what it saw (the same columns as the lookup, from the statement's snapshot):
+ * an earlier claim to replay, or the customer to say why not. A concurrent identical request that
+ * claimed first, in another statement or earlier in this one, makes the insert do nothing; it is
+ * not in the snapshot, so the caller sees neither and reads again. The foreign key from the claim
+ * to the payment is checked at the end of the statement, when both rows exist.
  */
-export function acceptPayStatement(p: NewPayment, requestHash: string, answer: StoredAnswer, customer: CustomerPrecondition) {
-  const created = asDate(p.createdAt);
+async function acceptPayBatch(db: Db, orders: readonly OrderToAccept[]): Promise<PayAttempt[]> {
+  const { rows } = await acceptPayStatement(orders).execute(db);
+  if (rows.length !== orders.length) throw new Error(`accepted ${orders.length} orders, read back ${rows.length}`);
+  return rows.map((row, i) => (row.created_id !== null ? { payment: acceptedPayment(orders[i]!.payment) } : { payment: undefined, seen: toPayLookup(row) }));
+}
+
+/** One array parameter: the column of every order, typed by the cast after it. */
+const column = <T>(orders: readonly OrderToAccept[], pick: (o: OrderToAccept) => T) => orders.map(pick);
+
+/**
+ * acceptPayBatch's one statement, apart from its execution, so that bench/pgbench/pay-statement.ts
+ * can measure this very SQL on Postgres alone. The orders go as one array parameter per column, so
+ * the text is the same for any number of orders and is prepared once per connection. The claims
+ * are inserted in key order, so two batches that share keys wait for each other in one order and
+ * do not deadlock; a key twice in one batch goes in arrival order, so the first of the two wins.
+ */
+export function acceptPayStatement(orders: readonly OrderToAccept[]) {
+  const p = (pick: (n: NewPayment) => unknown) => column(orders, (o) => pick(o.payment));
   return sql<PayLookupRow & { created_id: string | null }>`
-    with claim as (
+    with input as (
+      select * from unnest(
+        ${p((n) => n.pspId)}::text[], ${p((n) => n.paymentRequestId)}::text[], ${column(orders, (o) => o.requestHash)}::text[],
+        ${p((n) => n.paymentId)}::text[], ${column(orders, (o) => answerJson(o.answer))}::jsonb[], ${p((n) => asDate(n.createdAt))}::timestamptz[],
+        ${p((n) => n.customerId)}::text[], ${column(orders, (o) => o.customer.status)}::text[], ${column(orders, (o) => o.customer.currency)}::text[],
+        ${p((n) => n.paymentAmount.currency)}::text[], ${p((n) => n.paymentAmount.valueMinor)}::bigint[],
+        ${p((n) => n.payToAmount.currency)}::text[], ${p((n) => n.payToAmount.valueMinor)}::bigint[],
+        ${p((n) => n.surchargeAmount?.currency ?? null)}::text[], ${p((n) => n.surchargeAmount?.valueMinor ?? null)}::bigint[],
+        ${p((n) => n.debitAmount.valueMinor)}::bigint[],
+        ${p((n) => n.quote?.quoteId ?? null)}::text[], ${p((n) => n.quote?.quoteCurrencyPair ?? null)}::text[], ${p((n) => n.quote?.quotePrice ?? null)}::numeric[],
+        ${p((n) => asDate(n.expiresAt))}::timestamptz[], ${p((n) => n.cashierTokenHash)}::text[], ${p((n) => JSON.stringify(n.request))}::jsonb[]
+      ) with ordinality as i(psp_id, payment_request_id, request_hash, payment_id, answer, created_at,
+                             customer_id, customer_status, customer_currency, payment_currency, payment_minor,
+                             pay_to_currency, pay_to_minor, surcharge_currency, surcharge_minor, debit_minor,
+                             quote_id, quote_pair, quote_price, expires_at, cashier_token_hash, request, n)
+    ), claim as (
       insert into pay_requests (psp_id, payment_request_id, request_hash, payment_id, answer, created_at)
-      select ${p.pspId}, ${p.paymentRequestId}, ${requestHash}, ${p.paymentId}, ${answerJson(answer)}::jsonb, ${created}::timestamptz
-       where not exists (select 1 from pay_requests where psp_id = ${p.pspId} and payment_request_id = ${p.paymentRequestId})
-         and exists (select 1 from customers
-                      where id = ${p.customerId} and status = ${customer.status} and currency = ${customer.currency}::char(3))
+      select i.psp_id, i.payment_request_id, i.request_hash, i.payment_id, i.answer, i.created_at
+        from input i
+       where not exists (select 1 from pay_requests pr where pr.psp_id = i.psp_id and pr.payment_request_id = i.payment_request_id)
+         and exists (select 1 from customers c
+                      where c.id = i.customer_id and c.status = i.customer_status and c.currency = i.customer_currency::char(3))
+       order by i.psp_id, i.payment_request_id, i.n
       on conflict (psp_id, payment_request_id) do nothing
       returning payment_id
     ), created as (
@@ -119,16 +153,22 @@ export function acceptPayStatement(p: NewPayment, requestHash: string, answer: S
                             payment_currency, payment_minor, pay_to_currency, pay_to_minor,
                             surcharge_currency, surcharge_minor, debit_minor, quote_id, quote_pair, quote_price,
                             expires_at, payment_time, cashier_token_hash, request, created_at, updated_at)
-      select payment_id, ${p.pspId}, ${p.paymentRequestId}, ${p.customerId}, 'PROCESSING', ${resultCodeFor('PROCESSING')},
-             ${p.paymentAmount.currency}, ${p.paymentAmount.valueMinor}, ${p.payToAmount.currency}, ${p.payToAmount.valueMinor},
-             ${p.surchargeAmount?.currency ?? null}, ${p.surchargeAmount?.valueMinor ?? null}, ${p.debitAmount.valueMinor},
-             ${p.quote?.quoteId ?? null}, ${p.quote?.quoteCurrencyPair ?? null}, ${p.quote?.quotePrice ?? null}::numeric,
-             ${asDate(p.expiresAt)}::timestamptz, null, ${p.cashierTokenHash}, ${JSON.stringify(p.request)}::jsonb,
-             ${created}::timestamptz, ${created}::timestamptz
-        from claim
+      select i.payment_id, i.psp_id, i.payment_request_id, i.customer_id, 'PROCESSING', ${resultCodeFor('PROCESSING')},
+             i.payment_currency, i.payment_minor, i.pay_to_currency, i.pay_to_minor,
+             i.surcharge_currency, i.surcharge_minor, i.debit_minor, i.quote_id, i.quote_pair, i.quote_price,
+             i.expires_at, null, i.cashier_token_hash, i.request, i.created_at, i.created_at
+        from claim join input i on i.payment_id = claim.payment_id
       returning id
     )
-    select (select id from created) as created_id, ${lookupFrom(p.pspId, p.paymentRequestId, p.customerId)}`;
+    select created.id as created_id, p.*,
+           pr.request_hash as claim_request_hash, pr.payment_id as claim_payment_id, pr.answer as claim_answer,
+           c.id as customer_row_id, c.status as customer_status, c.currency as customer_currency, c.created_at as customer_created_at
+      from input i
+      left join created on created.id = i.payment_id
+      left join pay_requests pr on pr.psp_id = i.psp_id and pr.payment_request_id = i.payment_request_id
+      left join payments p on p.id = pr.payment_id
+      left join customers c on c.id = i.customer_id
+     order by i.n`;
 }
 
 /** §4 a final refusal recorded under the key (no order); false when the key was already claimed. */
@@ -141,11 +181,19 @@ export async function refusePay(db: Db, key: PayKey, answer: StoredAnswer): Prom
   return rows.length === 1;
 }
 
+/**
+ * Pays accepted at once share a statement (group-commit.ts): measured in docs/performance.md
+ * ("The seventh round"). Four batches in flight leave the pool's other connections to the rest,
+ * and keep pays moving while one batch waits on a lock.
+ */
+const PAY_GROUP_COMMIT: GroupCommitOptions = { maxInFlight: 4, maxBatch: 64 };
+
 /** The PayStore port on the pool: every write is one statement, so it needs no transaction. */
-export function payStore(db: Kysely<Database>): PayStore {
+export function payStore(db: Kysely<Database>, options: GroupCommitOptions = PAY_GROUP_COMMIT): PayStore {
+  const accept = groupCommit((orders: readonly OrderToAccept[]) => acceptPayBatch(db, orders), options);
   return {
     lookup: (pspId, paymentRequestId, customerId) => lookupPay(db, pspId, paymentRequestId, customerId),
-    accept: (p, requestHash, answer, customer) => acceptPay(db, p, requestHash, answer, customer),
+    accept: (payment, requestHash, answer, customer) => accept({ payment, requestHash, answer, customer }),
     refuse: (key, answer) => refusePay(db, key, answer),
   };
 }
