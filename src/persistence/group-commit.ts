@@ -11,6 +11,10 @@
  * One statement commits all of its rows or none. When a batch of several fails, nothing of it was
  * written, and each of its calls is sent again alone: a row that breaks a constraint, or a batch
  * that lost a deadlock, then fails only its own caller.
+ *
+ * Reads take the same path: lookups by key that arrive together share one statement, so one round
+ * trip (and one wakeup of a Postgres backend) serves them all. A batched read starts no earlier
+ * than its caller asked, so it sees everything committed before the call, as a read of its own did.
  */
 
 export interface GroupCommitOptions {

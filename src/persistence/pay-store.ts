@@ -48,20 +48,34 @@ function toPayLookup(row: PayLookupRow): PayLookup {
   };
 }
 
-/** The lookup's columns, for the claim of (psp, request) and the customer. */
-const lookupFrom = (pspId: string, paymentRequestId: string, customerId: string) => sql`
+/** The lookup's columns: the key's claim with its order (null columns when none), and the customer. */
+const LOOKUP_COLUMNS = sql`
   p.*,
   pr.request_hash as claim_request_hash, pr.payment_id as claim_payment_id, pr.answer as claim_answer,
-  c.id as customer_row_id, c.status as customer_status, c.currency as customer_currency, c.created_at as customer_created_at
-  from (select 1) as one
-  left join pay_requests pr on pr.psp_id = ${pspId} and pr.payment_request_id = ${paymentRequestId}
-  left join payments p on p.id = pr.payment_id
-  left join customers c on c.id = ${customerId}`;
+  c.id as customer_row_id, c.status as customer_status, c.currency as customer_currency, c.created_at as customer_created_at`;
 
-/** §4 lookup: the claim with its order, and the customer, in one round trip. */
-async function lookupPay(db: Db, pspId: string, paymentRequestId: string, customerId: string): Promise<PayLookup> {
-  const { rows } = await sql<PayLookupRow>`select ${lookupFrom(pspId, paymentRequestId, customerId)}`.execute(db);
-  return toPayLookup(rows[0]!);
+/** The lookup's joins, for each row of `i` (psp_id, payment_request_id, customer_id). */
+const LOOKUP_JOINS = sql`
+  left join pay_requests pr on pr.psp_id = i.psp_id and pr.payment_request_id = i.payment_request_id
+  left join payments p on p.id = pr.payment_id
+  left join customers c on c.id = i.customer_id`;
+
+/** A key to look up: what `PayStore.lookup` takes. */
+interface PayLookupKey {
+  readonly pspId: string;
+  readonly paymentRequestId: string;
+  readonly customerId: string;
+}
+
+/** §4 lookup of a batch of keys in one round trip: for each, the claim with its order, and the customer. */
+async function lookupPayBatch(db: Db, keys: readonly PayLookupKey[]): Promise<PayLookup[]> {
+  const { rows } = await sql<PayLookupRow>`
+    select ${LOOKUP_COLUMNS}
+      from unnest(${keys.map((k) => k.pspId)}::text[], ${keys.map((k) => k.paymentRequestId)}::text[], ${keys.map((k) => k.customerId)}::text[])
+           with ordinality as i(psp_id, payment_request_id, customer_id, n)
+      ${LOOKUP_JOINS}
+     order by i.n`.execute(db);
+  return rows.map(toPayLookup);
 }
 
 /** The order `acceptPay` stored, as the payments row reads back (no second read needed). */
@@ -160,14 +174,10 @@ export function acceptPayStatement(orders: readonly OrderToAccept[]) {
         from claim join input i on i.payment_id = claim.payment_id
       returning id
     )
-    select created.id as created_id, p.*,
-           pr.request_hash as claim_request_hash, pr.payment_id as claim_payment_id, pr.answer as claim_answer,
-           c.id as customer_row_id, c.status as customer_status, c.currency as customer_currency, c.created_at as customer_created_at
+    select created.id as created_id, ${LOOKUP_COLUMNS}
       from input i
       left join created on created.id = i.payment_id
-      left join pay_requests pr on pr.psp_id = i.psp_id and pr.payment_request_id = i.payment_request_id
-      left join payments p on p.id = pr.payment_id
-      left join customers c on c.id = i.customer_id
+      ${LOOKUP_JOINS}
      order by i.n`;
 }
 
@@ -191,8 +201,9 @@ const PAY_GROUP_COMMIT: GroupCommitOptions = { maxInFlight: 4, maxBatch: 64 };
 /** The PayStore port on the pool: every write is one statement, so it needs no transaction. */
 export function payStore(db: Kysely<Database>, options: GroupCommitOptions = PAY_GROUP_COMMIT): PayStore {
   const accept = groupCommit((orders: readonly OrderToAccept[]) => acceptPayBatch(db, orders), options);
+  const lookup = groupCommit((keys: readonly PayLookupKey[]) => lookupPayBatch(db, keys), options);
   return {
-    lookup: (pspId, paymentRequestId, customerId) => lookupPay(db, pspId, paymentRequestId, customerId),
+    lookup: (pspId, paymentRequestId, customerId) => lookup({ pspId, paymentRequestId, customerId }),
     accept: (payment, requestHash, answer, customer) => accept({ payment, requestHash, answer, customer }),
     refuse: (key, answer) => refusePay(db, key, answer),
   };
