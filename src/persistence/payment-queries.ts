@@ -1,20 +1,32 @@
 /** The PaymentQueries port: payments read by id, by request, by cashier link; recorded refusals. */
 
+import { sql } from 'kysely';
 import type { Result } from '../domain/errors.ts';
 import { CASHIER_TOKEN_PATTERN, hashCashierToken } from '../domain/payments/ids.ts';
 import type { Payment } from '../domain/payments/payment.ts';
 import type { PaymentQueries } from '../domain/payments/ports.ts';
+import { type GroupCommitOptions, groupCommit } from './group-commit.ts';
 import type { Db } from './schema.ts';
-import { toPayment, toStoredAnswer } from './payment-rows.ts';
+import { type PaymentRow, toPayment, toStoredAnswer } from './payment-rows.ts';
 
 export async function findPaymentById(db: Db, paymentId: string): Promise<Payment | undefined> {
   const row = await db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
   return row ? toPayment(row) : undefined;
 }
 
-export async function findPaymentByRequestId(db: Db, pspId: string, paymentRequestId: string): Promise<Payment | undefined> {
-  const row = await db.selectFrom('payments').selectAll().where('psp_id', '=', pspId).where('payment_request_id', '=', paymentRequestId).executeTakeFirst();
-  return row ? toPayment(row) : undefined;
+interface RequestKey {
+  readonly pspId: string;
+  readonly paymentRequestId: string;
+}
+
+/** The payments of a batch of (pspId, paymentRequestId) keys in one round trip: one answer per key, in order. */
+async function findPaymentsByRequestIds(db: Db, keys: readonly RequestKey[]): Promise<(Payment | undefined)[]> {
+  const { rows } = await sql<{ [K in keyof PaymentRow]: PaymentRow[K] | null }>`
+    select p.*
+      from unnest(${keys.map((k) => k.pspId)}::text[], ${keys.map((k) => k.paymentRequestId)}::text[]) with ordinality as i(psp_id, payment_request_id, n)
+      left join payments p on p.psp_id = i.psp_id and p.payment_request_id = i.payment_request_id
+     order by i.n`.execute(db);
+  return rows.map((row) => (row.id !== null ? toPayment(row as PaymentRow) : undefined));
 }
 
 /** The payment behind a cashier link: the token is hashed, never looked up or stored in clear. */
@@ -46,9 +58,16 @@ async function listByCustomer(db: Db, customerId: string, o: { limit: number; be
   return rows.map(toPayment);
 }
 
+/**
+ * Reads by request share a round trip when they arrive together (group-commit.ts): inquiryPayment
+ * is Alipay+'s polling, many at once. Measured in docs/performance.md ("The seventh round").
+ */
+const READ_BATCHING: GroupCommitOptions = { maxInFlight: 4, maxBatch: 64 };
+
 export function paymentQueries(db: Db): PaymentQueries {
+  const byRequestId = groupCommit((keys: readonly RequestKey[]) => findPaymentsByRequestIds(db, keys), READ_BATCHING);
   return {
-    findByRequestId: (pspId, paymentRequestId) => findPaymentByRequestId(db, pspId, paymentRequestId),
+    findByRequestId: (pspId, paymentRequestId) => byRequestId({ pspId, paymentRequestId }),
     findById: (paymentId) => findPaymentById(db, paymentId),
     findByCashierToken: (token) => findByCashierToken(db, token),
     findRefusal: (pspId, paymentRequestId) => findRefusal(db, pspId, paymentRequestId),

@@ -11,6 +11,7 @@ import { customerAccepting, newPaymentOf, preparePay } from '../../src/domain/pa
 import type { NewPayment, PayStore } from '../../src/domain/payments/ports.ts';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
 import { acceptPayStatement, type OrderToAccept, payStore } from '../../src/persistence/pay-store.ts';
+import { paymentQueries } from '../../src/persistence/payment-queries.ts';
 import { attachDatabase, realPostgres, type TestDatabase, testConfig, testDatabase } from '../support/harness.ts';
 import { seedPay } from '../support/payments.ts';
 
@@ -117,5 +118,25 @@ describe('pay group commit', () => {
     for (const k of keys) expect(await ordersFor(k)).toHaveLength(1);
     // Each key has one stored order; the loser of each pair saw nothing it could replay yet, or the winner's claim.
     expect(attempts.filter((a) => a.payment !== undefined)).toHaveLength(40);
+  });
+
+  it('lookups and reads by request that arrive together: each caller gets the answer of its own key', async () => {
+    const store = payStore(database.db, { maxInFlight: 1, maxBatch: 64 });
+    const stored = order();
+    await accept(store, stored);
+    const refused = order();
+    expect(await store.refuse({ ...refused.payment, requestHash: refused.requestHash, now: new Date() }, { result: result('USER_NOT_EXIST') })).toBe(true);
+    const missing = order();
+    const keys = [stored, refused, missing, stored].map((o) => o.payment);
+
+    const lookups = await Promise.all(keys.map((k) => store.lookup(k.pspId, k.paymentRequestId, CUSTOMER)));
+    expect(lookups.map((l) => l.claim?.paymentId)).toEqual([stored.payment.paymentId, undefined, undefined, stored.payment.paymentId]);
+    expect(lookups.map((l) => l.claim?.answer.result.resultCode)).toEqual(['PAYMENT_IN_PROCESS', 'USER_NOT_EXIST', undefined, 'PAYMENT_IN_PROCESS']);
+    expect(lookups.map((l) => l.customer?.id)).toEqual([CUSTOMER, CUSTOMER, CUSTOMER, CUSTOMER]);
+
+    const queries = paymentQueries(database.db);
+    const found = await Promise.all(keys.map((k) => queries.findByRequestId(k.pspId, k.paymentRequestId)));
+    expect(found.map((p) => p?.paymentId)).toEqual([stored.payment.paymentId, undefined, undefined, stored.payment.paymentId]);
+    expect(found[0]).toEqual(lookups[0]!.claim?.payment);
   });
 });
