@@ -1,15 +1,17 @@
 /**
  * §3 storage: auth codes, grants and access tokens, by their SHA-256 digests only. The
  * single-use and revocation rules are enforced here, in Postgres: a compare-and-set UPDATE claims
- * a code (in the same statement as the grant and its first access token), a unique key allows one
- * grant per code, a row lock orders refresh against revocation.
+ * a code (in the same statement as the grant and its first access token; exchanges that arrive
+ * together share that statement), a unique key allows one grant per code, a row lock orders
+ * refresh against revocation.
  */
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Customer } from '../domain/customers/customer.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
-import type { AccessTokenRecord, AuthCodeRecord, GrantRecord, TokenRepos } from '../domain/tokens/ports.ts';
+import type { AccessTokenRecord, AuthCodeRecord, GrantRecord, RedeemedCode, TokenRepos } from '../domain/tokens/ports.ts';
 import type { AuthScope } from '../domain/tokens/token.ts';
 import { findCustomer, toCustomer } from './customers-repository.ts';
+import { type GroupCommitOptions, groupCommit } from './group-commit.ts';
 import type { Db, AuthCodesTable, Database, GrantsTable } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 
@@ -34,7 +36,64 @@ function toGrant(row: GrantRow): GrantRecord {
 
 const grantColumns = ['id', 'customer_id', 'scopes', 'refresh_expires_at', 'revoked_at'] as const;
 
+/** One exchange for `redeemAuthCodes`: what `TokenRepos.redeemAuthCode` takes. */
+interface Redemption {
+  readonly codeHash: string;
+  readonly now: Date;
+  readonly issue: RedeemedCode;
+  readonly customerStatus: string;
+}
+
+type Redeemed = { readonly customerId: string; readonly scopes: readonly AuthScope[] } | undefined;
+
+/**
+ * §3 the exchanges of a batch in one statement (group-commit.ts): for each code that is unused,
+ * unexpired and of a customer in `customerStatus`, a compare-and-set UPDATE marks it used and the
+ * grant and its first access token are inserted; any other exchange changes nothing and gets
+ * undefined. A code twice in one batch is updated once, so exactly one of the two gets the grant,
+ * as between concurrent statements. Two batches that share codes can deadlock on them; Postgres
+ * then aborts one, and group commit writes its exchanges again one by one.
+ */
+async function redeemAuthCodes(db: Db, rs: readonly Redemption[]): Promise<Redeemed[]> {
+  const col = <T>(pick: (r: Redemption) => T) => rs.map(pick);
+  const { rows } = await sql<{ n: string; customer_id: string; scopes: string[] }>`
+    with input as (
+      select * from unnest(
+        ${col((r) => r.codeHash)}::text[], ${col((r) => r.now.toISOString())}::timestamptz[], ${col((r) => r.customerStatus)}::text[],
+        ${col((r) => r.issue.grantId)}::text[], ${col((r) => r.issue.refreshTokenHash)}::text[], ${col((r) => r.issue.refreshExpiresAt.toISOString())}::timestamptz[],
+        ${col((r) => r.issue.accessTokenHash)}::text[], ${col((r) => r.issue.accessExpiresAt.toISOString())}::timestamptz[], ${col((r) => r.issue.acquirerId ?? null)}::text[]
+      ) with ordinality as i(code_hash, at, customer_status, grant_id, refresh_token_hash, refresh_expires_at, access_token_hash, access_expires_at, acquirer_id, n)
+    ), code as (
+      update auth_codes a set used_at = i.at
+        from input i
+       where a.code_hash = i.code_hash and a.used_at is null and a.expires_at > i.at
+         and exists (select 1 from customers c where c.id = a.customer_id and c.status = i.customer_status)
+      returning i.n, a.customer_id, a.scopes
+    ), granted as (
+      insert into grants (id, customer_id, auth_code_hash, scopes, refresh_token_hash, refresh_expires_at, created_at, acquirer_id)
+      select i.grant_id, code.customer_id, i.code_hash, code.scopes, i.refresh_token_hash, i.refresh_expires_at, i.at, i.acquirer_id
+        from code join input i on i.n = code.n
+      returning id
+    ), issued as (
+      insert into access_tokens (token_hash, grant_id, expires_at, created_at)
+      select i.access_token_hash, granted.id, i.access_expires_at, i.at from granted join input i on i.grant_id = granted.id
+    )
+    select code.n, code.customer_id, code.scopes from code`.execute(db);
+  const byIndex = new Map(rows.map((r) => [Number(r.n), r]));
+  return rs.map((_, i) => {
+    const row = byIndex.get(i + 1);
+    return row && { customerId: row.customer_id, scopes: toScopes(row.scopes) };
+  });
+}
+
+/**
+ * Exchanges that arrive together share a statement: measured in docs/performance.md ("The seventh
+ * round").
+ */
+const REDEEM_GROUP_COMMIT: GroupCommitOptions = { maxInFlight: 4, maxBatch: 64 };
+
 export function tokenRepos(db: Db): TokenRepos {
+  const redeem = groupCommit((rs: readonly Redemption[]) => redeemAuthCodes(db, rs), REDEEM_GROUP_COMMIT);
   return {
     findCustomer: (id): Promise<Customer | undefined> => findCustomer(db, id),
 
@@ -60,28 +119,7 @@ export function tokenRepos(db: Db): TokenRepos {
       return { ...toAuthCode(row), customer };
     },
 
-    async redeemAuthCode(codeHash, now, issue, customerStatus) {
-      const at = now.toISOString();
-      const { rows } = await sql<{ customer_id: string; scopes: string[] }>`
-        with code as (
-          update auth_codes set used_at = ${at}::timestamptz
-           where code_hash = ${codeHash} and used_at is null and expires_at > ${at}::timestamptz
-             and exists (select 1 from customers c where c.id = auth_codes.customer_id and c.status = ${customerStatus})
-          returning customer_id, scopes
-        ), granted as (
-          insert into grants (id, customer_id, auth_code_hash, scopes, refresh_token_hash, refresh_expires_at, created_at, acquirer_id)
-          select ${issue.grantId}, customer_id, ${codeHash}, scopes, ${issue.refreshTokenHash},
-                 ${issue.refreshExpiresAt.toISOString()}::timestamptz, ${at}::timestamptz, ${issue.acquirerId ?? null}::text
-            from code
-          returning id, customer_id, scopes
-        ), issued as (
-          insert into access_tokens (token_hash, grant_id, expires_at, created_at)
-          select ${issue.accessTokenHash}, id, ${issue.accessExpiresAt.toISOString()}::timestamptz, ${at}::timestamptz from granted
-        )
-        select customer_id, scopes from granted`.execute(db);
-      const row = rows[0];
-      return row && { customerId: row.customer_id, scopes: toScopes(row.scopes) };
-    },
+    redeemAuthCode: (codeHash, now, issue, customerStatus) => redeem({ codeHash, now, issue, customerStatus }),
 
     async lockGrantByRefreshTokenHash(refreshTokenHash) {
       const row = await db.selectFrom('grants').select(grantColumns).where('refresh_token_hash', '=', refreshTokenHash).forUpdate().executeTakeFirst();
