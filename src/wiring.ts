@@ -32,7 +32,7 @@ import { type TokenUseCases, tokenUseCases } from './domain/tokens/use-cases.ts'
 import { type WalletUseCases, walletUseCases } from './domain/wallet/use-cases.ts';
 import { codeListsPoller, codeRulesRefresher } from './jobs/code-identification.ts';
 import { expirySweeper } from './jobs/expiry-sweeper.ts';
-import { type Metrics, registerNotifyMetrics, unsignedCodeRulesCounter } from './http/metrics.ts';
+import { batchSizeHistogram, type Metrics, registerNotifyMetrics, unsignedCodeRulesCounter } from './http/metrics.ts';
 import type { Job } from './jobs/loop.ts';
 import { notifyDispatcher } from './jobs/notify-dispatcher.ts';
 import { codeListRepository, codeListUnitOfWork } from './persistence/code-lists-repository.ts';
@@ -152,7 +152,9 @@ export function wire(deps: WiringDeps): Wiring {
     customers: customerRepository(trx),
     refunds: refundRepository(trx),
   }));
-  const queries = paymentQueries(db);
+  // Group commit's batch sizes per statement, on /metrics (persistence/group-commit.ts).
+  const onBatch = batchSizeHistogram(metrics);
+  const queries = paymentQueries(db, onBatch);
 
   // §6 code identification: rules loaded by startUp before the server listens, lists compiled in
   // process and kept in step with Postgres on every instance.
@@ -177,9 +179,9 @@ export function wire(deps: WiringDeps): Wiring {
 
   // §10 the live access token of an Auto Debit agreement, sealed for the unbinding calls.
   const sealer = tokenSealer(secrets.mppPrivateKey);
-  const tokens = tokenUseCases({ uow: tokenUnitOfWork(db), repos: tokenRepos(db), clock, settings: config, agreements: agreementTokens(db, sealer) });
+  const tokens = tokenUseCases({ uow: tokenUnitOfWork(db), repos: tokenRepos(db, onBatch), clock, settings: config, agreements: agreementTokens(db, sealer) });
   const agreements = agreementUseCases({ repo: agreementRepository(db, sealer), gateway: agreementGateway(alipayPlus), clock, log });
-  const pay = payUseCase({ store: payStore(db), uow: paymentsUow, clock, settings: config });
+  const pay = payUseCase({ store: payStore(db, undefined, onBatch), uow: paymentsUow, clock, settings: config });
   const codes = codeIdentification({
     mode: config.codeIdentificationMode,
     lists: codeListCache,

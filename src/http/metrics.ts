@@ -87,6 +87,18 @@ export function registerNotifyMetrics(metrics: Metrics, queue: Pick<Notification
   return (outcome) => attempts.inc({ outcome });
 }
 
+/** Group commit (persistence/group-commit.ts): how many calls each batched statement carried. */
+export function batchSizeHistogram(m: Metrics): (statement: string, size: number) => void {
+  const sizes = new Histogram({
+    name: 'mpp_db_batch_size',
+    help: 'Calls carried by one batched statement (group commit), by statement',
+    labelNames: ['statement'],
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [m.registry],
+  });
+  return (statement, size) => sizes.observe({ statement }, size);
+}
+
 /** §6 revision 2: unsigned inquiryCodeRules answers taken (https, or CODE_RULES_ACCEPT_UNSIGNED). */
 export function unsignedCodeRulesCounter(m: Metrics): () => void {
   const counter = new Counter({

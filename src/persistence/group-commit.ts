@@ -22,7 +22,12 @@ export interface GroupCommitOptions {
   readonly maxInFlight: number;
   /** Calls in one batch at most. */
   readonly maxBatch: number;
+  /** Told the size of every batch sent (the batch-size metric). */
+  readonly onBatch?: ((size: number) => void) | undefined;
 }
+
+/** Told which batched statement was sent with how many calls (wiring feeds it to /metrics). */
+export type BatchObserver = (statement: string, size: number) => void;
 
 /** Writes a batch and returns one result per input, in the inputs' order. */
 export type BatchWriter<I, O> = (inputs: readonly I[]) => Promise<readonly O[]>;
@@ -49,6 +54,7 @@ export function groupCommit<I, O>(write: BatchWriter<I, O>, options: GroupCommit
   }
 
   async function send(batch: Waiting<I, O>[]): Promise<void> {
+    options.onBatch?.(batch.length);
     try {
       const outputs = await write(batch.map((w) => w.input));
       if (outputs.length !== batch.length) throw new Error(`a batch of ${batch.length} wrote ${outputs.length} results`);

@@ -5,7 +5,7 @@ import type { Result } from '../domain/errors.ts';
 import { CASHIER_TOKEN_PATTERN, hashCashierToken } from '../domain/payments/ids.ts';
 import type { Payment } from '../domain/payments/payment.ts';
 import type { PaymentQueries } from '../domain/payments/ports.ts';
-import { type GroupCommitOptions, groupCommit } from './group-commit.ts';
+import { type BatchObserver, type GroupCommitOptions, groupCommit } from './group-commit.ts';
 import type { Db } from './schema.ts';
 import { type PaymentRow, toPayment, toStoredAnswer } from './payment-rows.ts';
 
@@ -64,8 +64,11 @@ async function listByCustomer(db: Db, customerId: string, o: { limit: number; be
  */
 const READ_BATCHING: GroupCommitOptions = { maxInFlight: 4, maxBatch: 64 };
 
-export function paymentQueries(db: Db): PaymentQueries {
-  const byRequestId = groupCommit((keys: readonly RequestKey[]) => findPaymentsByRequestIds(db, keys), READ_BATCHING);
+export function paymentQueries(db: Db, onBatch?: BatchObserver): PaymentQueries {
+  const byRequestId = groupCommit((keys: readonly RequestKey[]) => findPaymentsByRequestIds(db, keys), {
+    ...READ_BATCHING,
+    onBatch: onBatch && ((size) => onBatch('payment_by_request', size)),
+  });
   return {
     findByRequestId: (pspId, paymentRequestId) => byRequestId({ pspId, paymentRequestId }),
     findById: (paymentId) => findPaymentById(db, paymentId),

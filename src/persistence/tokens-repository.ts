@@ -11,7 +11,7 @@ import type { UnitOfWork } from '../domain/ports.ts';
 import type { AccessTokenRecord, AuthCodeRecord, GrantRecord, RedeemedCode, TokenRepos } from '../domain/tokens/ports.ts';
 import type { AuthScope } from '../domain/tokens/token.ts';
 import { findCustomer, toCustomer } from './customers-repository.ts';
-import { type GroupCommitOptions, groupCommit } from './group-commit.ts';
+import { type BatchObserver, type GroupCommitOptions, groupCommit } from './group-commit.ts';
 import type { Db, AuthCodesTable, Database, GrantsTable } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 
@@ -92,8 +92,11 @@ async function redeemAuthCodes(db: Db, rs: readonly Redemption[]): Promise<Redee
  */
 const REDEEM_GROUP_COMMIT: GroupCommitOptions = { maxInFlight: 4, maxBatch: 64 };
 
-export function tokenRepos(db: Db): TokenRepos {
-  const redeem = groupCommit((rs: readonly Redemption[]) => redeemAuthCodes(db, rs), REDEEM_GROUP_COMMIT);
+export function tokenRepos(db: Db, onBatch?: BatchObserver): TokenRepos {
+  const redeem = groupCommit((rs: readonly Redemption[]) => redeemAuthCodes(db, rs), {
+    ...REDEEM_GROUP_COMMIT,
+    onBatch: onBatch && ((size) => onBatch('auth_code_redeem', size)),
+  });
   return {
     findCustomer: (id): Promise<Customer | undefined> => findCustomer(db, id),
 

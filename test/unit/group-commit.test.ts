@@ -98,4 +98,15 @@ describe('groupCommit', () => {
     // The short answer fails the batch; each call written alone then gets its one result.
     expect(await Promise.all([call(1), call(2)])).toEqual([1, 1]);
   });
+
+  it('tells onBatch the size of every batch it sends', async () => {
+    const w = heldWriter();
+    const sizes: number[] = [];
+    const call = groupCommit(w.write, { maxInFlight: 4, maxBatch: 3, onBatch: (n) => sizes.push(n) });
+    const results = Promise.all([1, 2, 3, 4].map(call));
+    await turn();
+    await w.releaseAll();
+    await results;
+    expect(sizes).toEqual([3, 1]);
+  });
 });
