@@ -37,6 +37,7 @@ import type { Job } from './jobs/loop.ts';
 import { notifyDispatcher } from './jobs/notify-dispatcher.ts';
 import { codeListRepository, codeListUnitOfWork } from './persistence/code-lists-repository.ts';
 import { codeRuleSetStore } from './persistence/code-rule-sets-repository.ts';
+import { GROUP_COMMIT, type GroupCommitOptions } from './persistence/group-commit.ts';
 import { customerRepository } from './persistence/customers-repository.ts';
 import type { DatabaseHandle } from './persistence/database.ts';
 import { ledgerQueries, ledgerRepository } from './persistence/ledger-repository.ts';
@@ -152,9 +153,9 @@ export function wire(deps: WiringDeps): Wiring {
     customers: customerRepository(trx),
     refunds: refundRepository(trx),
   }));
-  // Group commit's batch sizes per statement, on /metrics (persistence/group-commit.ts).
-  const onBatch = batchSizeHistogram(metrics);
-  const queries = paymentQueries(db, onBatch);
+  // Group commit (persistence/group-commit.ts), with its batch sizes per statement on /metrics.
+  const batching: GroupCommitOptions = { ...GROUP_COMMIT, onBatch: batchSizeHistogram(metrics) };
+  const queries = paymentQueries(db, batching);
 
   // §6 code identification: rules loaded by startUp before the server listens, lists compiled in
   // process and kept in step with Postgres on every instance.
@@ -179,9 +180,9 @@ export function wire(deps: WiringDeps): Wiring {
 
   // §10 the live access token of an Auto Debit agreement, sealed for the unbinding calls.
   const sealer = tokenSealer(secrets.mppPrivateKey);
-  const tokens = tokenUseCases({ uow: tokenUnitOfWork(db), repos: tokenRepos(db, onBatch), clock, settings: config, agreements: agreementTokens(db, sealer) });
+  const tokens = tokenUseCases({ uow: tokenUnitOfWork(db), repos: tokenRepos(db, batching), clock, settings: config, agreements: agreementTokens(db, sealer) });
   const agreements = agreementUseCases({ repo: agreementRepository(db, sealer), gateway: agreementGateway(alipayPlus), clock, log });
-  const pay = payUseCase({ store: payStore(db, undefined, onBatch), uow: paymentsUow, clock, settings: config });
+  const pay = payUseCase({ store: payStore(db, batching), uow: paymentsUow, clock, settings: config });
   const codes = codeIdentification({
     mode: config.codeIdentificationMode,
     lists: codeListCache,
@@ -207,7 +208,7 @@ export function wire(deps: WiringDeps): Wiring {
       settings: config,
       notifyUrlPolicy: outboundUrlPolicies(config).notify,
     }),
-    syncPay: syncPayUseCase({ store: syncPayStore(db), agreements: tokens, clock, settings: config }),
+    syncPay: syncPayUseCase({ store: syncPayStore(db, batching), agreements: tokens, clock, settings: config }),
     paymentCodes: paymentCodeUseCase({ customers: customerRepository(db), gateway: paymentCodeGateway(alipayPlus) }),
     agreements,
     paymentReads: paymentReads({ queries, uow: paymentsUow, clock }),

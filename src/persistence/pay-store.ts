@@ -10,7 +10,7 @@ import type { Payment } from '../domain/payments/payment.ts';
 import type { CustomerPrecondition, NewPayment, PayAttempt, PayKey, PayLookup, PayStore, StoredAnswer } from '../domain/payments/ports.ts';
 import { resultCodeFor } from '../domain/payments/state-machine.ts';
 import { toCustomer } from './customers-repository.ts';
-import { type BatchObserver, type GroupCommitOptions, groupCommit } from './group-commit.ts';
+import { GROUP_COMMIT, type GroupCommitOptions, groupCommit } from './group-commit.ts';
 import type { Db, Database } from './schema.ts';
 import { type PaymentRow, toPayment, asDate, toStoredAnswer } from './payment-rows.ts';
 
@@ -192,17 +192,12 @@ export async function refusePay(db: Db, key: PayKey, answer: StoredAnswer): Prom
 }
 
 /**
- * Pays accepted at once share a statement (group-commit.ts): measured in docs/performance.md
- * ("The seventh round"). Four batches in flight leave the pool's other connections to the rest,
- * and keep pays moving while one batch waits on a lock.
+ * The PayStore port on the pool: every write is one statement, so it needs no transaction. Pays
+ * accepted at once, and lookups made at once, share a statement (group-commit.ts).
  */
-const PAY_GROUP_COMMIT: GroupCommitOptions = { maxInFlight: 4, maxBatch: 64 };
-
-/** The PayStore port on the pool: every write is one statement, so it needs no transaction. */
-export function payStore(db: Kysely<Database>, options: GroupCommitOptions = PAY_GROUP_COMMIT, onBatch?: BatchObserver): PayStore {
-  const observed = (statement: string): GroupCommitOptions => ({ ...options, onBatch: onBatch && ((size) => onBatch(statement, size)) });
-  const accept = groupCommit((orders: readonly OrderToAccept[]) => acceptPayBatch(db, orders), observed('pay_accept'));
-  const lookup = groupCommit((keys: readonly PayLookupKey[]) => lookupPayBatch(db, keys), observed('pay_lookup'));
+export function payStore(db: Kysely<Database>, options: GroupCommitOptions = GROUP_COMMIT): PayStore {
+  const accept = groupCommit('pay_accept', (orders: readonly OrderToAccept[]) => acceptPayBatch(db, orders), options);
+  const lookup = groupCommit('pay_lookup', (keys: readonly PayLookupKey[]) => lookupPayBatch(db, keys), options);
   return {
     lookup: (pspId, paymentRequestId, customerId) => lookup({ pspId, paymentRequestId, customerId }),
     accept: (payment, requestHash, answer, customer) => accept({ payment, requestHash, answer, customer }),

@@ -5,7 +5,7 @@ import type { Result } from '../domain/errors.ts';
 import { CASHIER_TOKEN_PATTERN, hashCashierToken } from '../domain/payments/ids.ts';
 import type { Payment } from '../domain/payments/payment.ts';
 import type { PaymentQueries } from '../domain/payments/ports.ts';
-import { type BatchObserver, type GroupCommitOptions, groupCommit } from './group-commit.ts';
+import { GROUP_COMMIT, type GroupCommitOptions, groupCommit } from './group-commit.ts';
 import type { Db } from './schema.ts';
 import { type PaymentRow, toPayment, toStoredAnswer } from './payment-rows.ts';
 
@@ -60,15 +60,10 @@ async function listByCustomer(db: Db, customerId: string, o: { limit: number; be
 
 /**
  * Reads by request share a round trip when they arrive together (group-commit.ts): inquiryPayment
- * is Alipay+'s polling, many at once. Measured in docs/performance.md ("The seventh round").
+ * is Alipay+'s polling, many at once.
  */
-const READ_BATCHING: GroupCommitOptions = { maxInFlight: 4, maxBatch: 64 };
-
-export function paymentQueries(db: Db, onBatch?: BatchObserver): PaymentQueries {
-  const byRequestId = groupCommit((keys: readonly RequestKey[]) => findPaymentsByRequestIds(db, keys), {
-    ...READ_BATCHING,
-    onBatch: onBatch && ((size) => onBatch('payment_by_request', size)),
-  });
+export function paymentQueries(db: Db, options: GroupCommitOptions = GROUP_COMMIT): PaymentQueries {
+  const byRequestId = groupCommit('payment_by_request', (keys: readonly RequestKey[]) => findPaymentsByRequestIds(db, keys), options);
   return {
     findByRequestId: (pspId, paymentRequestId) => byRequestId({ pspId, paymentRequestId }),
     findById: (paymentId) => findPaymentById(db, paymentId),

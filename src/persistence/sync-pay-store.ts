@@ -27,6 +27,7 @@ import type { TransferRequest } from '../domain/wallet/ledger.ts';
 import { paymentDebit } from '../domain/wallet/payment-transfers.ts';
 import { gatedTransferCheck, gatedTransferCtes, isGatedTransferAbort, ledgerRepository } from './ledger-repository.ts';
 import { payStore } from './pay-store.ts';
+import { GROUP_COMMIT, type GroupCommitOptions } from './group-commit.ts';
 import { asDate } from './payment-rows.ts';
 import type { Database } from './schema.ts';
 
@@ -92,8 +93,8 @@ export function paidOrderStatement(p: PaidOrder, requestHash: string, answer: St
     select (select id from created) as created_id${debit ? sql`, ${gatedTransferCheck(debit, 'created')}` : sql``}`;
 }
 
-export function syncPayStore(db: Kysely<Database>): SyncPayStore {
-  const pays = payStore(db);
+export function syncPayStore(db: Kysely<Database>, options: GroupCommitOptions = GROUP_COMMIT): SyncPayStore {
+  const pays = payStore(db, options);
   return {
     lookup: pays.lookup,
     refuse: pays.refuse,

@@ -11,7 +11,7 @@ import type { UnitOfWork } from '../domain/ports.ts';
 import type { AccessTokenRecord, AuthCodeRecord, GrantRecord, RedeemedCode, TokenRepos } from '../domain/tokens/ports.ts';
 import type { AuthScope } from '../domain/tokens/token.ts';
 import { findCustomer, toCustomer } from './customers-repository.ts';
-import { type BatchObserver, type GroupCommitOptions, groupCommit } from './group-commit.ts';
+import { GROUP_COMMIT, type GroupCommitOptions, groupCommit } from './group-commit.ts';
 import type { Db, AuthCodesTable, Database, GrantsTable } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 
@@ -86,17 +86,9 @@ async function redeemAuthCodes(db: Db, rs: readonly Redemption[]): Promise<Redee
   });
 }
 
-/**
- * Exchanges that arrive together share a statement: measured in docs/performance.md ("The seventh
- * round").
- */
-const REDEEM_GROUP_COMMIT: GroupCommitOptions = { maxInFlight: 4, maxBatch: 64 };
-
-export function tokenRepos(db: Db, onBatch?: BatchObserver): TokenRepos {
-  const redeem = groupCommit((rs: readonly Redemption[]) => redeemAuthCodes(db, rs), {
-    ...REDEEM_GROUP_COMMIT,
-    onBatch: onBatch && ((size) => onBatch('auth_code_redeem', size)),
-  });
+/** The §3 repositories; exchanges that arrive together share a statement (group-commit.ts). */
+export function tokenRepos(db: Db, options: GroupCommitOptions = GROUP_COMMIT): TokenRepos {
+  const redeem = groupCommit('auth_code_redeem', (rs: readonly Redemption[]) => redeemAuthCodes(db, rs), options);
   return {
     findCustomer: (id): Promise<Customer | undefined> => findCustomer(db, id),
 

@@ -35,7 +35,7 @@ const turn = () => new Promise((r) => setImmediate(r));
 describe('groupCommit', () => {
   it('sends the calls of one turn as one batch and gives each caller its own result', async () => {
     const w = heldWriter();
-    const call = groupCommit(w.write, { maxInFlight: 4, maxBatch: 64 });
+    const call = groupCommit('test', w.write, { maxInFlight: 4, maxBatch: 64 });
     const results = Promise.all([1, 2, 3, 4, 5].map(call));
     await turn();
     expect(w.batches).toEqual([[1, 2, 3, 4, 5]]);
@@ -45,7 +45,7 @@ describe('groupCommit', () => {
 
   it('cuts a turn into batches of maxBatch', async () => {
     const w = heldWriter();
-    const call = groupCommit(w.write, { maxInFlight: 4, maxBatch: 2 });
+    const call = groupCommit('test', w.write, { maxInFlight: 4, maxBatch: 2 });
     const results = Promise.all([1, 2, 3, 4, 5].map(call));
     await turn();
     expect(w.batches).toEqual([[1, 2], [3, 4], [5]]);
@@ -55,7 +55,7 @@ describe('groupCommit', () => {
 
   it('keeps at most maxInFlight batches in flight; what waits meanwhile goes as one batch when a slot frees', async () => {
     const w = heldWriter();
-    const call = groupCommit(w.write, { maxInFlight: 1, maxBatch: 64 });
+    const call = groupCommit('test', w.write, { maxInFlight: 1, maxBatch: 64 });
     const first = call(1);
     await turn();
     const later = Promise.all([2, 3, 4].map(call));
@@ -71,7 +71,7 @@ describe('groupCommit', () => {
 
   it('writes a failed batch again call by call, so only the failing call is rejected', async () => {
     const w = heldWriter((i) => i === 3);
-    const call = groupCommit(w.write, { maxInFlight: 4, maxBatch: 64 });
+    const call = groupCommit('test', w.write, { maxInFlight: 4, maxBatch: 64 });
     const settled = Promise.allSettled([1, 2, 3, 4].map(call));
     await turn();
     await w.releaseAll();
@@ -82,7 +82,7 @@ describe('groupCommit', () => {
 
   it('rejects a lone call whose batch fails, without writing it again', async () => {
     const w = heldWriter(() => true);
-    const call = groupCommit(w.write, { maxInFlight: 4, maxBatch: 64 });
+    const call = groupCommit('test', w.write, { maxInFlight: 4, maxBatch: 64 });
     const one = call(7).then(
       () => 'written',
       (err: Error) => err.message,
@@ -94,19 +94,22 @@ describe('groupCommit', () => {
   });
 
   it('fails a batch whose writer returns a result count other than its size', async () => {
-    const call = groupCommit(async (inputs: readonly number[]) => (inputs.length === 1 ? [1] : []), { maxInFlight: 4, maxBatch: 64 });
+    const call = groupCommit('test', async (inputs: readonly number[]) => (inputs.length === 1 ? [1] : []), { maxInFlight: 4, maxBatch: 64 });
     // The short answer fails the batch; each call written alone then gets its one result.
     expect(await Promise.all([call(1), call(2)])).toEqual([1, 1]);
   });
 
   it('tells onBatch the size of every batch it sends', async () => {
     const w = heldWriter();
-    const sizes: number[] = [];
-    const call = groupCommit(w.write, { maxInFlight: 4, maxBatch: 3, onBatch: (n) => sizes.push(n) });
+    const sizes: [string, number][] = [];
+    const call = groupCommit('test', w.write, { maxInFlight: 4, maxBatch: 3, onBatch: (statement, n) => sizes.push([statement, n]) });
     const results = Promise.all([1, 2, 3, 4].map(call));
     await turn();
     await w.releaseAll();
     await results;
-    expect(sizes).toEqual([3, 1]);
+    expect(sizes).toEqual([
+      ['test', 3],
+      ['test', 1],
+    ]);
   });
 });
