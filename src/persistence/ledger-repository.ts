@@ -229,69 +229,89 @@ export function ledgerQueries(db: Db): LedgerQueries {
 }
 
 /**
- * A transfer as CTEs of a caller's statement, posted only when the CTE named `gate` yields a row
- * (the synchronous pay's claim): the same rules as postTransfer, in one round trip with the rest
- * of that statement. Accounts are locked in id order (FOR UPDATE ... ORDER BY id), a wallet is
- * debited only while it holds enough (the guarded UPDATE, re-checked on the row's latest version),
- * and the deferred trigger checks the balance at commit. The caller selects `gatedTransferCheck`,
- * which aborts the whole statement (migration 0046's mpp_abort) when an account was never opened
- * (GATED_TRANSFER_ABORT.accountNotOpened: the caller uses postTransfer instead) or when the wallet
- * lacked the money (.balanceNotEnough): nothing of the statement is left, so it needs no
- * transaction of its own.
+ * Transfers as CTEs of a caller's statement, each posted only when its payment is among the ids
+ * the CTE named `gate` yields (the synchronous pays' created orders): the same rules as
+ * postTransfer, in one round trip with the rest of that statement, for a whole batch at once.
+ *
+ * The legs of the posted transfers are summed per account (two pays of one wallet, or of one house
+ * sub-account, in one batch move that row once), the accounts are locked in id order (FOR UPDATE
+ * ... ORDER BY id, so two statements never wait on each other in a cycle), a wallet is debited only
+ * while it holds the batch's whole sum (the guarded UPDATE, re-checked on the row's latest
+ * version), each transfer gets its own entries, and the deferred trigger checks each transfer's
+ * balance at commit. The caller selects `gatedTransfersCheck`, which aborts the whole statement
+ * (migration 0046's mpp_abort) when an account was never opened (GATED_TRANSFER_ABORT.
+ * accountNotOpened: the caller uses postTransfer instead) or when a wallet lacked the money
+ * (.balanceNotEnough): nothing of the statement is left, so it needs no transaction of its own, and
+ * a batch that aborts is written again pay by pay (group-commit.ts), so only the short wallet's pay
+ * fails.
  */
-export function gatedTransferCtes(req: TransferRequest, gate: string) {
-  assertBalanced(req.legs);
-  const currency = req.legs[0]!.amount.currency;
-  if (req.legs.some((l) => l.amount.currency !== currency)) throw new Error('a gated transfer is in one currency');
-  const legs = sql.join(
-    req.legs.map(
-      (l) =>
-        sql`(${l.account.kind}::text, ${l.account.kind === 'CUSTOMER_WALLET' ? l.account.customerId : null}::text, ${shardOf(l.account, req.idempotencyKey)}::int2, ${l.amount.valueMinor}::int8)`,
-    ),
-  );
+export function gatedTransfersCtes(reqs: readonly TransferRequest[], gate: string) {
+  const legs: { t: number; kind: string; customerId: string | null; currency: string; shard: number; amount: bigint }[] = [];
+  reqs.forEach((req, i) => {
+    assertBalanced(req.legs);
+    if (req.paymentId === undefined) throw new Error(`a gated transfer belongs to a payment (${req.idempotencyKey})`);
+    const currency = req.legs[0]!.amount.currency;
+    if (req.legs.some((l) => l.amount.currency !== currency)) throw new Error('a gated transfer is in one currency');
+    for (const l of req.legs) {
+      const customerId = l.account.kind === 'CUSTOMER_WALLET' ? l.account.customerId : null;
+      legs.push({ t: i + 1, kind: l.account.kind, customerId, currency, shard: shardOf(l.account, req.idempotencyKey), amount: l.amount.valueMinor });
+    }
+  });
+  const t = <T>(pick: (r: TransferRequest) => T) => reqs.map(pick);
+  const l = <T>(pick: (leg: (typeof legs)[number]) => T) => legs.map(pick);
   const g = sql.raw(gate);
   return sql`
-    legs (kind, customer_id, shard, amount) as (values ${legs}),
-    locked as (
-      select a.id, l.amount from ledger_accounts a
-        join legs l on a.kind = l.kind and a.currency = ${currency}::char(3) and a.customer_id is not distinct from l.customer_id and a.shard = l.shard
-       where exists (select 1 from ${g})
+    transfer_input as (
+      select * from unnest(${t((r) => r.kind)}::text[], ${t((r) => r.idempotencyKey)}::text[], ${t((r) => r.reference)}::text[],
+                           ${t((r) => r.paymentId)}::text[], ${t((r) => r.at.toISOString())}::timestamptz[])
+             with ordinality as x(kind, idempotency_key, reference, payment_id, created_at, n)
+    ), legs as (
+      select * from unnest(${l((x) => x.t)}::int8[], ${l((x) => x.kind)}::text[], ${l((x) => x.customerId)}::text[],
+                           ${l((x) => x.currency)}::text[], ${l((x) => x.shard)}::int2[], ${l((x) => x.amount)}::int8[])
+             as l(t, kind, customer_id, currency, shard, amount)
+    ), posting as (
+      select x.* from transfer_input x where x.payment_id in (select id from ${g})
+    ), wanted as (
+      select l.kind, l.customer_id, l.currency, l.shard, sum(l.amount)::int8 as amount
+        from legs l join posting p on p.n = l.t
+       group by l.kind, l.customer_id, l.currency, l.shard
+    ), locked as (
+      select a.id, w.kind, w.customer_id, w.currency, w.shard, w.amount from ledger_accounts a
+        join wanted w on a.kind = w.kind and a.currency = w.currency::char(3) and a.customer_id is not distinct from w.customer_id and a.shard = w.shard
        order by a.id
          for update of a
     ), moved as (
       update ledger_accounts a set balance_minor = a.balance_minor + locked.amount
         from locked
        where a.id = locked.id and (a.kind <> 'CUSTOMER_WALLET' or a.balance_minor + locked.amount >= 0)
-      returning a.id, locked.amount
+      returning a.id
     ), transfer as (
       insert into ledger_transfers (kind, idempotency_key, reference, payment_id, created_at)
-      select ${req.kind}, ${req.idempotencyKey}, ${req.reference}, ${req.paymentId ?? null}, ${req.at.toISOString()}::timestamptz from ${g}
-      returning id
+      select p.kind, p.idempotency_key, p.reference, p.payment_id, p.created_at from posting p order by p.n
+      returning id, idempotency_key
     ), entries as (
       insert into ledger_entries (transfer_id, account_id, currency, amount_minor)
-      select t.id, m.id, ${currency}, m.amount from transfer t, moved m
+      select x.id, a.id, l.currency, l.amount
+        from legs l
+        join posting p on p.n = l.t
+        join transfer x on x.idempotency_key = p.idempotency_key
+        join locked a on a.kind = l.kind and a.currency = l.currency and a.customer_id is not distinct from l.customer_id and a.shard = l.shard
     )`;
 }
 
-/** The SQLSTATEs with which gatedTransferCheck aborts its statement. */
+/** The SQLSTATEs with which gatedTransfersCheck aborts its statement. */
 export const GATED_TRANSFER_ABORT = { accountNotOpened: 'MPA01', balanceNotEnough: 'MPB01' } as const;
 
-/** Whether `err` is gatedTransferCheck's abort for `reason`. */
+/** Whether `err` is gatedTransfersCheck's abort for `reason`. */
 export function isGatedTransferAbort(err: unknown, reason: keyof typeof GATED_TRANSFER_ABORT): boolean {
   return (err as { code?: unknown } | null)?.code === GATED_TRANSFER_ABORT[reason];
 }
 
 /**
- * The select-list column `transfer_legs` that gatedTransferCtes's caller selects: 0 when the gate
- * was closed (nothing posted), the number of legs when all were posted; otherwise it aborts the
- * statement with a GATED_TRANSFER_ABORT SQLSTATE.
+ * The scalar that gatedTransfersCtes's caller selects: the number of transfers posted (0 when the
+ * gate let none through); otherwise it aborts the statement with a GATED_TRANSFER_ABORT SQLSTATE.
  */
-export function gatedTransferCheck(req: TransferRequest, gate: string) {
-  const g = sql.raw(gate);
-  const n = req.legs.length;
-  return sql`case
-    when not exists (select 1 from ${g}) then 0
-    when (select count(*) from locked) < ${n} then mpp_abort(${GATED_TRANSFER_ABORT.accountNotOpened}, 'ledger account not opened yet')
-    when (select count(*) from moved) < ${n} then mpp_abort(${GATED_TRANSFER_ABORT.balanceNotEnough}, 'wallet balance not enough')
-    else ${n}::int4 end as transfer_legs`;
-}
+export const gatedTransfersCheck = sql`(select case
+    when (select count(*) from locked) < (select count(*) from wanted) then mpp_abort(${GATED_TRANSFER_ABORT.accountNotOpened}, 'ledger account not opened yet')
+    when (select count(*) from moved) < (select count(*) from locked) then mpp_abort(${GATED_TRANSFER_ABORT.balanceNotEnough}, 'wallet balance not enough')
+    else (select count(*) from posting)::int4 end)`;

@@ -14,7 +14,8 @@ import { GROUP_COMMIT, type GroupCommitOptions, groupCommit } from './group-comm
 import type { Db, Database } from './schema.ts';
 import { type PaymentRow, toPayment, asDate, toStoredAnswer } from './payment-rows.ts';
 
-function answerJson(answer: StoredAnswer): string {
+/** The stored answer as the claim row keeps it (with the cashier link, when there is one). */
+export function answerJson(answer: StoredAnswer): string {
   return JSON.stringify({ ...answer.result, ...(answer.paymentUrl ? { paymentUrl: answer.paymentUrl } : {}) });
 }
 

@@ -1,18 +1,21 @@
 /**
- * The SyncPayStore port (§9 payment codes, §10 Auto Debit): ONE statement, on its own.
+ * The SyncPayStore port (§9 payment codes, §10 Auto Debit): ONE statement for all the pays that
+ * arrive together (group commit, group-commit.ts), each caller getting its own pay's outcome.
  *
- * paidOrderStatement: the idempotency claim (INSERT ... ON CONFLICT DO NOTHING, only while the
- * customer row is as the order needs), the payment already SUCCESS with its paymentTime, its history
- * row for being paid (its creation is the payments row itself, as for every order since migration
- * 0041; payment_status_log shows both), its notifyPayment outbox row, and the wallet debit
- * (the PAYMENT transfer debitForPayment would post, as gated CTEs of the same statement: accounts
- * locked in id order, the wallet guarded). Everything hangs off the claim, so a concurrent
- * identical request waits on it and writes nothing. When the wallet cannot cover the debit the
- * statement aborts itself (gatedTransferCheck), claim included, so it runs without BEGIN and
- * COMMIT: one round trip; the use case then records USER_BALANCE_NOT_ENOUGH under the key. When an
- * account the debit needs was never opened (the first payment in a currency), it aborts too and
- * the long path runs once, in a transaction: the same statement without the debit, then the ledger
- * repository's postTransfer, which opens accounts.
+ * paidOrdersStatement, for every pay of the batch: the idempotency claim (INSERT ... ON CONFLICT DO
+ * NOTHING, only while the customer row is as the order needs), the payment already SUCCESS with its
+ * paymentTime, its history row for being paid (its creation is the payments row itself, as for
+ * every order since migration 0041; payment_status_log shows both), its notifyPayment outbox row,
+ * and the wallet debit (the PAYMENT transfer debitForPayment would post, as gated CTEs of the same
+ * statement: the batch's legs summed per account, accounts locked in id order, each wallet
+ * guarded). Everything hangs off the claim, so a concurrent identical request waits on it and
+ * writes nothing. When a wallet cannot cover its debits the statement aborts itself
+ * (gatedTransfersCheck), claims included, so it runs without BEGIN and COMMIT: one round trip; a
+ * batch that aborts is written again pay by pay, and the pay that is short alone gets the abort:
+ * the use case then records USER_BALANCE_NOT_ENOUGH under the key. When an account the debit
+ * needs was never opened (the first payment in a currency), it aborts too and the long path runs
+ * once, in a transaction: the same statement without the debit, then the ledger repository's
+ * postTransfer, which opens accounts.
  *
  * This statement is separate from the cashier pay's acceptPayStatement on purpose: each can be
  * tuned (and measured with pgbench) without the other.
@@ -25,9 +28,9 @@ import { walletSurcharge } from '../domain/payments/cashier.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { TransferRequest } from '../domain/wallet/ledger.ts';
 import { paymentDebit } from '../domain/wallet/payment-transfers.ts';
-import { gatedTransferCheck, gatedTransferCtes, isGatedTransferAbort, ledgerRepository } from './ledger-repository.ts';
-import { payStore } from './pay-store.ts';
-import { GROUP_COMMIT, type GroupCommitOptions } from './group-commit.ts';
+import { gatedTransfersCheck, gatedTransfersCtes, isGatedTransferAbort, ledgerRepository } from './ledger-repository.ts';
+import { answerJson, payStore } from './pay-store.ts';
+import { GROUP_COMMIT, type GroupCommitOptions, groupCommit } from './group-commit.ts';
 import { asDate } from './payment-rows.ts';
 import type { Database } from './schema.ts';
 
@@ -56,18 +59,54 @@ function paidPayment(p: PaidOrder): Payment {
   };
 }
 
-/** Part 1 (see the header): claim, paid order, history and outbox row in one statement. */
-export function paidOrderStatement(p: PaidOrder, requestHash: string, answer: StoredAnswer, customer: CustomerPrecondition, debit?: TransferRequest) {
-  const o = p.order;
-  const created = asDate(o.createdAt);
-  const paidAt = asDate(p.paymentTime);
-  return sql<{ created_id: string | null; transfer_legs?: number }>`
-    with claim as (
+/** One synchronous pay for paidOrdersStatement: what `SyncPayStore.payNow` takes, with its debit. */
+export interface PayToWrite {
+  readonly paid: PaidOrder;
+  readonly requestHash: string;
+  readonly answer: StoredAnswer;
+  readonly customer: CustomerPrecondition;
+  /** The PAYMENT transfer (paymentDebit's), or undefined on the long path, which posts it itself. */
+  readonly debit: TransferRequest | undefined;
+}
+
+/**
+ * The statement (see the header) for a batch of pays, apart from its execution so that a test can
+ * run it in a transaction of its own. The pays go as one array parameter per column, so the text is
+ * the same for any batch and stays prepared; claims go in key order, so two batches that share keys
+ * wait for each other in one order (a key twice in one batch: the first in arrival order wins).
+ * Either every pay has its debit or none has (the long path's single pay).
+ */
+export function paidOrdersStatement(pays: readonly PayToWrite[]) {
+  const debits = pays.map((p) => p.debit).filter((d): d is TransferRequest => d !== undefined);
+  if (debits.length !== 0 && debits.length !== pays.length) throw new Error('either every pay of a batch has its debit or none has');
+  const o = <T>(pick: (n: PayToWrite['paid']['order']) => T) => pays.map((p) => pick(p.paid.order));
+  const c = <T>(pick: (p: PayToWrite) => T) => pays.map(pick);
+  return sql<{ created_id: string | null; transfers_posted?: number }>`
+    with input as (
+      select * from unnest(
+        ${o((n) => n.pspId)}::text[], ${o((n) => n.paymentRequestId)}::text[], ${c((p) => p.requestHash)}::text[],
+        ${o((n) => n.paymentId)}::text[], ${c((p) => answerJson(p.answer))}::jsonb[], ${o((n) => asDate(n.createdAt))}::timestamptz[],
+        ${o((n) => n.customerId)}::text[], ${c((p) => p.customer.status)}::text[], ${c((p) => p.customer.currency)}::text[],
+        ${o((n) => n.paymentAmount.currency)}::text[], ${o((n) => n.paymentAmount.valueMinor)}::bigint[],
+        ${o((n) => n.payToAmount.currency)}::text[], ${o((n) => n.payToAmount.valueMinor)}::bigint[],
+        ${o((n) => n.surchargeAmount?.currency ?? null)}::text[], ${o((n) => n.surchargeAmount?.valueMinor ?? null)}::bigint[],
+        ${o((n) => n.debitAmount.valueMinor)}::bigint[],
+        ${o((n) => n.quote?.quoteId ?? null)}::text[], ${o((n) => n.quote?.quoteCurrencyPair ?? null)}::text[], ${o((n) => n.quote?.quotePrice ?? null)}::numeric[],
+        ${o((n) => asDate(n.expiresAt))}::timestamptz[], ${o((n) => n.cashierTokenHash)}::text[], ${o((n) => JSON.stringify(n.request))}::jsonb[],
+        ${c((p) => asDate(p.paid.paymentTime))}::timestamptz[], ${c((p) => p.paid.notification.url ?? null)}::text[], ${c((p) => p.paid.notification.body)}::text[]
+      ) with ordinality as i(psp_id, payment_request_id, request_hash, payment_id, answer, created_at,
+                             customer_id, customer_status, customer_currency, payment_currency, payment_minor,
+                             pay_to_currency, pay_to_minor, surcharge_currency, surcharge_minor, debit_minor,
+                             quote_id, quote_pair, quote_price, expires_at, cashier_token_hash, request,
+                             payment_time, notify_url, notify_body, n)
+    ), claim as (
       insert into pay_requests (psp_id, payment_request_id, request_hash, payment_id, answer, created_at)
-      select ${o.pspId}, ${o.paymentRequestId}, ${requestHash}, ${o.paymentId}, ${JSON.stringify(answer.result)}::jsonb, ${created}::timestamptz
-       where not exists (select 1 from pay_requests where psp_id = ${o.pspId} and payment_request_id = ${o.paymentRequestId})
-         and exists (select 1 from customers
-                      where id = ${o.customerId} and status = ${customer.status} and currency = ${customer.currency}::char(3))
+      select i.psp_id, i.payment_request_id, i.request_hash, i.payment_id, i.answer, i.created_at
+        from input i
+       where not exists (select 1 from pay_requests pr where pr.psp_id = i.psp_id and pr.payment_request_id = i.payment_request_id)
+         and exists (select 1 from customers c
+                      where c.id = i.customer_id and c.status = i.customer_status and c.currency = i.customer_currency::char(3))
+       order by i.psp_id, i.payment_request_id, i.n
       on conflict (psp_id, payment_request_id) do nothing
       returning payment_id
     ), created as (
@@ -75,26 +114,50 @@ export function paidOrderStatement(p: PaidOrder, requestHash: string, answer: St
                             payment_currency, payment_minor, pay_to_currency, pay_to_minor,
                             surcharge_currency, surcharge_minor, debit_minor, quote_id, quote_pair, quote_price,
                             expires_at, payment_time, cashier_token_hash, request, created_at, updated_at)
-      select payment_id, ${o.pspId}, ${o.paymentRequestId}, ${o.customerId}, 'SUCCESS', ${resultCodeFor('SUCCESS')},
-             ${o.paymentAmount.currency}, ${o.paymentAmount.valueMinor}, ${o.payToAmount.currency}, ${o.payToAmount.valueMinor},
-             ${o.surchargeAmount?.currency ?? null}, ${o.surchargeAmount?.valueMinor ?? null}, ${o.debitAmount.valueMinor},
-             ${o.quote?.quoteId ?? null}, ${o.quote?.quoteCurrencyPair ?? null}, ${o.quote?.quotePrice ?? null}::numeric,
-             ${asDate(o.expiresAt)}::timestamptz, ${paidAt}::timestamptz, ${o.cashierTokenHash}, ${JSON.stringify(o.request)}::jsonb,
-             ${created}::timestamptz, ${paidAt}::timestamptz
-        from claim
+      select i.payment_id, i.psp_id, i.payment_request_id, i.customer_id, 'SUCCESS', ${resultCodeFor('SUCCESS')},
+             i.payment_currency, i.payment_minor, i.pay_to_currency, i.pay_to_minor,
+             i.surcharge_currency, i.surcharge_minor, i.debit_minor, i.quote_id, i.quote_pair, i.quote_price,
+             i.expires_at, i.payment_time, i.cashier_token_hash, i.request, i.created_at, i.payment_time
+        from claim join input i on i.payment_id = claim.payment_id
       returning id
     ), history as (
       insert into payment_status_history (payment_id, from_status, to_status, result_code, reason, changed_at)
-      select id, 'PROCESSING', 'SUCCESS', ${resultCodeFor('SUCCESS')}, 'SYNCHRONOUS_DEBIT', ${paidAt}::timestamptz from created
+      select i.payment_id, 'PROCESSING', 'SUCCESS', ${resultCodeFor('SUCCESS')}, 'SYNCHRONOUS_DEBIT', i.payment_time
+        from created join input i on i.payment_id = created.id
     ), outbox as (
       insert into notify_outbox (payment_id, url, body, next_attempt_at, created_at)
-      select id, ${p.notification.url ?? null}, ${p.notification.body}, ${paidAt}::timestamptz, ${paidAt}::timestamptz from created
-    )${debit ? sql`, ${gatedTransferCtes(debit, 'created')}` : sql``}
-    select (select id from created) as created_id${debit ? sql`, ${gatedTransferCheck(debit, 'created')}` : sql``}`;
+      select i.payment_id, i.notify_url, i.notify_body, i.payment_time, i.payment_time
+        from created join input i on i.payment_id = created.id
+    )${debits.length > 0 ? sql`, ${gatedTransfersCtes(debits, 'created')}` : sql``}
+    select created.id as created_id${debits.length > 0 ? sql`, ${gatedTransfersCheck} as transfers_posted` : sql``}
+      from input i
+      left join created on created.id = i.payment_id
+     order by i.n`;
+}
+
+/** Writes a batch of pays (paidOrdersStatement) and says, for each, whether it claimed its key. */
+async function payNowBatch(db: Kysely<Database>, pays: readonly PayToWrite[]): Promise<boolean[]> {
+  const { rows } = await paidOrdersStatement(pays).execute(db);
+  if (rows.length !== pays.length) throw new Error(`wrote ${pays.length} pays, read back ${rows.length}`);
+  return rows.map((row) => row.created_id !== null);
+}
+
+/** The long path (see the header), for one pay whose accounts are not all open: the order, then postTransfer. */
+function payOnLongPath(db: Kysely<Database>, pay: PayToWrite, debit: TransferRequest): Promise<boolean> {
+  return db
+    .transaction()
+    .setIsolationLevel('read committed')
+    .execute(async (trx) => {
+      const { rows } = await paidOrdersStatement([{ ...pay, debit: undefined }]).execute(trx);
+      if (!rows[0]?.created_id) return false;
+      await postTransferIn(trx, debit);
+      return true;
+    });
 }
 
 export function syncPayStore(db: Kysely<Database>, options: GroupCommitOptions = GROUP_COMMIT): SyncPayStore {
   const pays = payStore(db, options);
+  const write = groupCommit('sync_pay', (batch: readonly PayToWrite[]) => payNowBatch(db, batch), options);
   return {
     lookup: pays.lookup,
     refuse: pays.refuse,
@@ -108,23 +171,15 @@ export function syncPayStore(db: Kysely<Database>, options: GroupCommitOptions =
         surchargeAmount: surcharge.valueMinor > 0n ? surcharge : undefined,
         at: p.paymentTime,
       });
+      const pay: PayToWrite = { paid: p, requestHash, answer, customer, debit };
       let stored: boolean;
       try {
-        const { rows } = await paidOrderStatement(p, requestHash, answer, customer, debit).execute(db);
-        stored = Boolean(rows[0]?.created_id);
+        stored = await write(pay);
       } catch (err) {
         if (isGatedTransferAbort(err, 'balanceNotEnough')) throw new DomainError('USER_BALANCE_NOT_ENOUGH');
         // First payment of a currency (or a wallet never topped up): the accounts are opened on the long path.
         if (!isGatedTransferAbort(err, 'accountNotOpened')) throw err;
-        stored = await db
-          .transaction()
-          .setIsolationLevel('read committed')
-          .execute(async (trx) => {
-            const { rows } = await paidOrderStatement(p, requestHash, answer, customer).execute(trx);
-            if (!rows[0]?.created_id) return false;
-            await postTransferIn(trx, debit);
-            return true;
-          });
+        stored = await payOnLongPath(db, pay, debit);
       }
       if (stored) return { payment: paid };
       return { payment: undefined, seen: await pays.lookup(p.order.pspId, p.order.paymentRequestId, p.order.customerId) };

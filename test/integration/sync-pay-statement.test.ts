@@ -1,12 +1,14 @@
 /**
- * The synchronous pay's one statement (sync-pay-store.ts): with the accounts open it claims, stores
- * the paid order and posts the debit in that one statement, the same legs the ledger's postTransfer
- * posts; the wallet guard refuses an overdraft by aborting the statement (nothing of it is left);
- * without the house accounts it aborts as well, with its own SQLSTATE (and the store takes the long
- * path, which opens them).
+ * The synchronous pays' one statement (sync-pay-store.ts): with the accounts open it claims, stores
+ * the paid orders and posts their debits in that one statement, the same legs the ledger's
+ * postTransfer posts; the wallet guard refuses an overdraft by aborting the statement (nothing of it
+ * is left); without the house accounts it aborts as well, with its own SQLSTATE (and the store takes
+ * the long path, which opens them). A batch sums the debits of one wallet, and answers each pay.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paidOrderStatement } from '../../src/persistence/sync-pay-store.ts';
+import { type PayToWrite, paidOrdersStatement, syncPayStore } from '../../src/persistence/sync-pay-store.ts';
+import { DomainError } from '../../src/domain/errors.ts';
 import { isGatedTransferAbort } from '../../src/persistence/ledger-repository.ts';
 import { paymentDebit } from '../../src/domain/wallet/payment-transfers.ts';
 import { customerAccepting, newPaymentOf, preparePay } from '../../src/domain/payments/pay.ts';
@@ -28,27 +30,36 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-/** The statement for a payment-code pay of C with payment id `id`, debit included. */
-function statementFor(id: string) {
-  const prepared = preparePay(codePay(C), { fxRoundingMode: 'ROUND_HALF_UP', fxToleranceMinor: 1n });
+/** A payment-code pay of `customerId` with payment id `id`, debit included, as the store writes it. */
+function payOf(id: string, customerId = C, paymentRequestId?: string): PayToWrite {
+  const prepared = preparePay(codePay(customerId, paymentRequestId), { fxRoundingMode: 'ROUND_HALF_UP', fxToleranceMinor: 1n });
   const now = new Date();
-  const order = newPaymentOf(prepared, { paymentId: id, cashierTokenHash: 'a'.repeat(64), expiresAt: new Date(now.getTime() + 60_000), now });
+  const order = newPaymentOf(prepared, {
+    paymentId: id,
+    cashierTokenHash: createHash('sha256').update(id).digest('hex'),
+    expiresAt: new Date(now.getTime() + 60_000),
+    now,
+  });
   const paid = { ...order, status: 'SUCCESS' as const, resultCode: 'SUCCESS' as const, paymentTime: now };
-  const debit = paymentDebit({ paymentId: id, customerId: C, payToAmount: order.payToAmount, at: now });
-  const statement = paidOrderStatement(
-    { order, paymentTime: now, notification: notificationOf(finalPaymentOf(paid), now) },
-    prepared.requestHash,
-    { result: result('SUCCESS') },
-    customerAccepting(prepared),
-    debit,
-  );
-  return { statement, paymentRequestId: prepared.request.paymentRequestId };
+  return {
+    paid: { order, paymentTime: now, notification: notificationOf(finalPaymentOf(paid), now) },
+    requestHash: prepared.requestHash,
+    answer: { result: result('SUCCESS') },
+    customer: customerAccepting(prepared),
+    debit: paymentDebit({ paymentId: id, customerId, payToAmount: order.payToAmount, at: now }),
+  };
+}
+
+/** The statement for one payment-code pay of C with payment id `id`, debit included. */
+function statementFor(id: string) {
+  const pay = payOf(id);
+  return { statement: paidOrdersStatement([pay]), paymentRequestId: pay.paid.order.paymentRequestId };
 }
 
 /** Runs the statement in a transaction that is always rolled back; returns what it reported, or the error it aborted with. */
 async function attempt(id: string) {
   const { statement } = statementFor(id);
-  let seen: { created_id: string | null; transfer_legs?: number } | undefined;
+  let seen: { created_id: string | null; transfers_posted?: number } | undefined;
   let legs: { amount_minor: bigint; kind: string }[] = [];
   let aborted: unknown;
   await t.database.db
@@ -83,7 +94,7 @@ describe('the synchronous pay statement', () => {
     expect((await signedPost(t.app, PAY_PATH, codePay(C))).json().result.resultCode).toBe('SUCCESS');
     const { seen, legs, aborted } = await attempt('STMT0000000000000000000000000002');
     expect(aborted).toBeUndefined();
-    expect(seen).toMatchObject({ created_id: 'STMT0000000000000000000000000002', transfer_legs: 2 });
+    expect(seen).toMatchObject({ created_id: 'STMT0000000000000000000000000002', transfers_posted: 1 });
     expect(legs).toEqual(['CUSTOMER_WALLET -1000', 'SETTLEMENT 1000']);
   });
 
@@ -105,5 +116,90 @@ describe('the synchronous pay statement', () => {
     expect(await db.selectFrom('payments').select('id').where('id', '=', id).execute()).toEqual([]);
     expect(await db.selectFrom('notify_outbox').select('payment_id').where('payment_id', '=', id).execute()).toEqual([]);
     expect(await db.selectFrom('ledger_transfers').select('id').where('payment_id', '=', id).execute()).toEqual([]);
+  });
+});
+
+describe('a batch of synchronous pays in one statement', () => {
+  const A = 'C_SYNC_BATCH_A';
+  const B = 'C_SYNC_BATCH_B';
+  const SHORT = 'C_SYNC_BATCH_SHORT';
+
+  beforeAll(async () => {
+    for (const c of [A, B, SHORT]) await createCustomer(t.app, c, 'KRW');
+    await topUp(t.app, A, '10000');
+    await topUp(t.app, B, '10000');
+    await topUp(t.app, SHORT, '1500');
+    // Opens the house accounts (the long path), so the batches below take the one statement.
+    expect((await signedPost(t.app, PAY_PATH, codePay(B))).json().result.resultCode).toBe('SUCCESS');
+  });
+
+  const debitsOf = (id: string) =>
+    t.database.db
+      .selectFrom('ledger_entries as e')
+      .innerJoin('ledger_transfers as x', 'x.id', 'e.transfer_id')
+      .innerJoin('ledger_accounts as a', 'a.id', 'e.account_id')
+      .select(['a.kind', 'e.amount_minor'])
+      .where('x.payment_id', '=', id)
+      .execute()
+      .then((rows) => rows.map((r) => `${r.kind} ${r.amount_minor}`).sort());
+
+  it("pays three orders, two of one wallet, each with its own transfer and the ledger's legs, the wallet debited by their sum", async () => {
+    const ids = ['BATCH000000000000000000000000001', 'BATCH000000000000000000000000002', 'BATCH000000000000000000000000003'];
+    const { rows } = await paidOrdersStatement([payOf(ids[0]!, A), payOf(ids[1]!, A), payOf(ids[2]!, B)]).execute(t.database.db);
+    expect(rows).toEqual(ids.map((id) => ({ created_id: id, transfers_posted: 3 })));
+    for (const id of ids) expect(await debitsOf(id)).toEqual(['CUSTOMER_WALLET -1000', 'SETTLEMENT 1000']);
+    expect(await balanceOf(t.app, A)).toBe(8000n);
+    expect(await balanceOf(t.app, B)).toBe(8000n);
+    const history = await t.database.db.selectFrom('payment_status_history').select('payment_id').where('payment_id', 'in', ids).execute();
+    expect(history).toHaveLength(3);
+    const outbox = await t.database.db.selectFrom('notify_outbox').select('payment_id').where('payment_id', 'in', ids).execute();
+    expect(outbox).toHaveLength(3);
+  });
+
+  it('writes nothing for a key already claimed, or a key twice in the batch after its first, and debits only the new ones', async () => {
+    const first = payOf('BATCH000000000000000000000000011', A);
+    const again = payOf('BATCH000000000000000000000000012', A, first.paid.order.paymentRequestId);
+    const fresh = payOf('BATCH000000000000000000000000013', A);
+    const twice = payOf('BATCH000000000000000000000000014', A, fresh.paid.order.paymentRequestId);
+    await paidOrdersStatement([first]).execute(t.database.db);
+    const { rows } = await paidOrdersStatement([again, fresh, twice]).execute(t.database.db);
+    expect(rows.map((r) => r.created_id)).toEqual([null, 'BATCH000000000000000000000000013', null]);
+    expect(await balanceOf(t.app, A)).toBe(6000n);
+    expect(await debitsOf('BATCH000000000000000000000000012')).toEqual([]);
+    expect(await debitsOf('BATCH000000000000000000000000014')).toEqual([]);
+  });
+
+  it('aborts the whole batch as balanceNotEnough when one wallet cannot cover its sum, though each pay alone could', async () => {
+    const short = [payOf('BATCH000000000000000000000000021', SHORT), payOf('BATCH000000000000000000000000022', SHORT)];
+    const err = await paidOrdersStatement([payOf('BATCH000000000000000000000000020', A), ...short])
+      .execute(t.database.db)
+      .catch((e: unknown) => e);
+    expect(isGatedTransferAbort(err, 'balanceNotEnough')).toBe(true);
+    expect(await balanceOf(t.app, SHORT)).toBe(1500n);
+    expect(await balanceOf(t.app, A)).toBe(6000n);
+    const left = await t.database.db.selectFrom('payments').select('id').where('id', 'like', 'BATCH00000000000000000000000002%').execute();
+    expect(left).toEqual([]);
+  });
+
+  it('through the store, the pays of one turn share a statement; when it aborts, each is written alone and only the short one fails', async () => {
+    const sizes: number[] = [];
+    const store = syncPayStore(t.database.db, { maxInFlight: 4, maxBatch: 64, onBatch: (_s, n) => sizes.push(n) });
+    const write = (p: PayToWrite) =>
+      store.payNow(p.paid, p.requestHash, p.answer, p.customer).then(
+        (a) => (a.payment ? 'paid' : 'seen'),
+        (e: unknown) => (e instanceof DomainError ? e.code : e),
+      );
+    const answers = await Promise.all([
+      write(payOf('BATCH000000000000000000000000031', A)),
+      write(payOf('BATCH000000000000000000000000032', SHORT)),
+      write(payOf('BATCH000000000000000000000000033', SHORT)),
+      write(payOf('BATCH000000000000000000000000034', B)),
+    ]);
+    expect(sizes).toEqual([4]);
+    expect(answers.filter((a) => a === 'USER_BALANCE_NOT_ENOUGH')).toHaveLength(1);
+    expect(answers.filter((a) => a === 'paid')).toHaveLength(3);
+    expect(await balanceOf(t.app, SHORT)).toBe(500n);
+    expect(await balanceOf(t.app, A)).toBe(5000n);
+    expect(await balanceOf(t.app, B)).toBe(7000n);
   });
 });
