@@ -86,9 +86,29 @@ async function redeemAuthCodes(db: Db, rs: readonly Redemption[]): Promise<Redee
   });
 }
 
-/** The §3 repositories; exchanges that arrive together share a statement (group-commit.ts). */
+/** A row of left joins: any column may be null. */
+type OrNull<T> = { [K in keyof T]: T[K] | null };
+
+/**
+ * §3/§10 the access tokens of a batch of hashes with their grants, in one round trip (the Auto
+ * Debit pay's check and inquiryUserInfo, when many arrive at once): one record, or undefined, per hash.
+ */
+async function findAccessTokens(db: Db, hashes: readonly string[]): Promise<(AccessTokenRecord | undefined)[]> {
+  const { rows } = await sql<OrNull<GrantRow & { expires_at: Date }>>`
+    select t.expires_at, g.id, g.customer_id, g.scopes, g.refresh_expires_at, g.revoked_at
+      from unnest(${hashes}::text[]) with ordinality as i(token_hash, n)
+      left join access_tokens t on t.token_hash = i.token_hash
+      left join grants g on g.id = t.grant_id
+     order by i.n`.execute(db);
+  if (rows.length !== hashes.length) throw new Error(`looked up ${hashes.length} access tokens, read back ${rows.length}`);
+  // A hash without a token reads as a row of nulls (the left joins).
+  return rows.map((row) => (row.id !== null ? { expiresAt: row.expires_at as Date, grant: toGrant(row as GrantRow) } : undefined));
+}
+
+/** The §3 repositories; exchanges, and access-token lookups, that arrive together share a statement (group-commit.ts). */
 export function tokenRepos(db: Db, options: GroupCommitOptions = GROUP_COMMIT): TokenRepos {
   const redeem = groupCommit('auth_code_redeem', (rs: readonly Redemption[]) => redeemAuthCodes(db, rs), options);
+  const findAccessToken = groupCommit('access_token_by_hash', (hashes: readonly string[]) => findAccessTokens(db, hashes), options);
   return {
     findCustomer: (id): Promise<Customer | undefined> => findCustomer(db, id),
 
@@ -186,15 +206,7 @@ export function tokenRepos(db: Db, options: GroupCommitOptions = GROUP_COMMIT): 
       };
     },
 
-    async findAccessToken(tokenHash): Promise<AccessTokenRecord | undefined> {
-      const row = await db
-        .selectFrom('access_tokens as t')
-        .innerJoin('grants as g', 'g.id', 't.grant_id')
-        .select(['t.expires_at', 'g.id', 'g.customer_id', 'g.scopes', 'g.refresh_expires_at', 'g.revoked_at'])
-        .where('t.token_hash', '=', tokenHash)
-        .executeTakeFirst();
-      return row ? { expiresAt: row.expires_at, grant: toGrant(row) } : undefined;
-    },
+    findAccessToken: (tokenHash) => findAccessToken(tokenHash),
 
     async revokeGrantOfAccessToken(tokenHash, now) {
       const row = await db

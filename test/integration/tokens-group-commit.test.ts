@@ -2,7 +2,7 @@
  * §3 applyToken's exchanges batched into one statement (tokens-repository.ts, group-commit.ts), on
  * the engine the suite runs on: in one batch, each exchange gets what its own statement gave: a
  * good code its grant, a used, expired or frozen customer's code nothing, and a code twice in the
- * batch exactly one grant.
+ * batch exactly one grant. Access-token lookups made at once share one read, each answered with its own token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedeemedCode } from '../../src/domain/tokens/ports.ts';
@@ -91,5 +91,24 @@ describe('applyToken group commit', () => {
       .execute();
     expect(tokens).toHaveLength(2);
     expect(tokens.find((t) => t.grant_id === winner.grantId)?.token_hash).toBe(winner.accessTokenHash);
+  });
+
+  it('one batch of access-token lookups: each hash gets its own token and grant, an unknown hash nothing', async () => {
+    const sizes: number[] = [];
+    const repos = tokenRepos(database.db, { maxInFlight: 4, maxBatch: 64, onBatch: (statement, n) => statement === 'access_token_by_hash' && sizes.push(n) });
+    const first = issue();
+    const second = issue();
+    for (const i of [first, second]) expect(await repos.redeemAuthCode(await code('tgc-normal'), now, i, 'NORMAL')).toBeDefined();
+
+    const found = await Promise.all(
+      [first.accessTokenHash, secretHash('tgc-no-such-token'), second.accessTokenHash, first.accessTokenHash].map((h) => repos.findAccessToken(h)),
+    );
+
+    expect(sizes).toEqual([4]);
+    const grantOf = (i: RedeemedCode) => ({
+      expiresAt: i.accessExpiresAt,
+      grant: { id: i.grantId, customerId: 'tgc-normal', scopes: ['BASE_USER_INFO'], refreshExpiresAt: i.refreshExpiresAt, revokedAt: undefined },
+    });
+    expect(found).toEqual([grantOf(first), undefined, grantOf(second), grantOf(first)]);
   });
 });
