@@ -227,7 +227,7 @@ export function wire(deps: WiringDeps): Wiring {
     registers: [metrics.registry],
   });
 
-  const notifications = notificationQueue(db, batching);
+  const notifications = notificationQueue(db);
   const jobs: Job[] = [
     notifyDispatcher({ queue: notifications, client: alipayPlus, leaseMs: config.notifyLeaseMs, onAttempt: registerNotifyMetrics(metrics, notifications, clock), log }),
     codeRulesRefresher(codeRules),

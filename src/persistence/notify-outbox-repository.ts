@@ -15,7 +15,6 @@ import {
   type QueuedNotification,
 } from '../domain/payments/notify.ts';
 
-import { GROUP_COMMIT, type GroupCommitOptions, groupCommit } from './group-commit.ts';
 import type { Db, Database } from './schema.ts';
 
 /**
@@ -48,40 +47,17 @@ export async function claimDueNotifications(db: Db, o: { now: Date; limit: numbe
   }));
 }
 
-/** One attempt's outcome for recordNotificationOutcomes: what `NotificationQueue.record` takes. */
-interface AttemptRecord {
-  readonly n: Pick<ClaimedNotification, 'id' | 'attempt'>;
-  readonly outcome: NotificationOutcome;
-}
-
-/**
- * Records the outcomes of many attempts in one statement (the deliveries that come back together:
- * group-commit.ts), each only if no later attempt has claimed its row since (fenced by the attempt
- * number) and the row is not final yet. Returns, for each, whether it was recorded.
- */
-export async function recordNotificationOutcomes(db: Db, records: readonly AttemptRecord[]): Promise<boolean[]> {
-  const col = <T>(pick: (r: AttemptRecord) => T) => records.map(pick);
-  const { rows } = await sql<{ n: string }>`
-    update notify_outbox o
-       set delivered_at = case when i.kind = 'delivered' then i.at else o.delivered_at end,
-           failed_at = case when i.kind = 'gave-up' then i.at else o.failed_at end,
-           next_attempt_at = case when i.kind = 'retry' then i.next_attempt_at else o.next_attempt_at end,
-           last_error = i.error
-      from unnest(${col((r) => r.n.id)}::int8[], ${col((r) => r.n.attempt)}::int4[], ${col((r) => r.outcome.kind)}::text[],
-                  ${col((r) => r.outcome.at.toISOString())}::timestamptz[],
-                  ${col((r) => (r.outcome.kind === 'retry' ? r.outcome.nextAttemptAt.toISOString() : null))}::timestamptz[],
-                  ${col((r) => (r.outcome.kind === 'delivered' ? null : r.outcome.error.slice(0, 500)))}::text[])
-           with ordinality as i(id, attempt, kind, at, next_attempt_at, error, n)
-     where o.id = i.id and o.attempts = i.attempt and o.delivered_at is null and o.failed_at is null
-    returning i.n`.execute(db);
-  const recorded = new Set(rows.map((r) => Number(r.n)));
-  return records.map((_r, i) => recorded.has(i + 1));
-}
-
 /** Records an attempt's outcome, only if no later attempt has claimed the row since (fenced). */
-export async function recordNotificationOutcome(db: Db, n: Pick<ClaimedNotification, 'id' | 'attempt'>, outcome: NotificationOutcome): Promise<boolean> {
-  const [recorded] = await recordNotificationOutcomes(db, [{ n, outcome }]);
-  return recorded === true;
+export async function recordNotificationOutcome(db: Db, n: Pick<ClaimedNotification, 'id' | 'attempt'>, o: NotificationOutcome): Promise<boolean> {
+  const base = db.updateTable('notify_outbox').where('id', '=', n.id).where('attempts', '=', n.attempt).where('delivered_at', 'is', null).where('failed_at', 'is', null);
+  const set =
+    o.kind === 'delivered'
+      ? { delivered_at: o.at, last_error: null }
+      : o.kind === 'retry'
+        ? { next_attempt_at: o.nextAttemptAt, last_error: o.error.slice(0, 500) }
+        : { failed_at: o.at, last_error: o.error.slice(0, 500) };
+  const r = await base.set(set).executeTakeFirst();
+  return r.numUpdatedRows > 0n;
 }
 
 /** For /metrics: what is waiting (by the partial index) and what was given up on. */
@@ -131,15 +107,11 @@ export async function insertNotifications(trx: Transaction<Database>, ns: readon
     on conflict (payment_id) do nothing`.execute(trx);
 }
 
-/**
- * The dispatcher's NotificationQueue port over the outbox table; the outcomes of deliveries that
- * come back together are recorded in one statement (group-commit.ts).
- */
-export function notificationQueue(db: Kysely<Database>, options: GroupCommitOptions = GROUP_COMMIT): NotificationQueue {
-  const record = groupCommit('notify_outcome', (rs: readonly AttemptRecord[]) => recordNotificationOutcomes(db, rs), options);
+/** The dispatcher's NotificationQueue port over the outbox table. */
+export function notificationQueue(db: Kysely<Database>): NotificationQueue {
   return {
     claimDue: (o) => claimDueNotifications(db, o),
-    record: (n, outcome) => record({ n, outcome }),
+    record: (n, outcome) => recordNotificationOutcome(db, n, outcome),
     backlog: () => outboxBacklog(db),
   };
 }

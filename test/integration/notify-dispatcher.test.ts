@@ -265,27 +265,6 @@ describe('notify dispatcher', () => {
     expect(await outboxBacklog(db())).toEqual({ pending: 0, oldestPendingCreatedAt: undefined, failed: 1 });
   });
 
-  it('records the outcomes of one batch in one statement, each fenced by its own attempt', async () => {
-    const sizes: number[] = [];
-    const queue = notificationQueue(db(), { maxInFlight: 4, maxBatch: 64, onBatch: (_s, n) => sizes.push(n) });
-    const ids = [await enqueue(t0), await enqueue(t0), await enqueue(t0), await enqueue(t0)];
-    const claimed = await claimDueNotifications(db(), { now: t0, limit: 4, leaseMs: 60_000, defaultEndpoint: true });
-    const of = (id: string) => claimed.find((c) => c.paymentId === id)!;
-    const later = new Date(t0.getTime() + 5_000);
-    const recorded = await Promise.all([
-      queue.record(of(ids[0]!), { kind: 'delivered', at: t0 }),
-      queue.record(of(ids[1]!), { kind: 'retry', at: t0, nextAttemptAt: later, error: 'HTTP 500' }),
-      queue.record(of(ids[2]!), { kind: 'gave-up', at: t0, error: 'x'.repeat(600) }),
-      queue.record({ id: of(ids[3]!).id, attempt: of(ids[3]!).attempt - 1 }, { kind: 'delivered', at: t0 }), // a stale attempt
-    ]);
-    expect(sizes).toEqual([4]);
-    expect(recorded).toEqual([true, true, true, false]);
-    expect(await row(ids[0]!)).toMatchObject({ delivered_at: t0, failed_at: null, last_error: null });
-    expect(await row(ids[1]!)).toMatchObject({ delivered_at: null, failed_at: null, next_attempt_at: later, last_error: 'HTTP 500' });
-    expect(await row(ids[2]!)).toMatchObject({ delivered_at: null, failed_at: t0, last_error: 'x'.repeat(500) });
-    expect(await row(ids[3]!)).toMatchObject({ delivered_at: null, failed_at: null, last_error: null });
-  });
-
   it('queues one notification per payment', async () => {
     const id = await enqueue(t0);
     const first = (await row(id)).body;
