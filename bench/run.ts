@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from './lib/args.ts';
 import { opsPost } from './lib/clients.ts';
 import type { BenchContext, BenchOptions, Measured, Row, Scenario } from './lib/context.ts';
-import { type BenchDatabase, createBenchDatabase } from './lib/database.ts';
+import { type BenchDatabase, createBenchDatabase, type WalCounters, walCounters } from './lib/database.ts';
 import { runLoad } from './lib/load-runner.ts';
 import type { LoadJob } from './lib/load-job.ts';
 import { runningChildren } from './lib/processes.ts';
@@ -205,6 +205,7 @@ async function main(): Promise<number> {
     }
     const customerId = customerIds[0]!;
 
+    const bench = db;
     const rows: Row[] = [];
     const windows: (readonly [number, number])[] = [];
     const ctx: BenchContext = {
@@ -221,7 +222,7 @@ async function main(): Promise<number> {
       rows,
       facts: new Map(),
       startService: p.startAnother,
-      measure: (job, processes, hooks) => measure(job, processes, logDir, windows, hooks),
+      measure: (job, processes, hooks) => measure(job, processes, logDir, windows, bench, hooks),
       log,
     };
     await warmUp(scenarios, ctx);
@@ -283,11 +284,18 @@ function buildService(): number {
 const BENCH_CUSTOMERS = 200;
 
 /** Runs a load job and measures `processes` (and the machine) over its timed window. */
+/** What the server wrote to its WAL between two readings. */
+function walDelta(a: WalCounters | undefined, b: WalCounters | undefined): WalCounters | undefined {
+  if (!a || !b) return undefined;
+  return { bytes: b.bytes - a.bytes, fullPageImages: b.fullPageImages - a.fullPageImages, checkpoints: b.checkpoints - a.checkpoints };
+}
+
 async function measure(
   job: LoadJob,
   processes: readonly ProcessSampler[],
   logDir: string,
   windows: (readonly [number, number])[],
+  db: BenchDatabase,
   hooks: { onStart?: () => void; onEnd?: () => void } = {},
 ): Promise<Measured> {
   let open: ReturnType<ProcessSampler['window']>[] = [];
@@ -296,8 +304,11 @@ async function measure(
   let machine1 = machine0;
   let postgres0: number | undefined;
   let postgres1: number | undefined;
+  let wal0: Promise<WalCounters | undefined> = Promise.resolve(undefined);
+  let wal1: Promise<WalCounters | undefined> = Promise.resolve(undefined);
   const outcome = await runLoad(job, logDir, {
     onStart: () => {
+      wal0 = walCounters(db.pool);
       open = processes.map((p) => p.window());
       machine0 = machineCpuSeconds();
       postgres0 = cpuSecondsOfAll('postgres');
@@ -307,6 +318,7 @@ async function measure(
       ended = open.map((w) => w.end());
       machine1 = machineCpuSeconds();
       postgres1 = cpuSecondsOfAll('postgres');
+      wal1 = walCounters(db.pool);
       hooks.onEnd?.();
     },
   });
@@ -320,6 +332,7 @@ async function measure(
     machineCpuPercent: percentOfCore(machine1.busy - machine0.busy),
     // Not known when Postgres is not on this machine (a DATABASE_URL elsewhere).
     postgresCpuPercent: postgres0 === undefined || postgres1 === undefined ? undefined : percentOfCore(postgres1 - postgres0),
+    wal: walDelta(await wal0, await wal1),
   };
 }
 

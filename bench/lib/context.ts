@@ -1,5 +1,5 @@
 /** What a scenario gets (the running processes, the options, earlier rows) and what it returns. */
-import type { BenchDatabase } from './database.ts';
+import type { BenchDatabase, WalCounters } from './database.ts';
 import type { LoadHooks } from './load-runner.ts';
 import type { LoadJob, LoadOutcome, ValidationSummary } from './load-job.ts';
 import type { ProcessSampler } from './sampler.ts';
@@ -57,6 +57,8 @@ export interface Measured {
   readonly machineCpuPercent: number;
   /** What the local Postgres (all its processes) used over the window, in percent of one core. */
   readonly postgresCpuPercent: number | undefined;
+  /** What the server wrote to its WAL over the window, and the checkpoints begun in it. */
+  readonly wal?: WalCounters | undefined;
 }
 
 /**
@@ -129,6 +131,13 @@ export function loadRow(
   if (pool.refilled > 0) notes.push(`${pool.refilled} more signed during the run`);
   const v = m.outcome.validation;
   if (v.signatureValid !== undefined && v.signatureValid < v.sent) notes.push(`validation: only ${v.signatureValid}/${v.sent} answer signatures verified`);
+  const requests = t.rps * ((m.outcome.windowMicros[1] - m.outcome.windowMicros[0]) / 1e6);
+  if (m.wal && requests > 0) {
+    // Server-wide, like the Postgres CPU column. A checkpoint makes the next write of every page a full-page image.
+    notes.push(
+      `WAL ${(m.wal.bytes / requests / 1024).toFixed(1)} kB and ${(m.wal.fullPageImages / requests).toFixed(2)} full-page images a request; ${m.wal.checkpoints} checkpoint(s) began in the window`,
+    );
+  }
   const asExpected = codesMatch(v, o.expect);
   if (!asExpected && v.firstBody) notes.push(`first answer: ${v.firstBody}`);
   return {

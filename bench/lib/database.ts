@@ -60,3 +60,27 @@ export async function createBenchDatabase(serverUrl: string, name: string): Prom
     },
   };
 }
+
+/** The server's WAL and checkpoint counters (server-wide, like the Postgres CPU column). */
+export interface WalCounters {
+  readonly bytes: number;
+  readonly fullPageImages: number;
+  readonly checkpoints: number;
+}
+
+/**
+ * Reads the counters: pg_stat_wal (Postgres 14+) for the WAL written and the full-page images in
+ * it, pg_stat_bgwriter for the checkpoints begun. Undefined where the server has no pg_stat_wal.
+ */
+export async function walCounters(pool: pg.Pool): Promise<WalCounters | undefined> {
+  try {
+    const { rows } = await pool.query<{ bytes: number; fpi: number; checkpoints: number }>(
+      `select w.wal_bytes::float8 as bytes, w.wal_fpi::float8 as fpi, (b.checkpoints_timed + b.checkpoints_req)::float8 as checkpoints
+         from pg_stat_wal w, pg_stat_bgwriter b`,
+    );
+    const r = rows[0]!;
+    return { bytes: r.bytes, fullPageImages: r.fpi, checkpoints: r.checkpoints };
+  } catch {
+    return undefined;
+  }
+}
