@@ -42,7 +42,12 @@ export function retryDelayMs(attempt: number, random: () => number, p: RetryPoli
 export interface NotifyDispatcherOptions {
   readonly queue: NotificationQueue;
   readonly client: Pick<AlipayPlusClient, 'notifyPayment' | 'configured'>;
-  /** Rows per batch (sent concurrently). Default 20. */
+  /**
+   * Rows per batch (sent concurrently). Default 64: runOnce waits for every send of its batch, so
+   * the batch bounds one instance's deliveries a second (the notify bench scenario: 264 and 322 a
+   * second with 20, 604 and 851 with 64, CPU-bound then), which must keep up with the synchronous
+   * pays' notifications (docs/performance.md, "The eighth round").
+   */
   readonly batchSize?: number;
   /** How long a claimed row is hidden from other instances; must exceed a send's timeout. Default 60 s. */
   readonly leaseMs?: number;
@@ -75,7 +80,7 @@ function classify(r: AlipayPlusCallResult): { outcome: Exclude<AttemptOutcome, '
 }
 
 export function notifyDispatcher(o: NotifyDispatcherOptions): Job {
-  const batchSize = o.batchSize ?? 20;
+  const batchSize = o.batchSize ?? 64;
   const leaseMs = o.leaseMs ?? 60_000;
   const retry = o.retry ?? DEFAULT_RETRY;
   const random = o.random ?? Math.random;
