@@ -15,7 +15,7 @@ import type { Db, Database } from './schema.ts';
 import { type PaymentRow, toPayment, asDate, toStoredAnswer } from './payment-rows.ts';
 
 /** The stored answer as the claim row keeps it (with the cashier link, when there is one). */
-export function answerJson(answer: StoredAnswer): string {
+function answerJson(answer: StoredAnswer): string {
   return JSON.stringify({ ...answer.result, ...(answer.paymentUrl ? { paymentUrl: answer.paymentUrl } : {}) });
 }
 
@@ -129,17 +129,13 @@ async function acceptPayBatch(db: Db, orders: readonly OrderToAccept[]): Promise
 const column = <T>(orders: readonly OrderToAccept[], pick: (o: OrderToAccept) => T) => orders.map(pick);
 
 /**
- * acceptPayBatch's one statement, apart from its execution, so that bench/pgbench/pay-statement.ts
- * can measure this very SQL on Postgres alone. The orders go as one array parameter per column, so
- * the text is the same for any number of orders and is prepared once per connection. The claims
- * are inserted in key order, so two batches that share keys wait for each other in one order and
- * do not deadlock; a key twice in one batch goes in arrival order, so the first of the two wins.
+ * The order columns of an accepting statement's `input` (this one's and the synchronous pay's,
+ * sync-pay-store.ts): one array parameter per column for `unnest(...)`, named by ORDER_COLUMNS in
+ * the same order.
  */
-export function acceptPayStatement(orders: readonly OrderToAccept[]) {
+export function orderArrays(orders: readonly OrderToAccept[]) {
   const p = (pick: (n: NewPayment) => unknown) => column(orders, (o) => pick(o.payment));
-  return sql<PayLookupRow & { created_id: string | null }>`
-    with input as (
-      select * from unnest(
+  return sql`
         ${p((n) => n.pspId)}::text[], ${p((n) => n.paymentRequestId)}::text[], ${column(orders, (o) => o.requestHash)}::text[],
         ${p((n) => n.paymentId)}::text[], ${column(orders, (o) => answerJson(o.answer))}::jsonb[], ${p((n) => asDate(n.createdAt))}::timestamptz[],
         ${p((n) => n.customerId)}::text[], ${column(orders, (o) => o.customer.status)}::text[], ${column(orders, (o) => o.customer.currency)}::text[],
@@ -148,12 +144,23 @@ export function acceptPayStatement(orders: readonly OrderToAccept[]) {
         ${p((n) => n.surchargeAmount?.currency ?? null)}::text[], ${p((n) => n.surchargeAmount?.valueMinor ?? null)}::bigint[],
         ${p((n) => n.debitAmount.valueMinor)}::bigint[],
         ${p((n) => n.quote?.quoteId ?? null)}::text[], ${p((n) => n.quote?.quoteCurrencyPair ?? null)}::text[], ${p((n) => n.quote?.quotePrice ?? null)}::numeric[],
-        ${p((n) => asDate(n.expiresAt))}::timestamptz[], ${p((n) => n.cashierTokenHash)}::text[], ${p((n) => JSON.stringify(n.request))}::jsonb[]
-      ) with ordinality as i(psp_id, payment_request_id, request_hash, payment_id, answer, created_at,
+        ${p((n) => asDate(n.expiresAt))}::timestamptz[], ${p((n) => n.cashierTokenHash)}::text[], ${p((n) => JSON.stringify(n.request))}::jsonb[]`;
+}
+
+/** The names of orderArrays's columns, in its order. */
+export const ORDER_COLUMNS = sql.raw(`psp_id, payment_request_id, request_hash, payment_id, answer, created_at,
                              customer_id, customer_status, customer_currency, payment_currency, payment_minor,
                              pay_to_currency, pay_to_minor, surcharge_currency, surcharge_minor, debit_minor,
-                             quote_id, quote_pair, quote_price, expires_at, cashier_token_hash, request, n)
-    ), claim as (
+                             quote_id, quote_pair, quote_price, expires_at, cashier_token_hash, request`);
+
+/**
+ * The CTE `claim` of an accepting statement: for each order of `input` whose key is new and whose
+ * customer row is as the order requires, the idempotency claim with its answer, in key order (two
+ * batches that share keys wait for each other in one order and do not deadlock; a key twice in one
+ * batch goes in arrival order, so the first wins). Returns the claimed orders' payment_id.
+ */
+export const CLAIM_CTE = sql`
+    claim as (
       insert into pay_requests (psp_id, payment_request_id, request_hash, payment_id, answer, created_at)
       select i.psp_id, i.payment_request_id, i.request_hash, i.payment_id, i.answer, i.created_at
         from input i
@@ -163,7 +170,19 @@ export function acceptPayStatement(orders: readonly OrderToAccept[]) {
        order by i.psp_id, i.payment_request_id, i.n
       on conflict (psp_id, payment_request_id) do nothing
       returning payment_id
-    ), created as (
+    )`;
+
+/**
+ * acceptPayBatch's one statement, apart from its execution, so that bench/pgbench/pay-statement.ts
+ * can measure this very SQL on Postgres alone. The orders go as one array parameter per column, so
+ * the text is the same for any number of orders and is prepared once per connection (CLAIM_CTE
+ * says in which order the claims go).
+ */
+export function acceptPayStatement(orders: readonly OrderToAccept[]) {
+  return sql<PayLookupRow & { created_id: string | null }>`
+    with input as (
+      select * from unnest(${orderArrays(orders)}) with ordinality as i(${ORDER_COLUMNS}, n)
+    ), ${CLAIM_CTE}, created as (
       insert into payments (id, psp_id, payment_request_id, customer_id, status, result_code,
                             payment_currency, payment_minor, pay_to_currency, pay_to_minor,
                             surcharge_currency, surcharge_minor, debit_minor, quote_id, quote_pair, quote_price,

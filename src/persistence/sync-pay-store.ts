@@ -29,7 +29,7 @@ import { DomainError } from '../domain/errors.ts';
 import type { TransferRequest } from '../domain/wallet/ledger.ts';
 import { paymentDebit } from '../domain/wallet/payment-transfers.ts';
 import { gatedTransfersCheck, gatedTransfersCtes, isGatedTransferAbort, ledgerRepository } from './ledger-repository.ts';
-import { answerJson, payStore } from './pay-store.ts';
+import { CLAIM_CTE, ORDER_COLUMNS, orderArrays, payStore } from './pay-store.ts';
 import { GROUP_COMMIT, type GroupCommitOptions, groupCommit } from './group-commit.ts';
 import { asDate } from './payment-rows.ts';
 import type { Database } from './schema.ts';
@@ -72,44 +72,21 @@ export interface PayToWrite {
 /**
  * The statement (see the header) for a batch of pays, apart from its execution so that a test can
  * run it in a transaction of its own. The pays go as one array parameter per column, so the text is
- * the same for any batch and stays prepared; claims go in key order, so two batches that share keys
- * wait for each other in one order (a key twice in one batch: the first in arrival order wins).
+ * the same for any batch and stays prepared; the order columns and the claim are the cashier pay's
+ * (pay-store.ts: orderArrays, CLAIM_CTE), so both claim keys in the same order.
  * Either every pay has its debit or none has (the long path's single pay).
  */
 export function paidOrdersStatement(pays: readonly PayToWrite[]) {
   const debits = pays.map((p) => p.debit).filter((d): d is TransferRequest => d !== undefined);
   if (debits.length !== 0 && debits.length !== pays.length) throw new Error('either every pay of a batch has its debit or none has');
-  const o = <T>(pick: (n: PayToWrite['paid']['order']) => T) => pays.map((p) => pick(p.paid.order));
   const c = <T>(pick: (p: PayToWrite) => T) => pays.map(pick);
+  const orders = pays.map((p) => ({ payment: p.paid.order, requestHash: p.requestHash, answer: p.answer, customer: p.customer }));
   return sql<{ created_id: string | null; transfers_posted?: number }>`
     with input as (
-      select * from unnest(
-        ${o((n) => n.pspId)}::text[], ${o((n) => n.paymentRequestId)}::text[], ${c((p) => p.requestHash)}::text[],
-        ${o((n) => n.paymentId)}::text[], ${c((p) => answerJson(p.answer))}::jsonb[], ${o((n) => asDate(n.createdAt))}::timestamptz[],
-        ${o((n) => n.customerId)}::text[], ${c((p) => p.customer.status)}::text[], ${c((p) => p.customer.currency)}::text[],
-        ${o((n) => n.paymentAmount.currency)}::text[], ${o((n) => n.paymentAmount.valueMinor)}::bigint[],
-        ${o((n) => n.payToAmount.currency)}::text[], ${o((n) => n.payToAmount.valueMinor)}::bigint[],
-        ${o((n) => n.surchargeAmount?.currency ?? null)}::text[], ${o((n) => n.surchargeAmount?.valueMinor ?? null)}::bigint[],
-        ${o((n) => n.debitAmount.valueMinor)}::bigint[],
-        ${o((n) => n.quote?.quoteId ?? null)}::text[], ${o((n) => n.quote?.quoteCurrencyPair ?? null)}::text[], ${o((n) => n.quote?.quotePrice ?? null)}::numeric[],
-        ${o((n) => asDate(n.expiresAt))}::timestamptz[], ${o((n) => n.cashierTokenHash)}::text[], ${o((n) => JSON.stringify(n.request))}::jsonb[],
+      select * from unnest(${orderArrays(orders)},
         ${c((p) => asDate(p.paid.paymentTime))}::timestamptz[], ${c((p) => p.paid.notification.url ?? null)}::text[], ${c((p) => p.paid.notification.body)}::text[]
-      ) with ordinality as i(psp_id, payment_request_id, request_hash, payment_id, answer, created_at,
-                             customer_id, customer_status, customer_currency, payment_currency, payment_minor,
-                             pay_to_currency, pay_to_minor, surcharge_currency, surcharge_minor, debit_minor,
-                             quote_id, quote_pair, quote_price, expires_at, cashier_token_hash, request,
-                             payment_time, notify_url, notify_body, n)
-    ), claim as (
-      insert into pay_requests (psp_id, payment_request_id, request_hash, payment_id, answer, created_at)
-      select i.psp_id, i.payment_request_id, i.request_hash, i.payment_id, i.answer, i.created_at
-        from input i
-       where not exists (select 1 from pay_requests pr where pr.psp_id = i.psp_id and pr.payment_request_id = i.payment_request_id)
-         and exists (select 1 from customers c
-                      where c.id = i.customer_id and c.status = i.customer_status and c.currency = i.customer_currency::char(3))
-       order by i.psp_id, i.payment_request_id, i.n
-      on conflict (psp_id, payment_request_id) do nothing
-      returning payment_id
-    ), created as (
+      ) with ordinality as i(${ORDER_COLUMNS}, payment_time, notify_url, notify_body, n)
+    ), ${CLAIM_CTE}, created as (
       insert into payments (id, psp_id, payment_request_id, customer_id, status, result_code,
                             payment_currency, payment_minor, pay_to_currency, pay_to_minor,
                             surcharge_currency, surcharge_minor, debit_minor, quote_id, quote_pair, quote_price,
