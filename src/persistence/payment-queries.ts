@@ -6,7 +6,7 @@ import { CASHIER_TOKEN_PATTERN, hashCashierToken } from '../domain/payments/ids.
 import type { Payment } from '../domain/payments/payment.ts';
 import type { PaymentQueries } from '../domain/payments/ports.ts';
 import { GROUP_COMMIT, type GroupCommitOptions, groupCommit } from './group-commit.ts';
-import type { Db } from './schema.ts';
+import type { Db, OrNull } from './schema.ts';
 import { type PaymentRow, toPayment, toStoredAnswer } from './payment-rows.ts';
 
 export async function findPaymentById(db: Db, paymentId: string): Promise<Payment | undefined> {
@@ -21,7 +21,7 @@ interface RequestKey {
 
 /** The payments of a batch of (pspId, paymentRequestId) keys in one round trip: one answer per key, in order. */
 async function findPaymentsByRequestIds(db: Db, keys: readonly RequestKey[]): Promise<(Payment | undefined)[]> {
-  const { rows } = await sql<{ [K in keyof PaymentRow]: PaymentRow[K] | null }>`
+  const { rows } = await sql<OrNull<PaymentRow>>`
     select p.*
       from unnest(${keys.map((k) => k.pspId)}::text[], ${keys.map((k) => k.paymentRequestId)}::text[]) with ordinality as i(psp_id, payment_request_id, n)
       left join payments p on p.psp_id = i.psp_id and p.payment_request_id = i.payment_request_id

@@ -7,6 +7,9 @@ import type { ColumnType, Generated, JSONColumnType, Kysely, Transaction } from 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 
+/** A row read through left joins: any of its columns may be null. */
+export type OrNull<T> = { [K in keyof T]: T[K] | null };
+
 export interface CustomersTable {
   id: string;
   status: 'NORMAL' | 'FROZEN';

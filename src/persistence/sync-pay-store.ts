@@ -17,8 +17,9 @@
  * once, in a transaction: the same statement without the debit, then the ledger repository's
  * postTransfer, which opens accounts.
  *
- * This statement is separate from the cashier pay's acceptPayStatement on purpose: each can be
- * tuned (and measured with pgbench) without the other.
+ * It shares the cashier pay's order columns and claim (pay-store.ts: orderArrays, CLAIM_CTE), so
+ * both claim keys in one order; the rest is separate from acceptPayStatement on purpose: each can
+ * be tuned (and measured with pgbench) without the other.
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Payment } from '../domain/payments/payment.ts';

@@ -12,7 +12,7 @@ import type { AccessTokenRecord, AuthCodeRecord, GrantRecord, RedeemedCode, Toke
 import type { AuthScope } from '../domain/tokens/token.ts';
 import { findCustomer, toCustomer } from './customers-repository.ts';
 import { GROUP_COMMIT, type GroupCommitOptions, groupCommit } from './group-commit.ts';
-import type { Db, AuthCodesTable, Database, GrantsTable } from './schema.ts';
+import type { Db, AuthCodesTable, Database, GrantsTable, OrNull } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 
 // Rows only ever hold scopes that passed the allow-list (the app route validates them).
@@ -85,9 +85,6 @@ async function redeemAuthCodes(db: Db, rs: readonly Redemption[]): Promise<Redee
     return row && { customerId: row.customer_id, scopes: toScopes(row.scopes) };
   });
 }
-
-/** A row of left joins: any column may be null. */
-type OrNull<T> = { [K in keyof T]: T[K] | null };
 
 /**
  * §3/§10 the access tokens of a batch of hashes with their grants, in one round trip (the Auto
@@ -206,7 +203,7 @@ export function tokenRepos(db: Db, options: GroupCommitOptions = GROUP_COMMIT): 
       };
     },
 
-    findAccessToken: (tokenHash) => findAccessToken(tokenHash),
+    findAccessToken,
 
     async revokeGrantOfAccessToken(tokenHash, now) {
       const row = await db
