@@ -12,8 +12,13 @@ import { quoteIdent } from './database.ts';
 export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
 
 const MIGRATION_FILE = /^(\d{4}_[a-z0-9_]+)\.(?:ts|js)$/;
-/** Postgres's invalid_schema_name: "schema ... does not exist". */
-const INVALID_SCHEMA_NAME = '3F000';
+/**
+ * What Kysely's look for its migration table fails with when another session drops a schema while
+ * it reads the catalog: invalid_schema_name ("schema ... does not exist"), undefined_table, and
+ * undefined_column ('column "token_hash" of relation "access_tokens" does not exist', seen when a
+ * test file dropped its schema during another's migration).
+ */
+const CATALOG_CHANGED_MEANWHILE = new Set(['3F000', '42P01', '42703']);
 
 class FolderMigrationProvider implements MigrationProvider {
   constructor(private readonly folder: string) {}
@@ -40,8 +45,9 @@ export async function migrateToLatest(db: Kysely<any>, opts: { schema?: string }
   let { error, results } = await migrator.migrateToLatest();
   // Kysely looks for its migration table by introspecting every schema of the database, resolving
   // each by name (has_schema_privilege, pg_get_serial_sequence): a schema that another session
-  // drops meanwhile fails that lookup with 3F000 before any migration ran. Look again.
-  for (let attempt = 1; attempt < 5 && error && results === undefined && (error as { code?: unknown }).code === INVALID_SCHEMA_NAME; attempt++) {
+  // drops meanwhile fails that lookup before any migration ran. Look again.
+  const catalogChanged = (e: unknown) => CATALOG_CHANGED_MEANWHILE.has(String((e as { code?: unknown } | null)?.code));
+  for (let attempt = 1; attempt < 5 && error && results === undefined && catalogChanged(error); attempt++) {
     ({ error, results } = await migrator.migrateToLatest());
   }
   const failed = results?.find((r) => r.status === 'Error');
