@@ -212,7 +212,6 @@ async function main(): Promise<number> {
     }
     const customerId = customerIds[0]!;
 
-    const bench = db;
     const rows: Row[] = [];
     const windows: (readonly [number, number])[] = [];
     const ctx: BenchContext = {
@@ -229,7 +228,7 @@ async function main(): Promise<number> {
       rows,
       facts: new Map(),
       startService: p.startAnother,
-      measure: (job, processes, hooks) => measure(job, processes, logDir, windows, bench, hooks),
+      measure: (job, processes, hooks) => measure(job, processes, logDir, windows, ctx.db, hooks),
       log,
     };
     await warmUp(scenarios, ctx);

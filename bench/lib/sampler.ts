@@ -17,19 +17,26 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
 }
 
 /**
- * CPU seconds (user + system) the process has used so far; with `reapedChildren`, plus those of
- * its children that have exited and been waited for (cutime + cstime).
+ * CPU seconds (user + system) the process has used so far (`own`), and those of its children that
+ * have exited and been waited for (`reaped`: cutime + cstime), from one read of /proc/<pid>/stat.
  */
-export function cpuSeconds(pid: number, o: { reapedChildren?: boolean } = {}): number | undefined {
+function cpuTimes(pid: number): { own: number; reaped: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name is in parentheses and may hold spaces: count fields after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const own = Number(fields[11]) + Number(fields[12]);
-    return (o.reapedChildren ? own + Number(fields[13]) + Number(fields[14]) : own) / TICKS_PER_SECOND;
+    return {
+      own: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+      reaped: (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND,
+    };
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+export function cpuSeconds(pid: number): number | undefined {
+  return cpuTimes(pid)?.own;
 }
 
 /** Each process named `comm` by pid, with its own CPU seconds so far and its reaped children's. */
@@ -42,9 +49,8 @@ function cpuByPid(comm: string): Map<number, { own: number; reaped: number }> {
     } catch {
       continue;
     }
-    const own = cpuSeconds(Number(entry));
-    const all = cpuSeconds(Number(entry), { reapedChildren: true });
-    if (own !== undefined && all !== undefined) found.set(Number(entry), { own, reaped: all - own });
+    const times = cpuTimes(Number(entry));
+    if (times) found.set(Number(entry), times);
   }
   return found;
 }
