@@ -60,6 +60,9 @@ export interface OverdueBatch {
   readonly where: string;
 }
 
+/** How long after their acceptance the orders of insertOverdueOrders expire. */
+const EXPIRY_MS = 1000;
+
 /** The id of one accepted order, made once per run through pay. */
 async function template(ctx: BenchContext): Promise<string> {
   const known = ctx.facts.get('templatePaymentId');
@@ -77,7 +80,9 @@ async function template(ctx: BenchContext): Promise<string> {
 export class NotPossible extends Error {}
 
 /**
- * Inserts `count` copies of the template order as PROCESSING and past their expiry. `batch`
+ * Inserts `count` copies of the template order as PROCESSING, each accepted with an expiry one
+ * second later, and returns once that second has passed: overdue orders the service could have
+ * made (pay refuses an expiry already past, and the sweeper's floor counts on it). `batch`
  * (0-9999) keeps the copies of different calls apart.
  */
 export async function insertOverdueOrders(ctx: BenchContext, count: number, batch: number): Promise<OverdueBatch> {
@@ -91,7 +96,7 @@ export async function insertOverdueOrders(ctx: BenchContext, count: number, batc
       // Keeps the template's characters (digits stay digits) and stays within 64.
       if (unique.has(c.name)) return `left(t.${q(c.name)}, 40) || '${tag}' || lpad(g::text, 8, '0')`;
       if (c.name === 'status') return `'PROCESSING'`;
-      if (c.name === 'expires_at') return `now() - interval '1 minute'`;
+      if (c.name === 'expires_at') return `now() + interval '${EXPIRY_MS} milliseconds'`;
       return `t.${q(c.name)}`;
     });
   const names = all.filter((c) => !c.skip).map((c) => q(c.name));
@@ -102,11 +107,14 @@ export async function insertOverdueOrders(ctx: BenchContext, count: number, batc
     [tmpl, count],
   );
   await ctx.db.pool.query('analyze payments');
+  const seconds = (performance.now() - t0) / 1000;
+  const due = t0 + EXPIRY_MS + 100 - performance.now();
+  if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
   const idCol = unique.has('id') ? 'id' : [...unique][0]!;
   const prefix = (await ctx.db.pool.query<{ p: string }>(`select left(${q(idCol)}, 40) || '${tag}' as p from payments where id = $1`, [tmpl])).rows[0]!.p;
   return {
     inserted: res.rowCount ?? 0,
-    seconds: (performance.now() - t0) / 1000,
+    seconds,
     where: `left(${q(idCol)}, ${prefix.length}) = ${literal(prefix)} and ${q(idCol)} <> ${literal(tmpl)}`,
   };
 }

@@ -5,20 +5,79 @@
  * may sweep at once, each order is closed exactly once). The loop (loop.ts) calls runOnce again at
  * once while a batch was full of work. The notify outbox joins the batch's transaction through the
  * repository's NotifyOutbox port.
+ *
+ * Where each batch starts (the floors): a batch walks the orders by expiry from a floor, the first
+ * order that may still be open, not from the first order ever made. A batch's transaction finds
+ * the first order still PROCESSING after its closes (rows another transaction holds count as
+ * open), and the next batch starts there. That is enough for every order committed before the
+ * floor was found. One committed later can lie below it only if it had expired before it was
+ * committed, since an order is accepted only with an expiry after its acceptance time (§4,
+ * "expiry time not already past"): an acceptance slow to commit, or an instance whose clock is
+ * behind this one's. So every SWEEP_RECHECK_MS one batch starts from the trailing floor instead,
+ * which stays SWEEP_FLOOR_LAG_MS below `now`; it closes such late orders and lowers the floor to
+ * them. An order committed later still than the lag after its expiry (none is expected) still
+ * cannot be paid after its expiry, and any read of it closes it (the lazy close); the sweeper would
+ * not. The trailing floor is saved now and then (any instance's is a safe bound, so the saved one
+ * only moves up), so that a restarted sweeper does not walk every order ever closed.
  */
-import type { PaymentRepos } from '../domain/payments/ports.ts';
+import type { PaymentRepos, SweepPosition } from '../domain/payments/ports.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
 import type { Job } from './loop.ts';
 
 export const DEFAULT_SWEEP_BATCH = 500;
+/** How far below `now` the trailing floor stays: clock skew between instances plus an acceptance's commit time, with room to spare. */
+export const SWEEP_FLOOR_LAG_MS = 60_000;
+/** How often (by the job's clock) a batch starts from the trailing floor. */
+export const SWEEP_RECHECK_MS = 10_000;
 
 export function expirySweeper(deps: { uow: UnitOfWork<Pick<PaymentRepos, 'payments'>>; batchSize?: number }): Job {
   const batchSize = deps.batchSize ?? DEFAULT_SWEEP_BATCH;
+  let loaded = false;
+  let floor: SweepPosition | undefined; // where batches start
+  let trailing: SweepPosition | undefined; // where a recheck starts
+  let recheckedAt = Number.NEGATIVE_INFINITY;
+  let savedAt = Number.NEGATIVE_INFINITY;
   return {
     name: 'expiry-sweeper',
     async runOnce(now: Date): Promise<number> {
-      const closed = await deps.uow.run(({ payments }) => payments.closeOverdue(now, batchSize));
-      return closed.length;
+      if (!loaded) {
+        const saved = await deps.uow.run(({ payments }) => payments.sweepFloor());
+        trailing = saved ? at(saved.getTime()) : undefined;
+        savedAt = saved?.getTime() ?? Number.NEGATIVE_INFINITY;
+        loaded = true;
+      }
+      const t = now.getTime();
+      if (after(floor, t) || after(trailing, t - SWEEP_FLOOR_LAG_MS)) {
+        // The clock went back (or the saved floor came from a clock ahead of this one): orders
+        // accepted since may expire below either floor, so this batch walks from the first order.
+        floor = trailing = undefined;
+        recheckedAt = Number.NEGATIVE_INFINITY;
+      }
+      const recheck = t - recheckedAt >= SWEEP_RECHECK_MS;
+      const batch = await deps.uow.run(({ payments }) => payments.closeOverdue(now, batchSize, recheck ? trailing : floor));
+      // No order before where this batch started is open, and the first open one is at or after it,
+      // so that one is the next floor, capped at `now` (an order accepted now may expire before the
+      // first open one) and, for the trailing floor, at `now` minus the lag.
+      floor = below(batch.firstOpen ?? at(t), t);
+      if (recheck) {
+        trailing = below(batch.firstOpen ?? at(t), t - SWEEP_FLOOR_LAG_MS);
+        recheckedAt = t;
+      }
+      const keep = trailing ? Date.parse(trailing.expiresAt) : Number.NEGATIVE_INFINITY;
+      if (keep > savedAt) {
+        await deps.uow.run(({ payments }) => payments.saveSweepFloor(new Date(keep)));
+        savedAt = keep;
+      }
+      return batch.closed.length;
     },
   };
+}
+
+const at = (ms: number): SweepPosition => ({ expiresAt: new Date(ms).toISOString(), paymentId: '' });
+
+const after = (p: SweepPosition | undefined, cap: number) => p !== undefined && Date.parse(p.expiresAt) > cap;
+
+/** The position, or `cap` when the position lies after it. */
+function below(p: SweepPosition, cap: number): SweepPosition {
+  return Date.parse(p.expiresAt) <= cap ? p : at(cap);
 }

@@ -8,11 +8,11 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { NotifyOutbox } from '../domain/payments/notify.ts';
 import { type FinalPayment, finalPaymentOf, type Payment, type PaymentStatus } from '../domain/payments/payment.ts';
-import type { PaymentRepos, PaymentRepository, StatusChange } from '../domain/payments/ports.ts';
+import type { PaymentRepos, PaymentRepository, StatusChange, SweepBatch, SweepPosition } from '../domain/payments/ports.ts';
 import { isFinal, resultCodeFor, transition } from '../domain/payments/state-machine.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
 import { customerRepository } from './customers-repository.ts';
-import type { Database } from './schema.ts';
+import type { Database, Db } from './schema.ts';
 import { unitOfWork } from './unit-of-work.ts';
 import { type PaymentRow, type FinalRow, FINAL_COLUMNS, toPayment, toFinalPayment, asDate } from './payment-rows.ts';
 import { paymentQueries } from './payment-queries.ts';
@@ -69,19 +69,28 @@ export async function transitionPayment(trx: Transaction<Database>, paymentId: s
  * The update addresses the locked rows by `ctid` (a row this transaction has locked cannot move
  * before it commits), which spares a primary-key descent per row; a join against the locked ids
  * let the planner hash-join with a scan of every payment on each batch.
+ *
+ * The walk goes up payments_expiry, (expires_at, id) of every order (migration 0047: an index
+ * that named the status would make every close write an entry into each index). `from` is where
+ * the walk starts, so it does not step over every order ever closed (nor over the closed ones of
+ * a crowd that expired in the same microsecond: hence the id); after the batch, a second
+ * statement in the same transaction finds the first order still PROCESSING at or after `from`. It
+ * sees this batch's closes as done and the rows another transaction holds as still open, so it
+ * never passes an order that is open when the batch commits.
  */
-export async function closeOverduePayments(trx: Transaction<Database>, now: Date, limit: number, hooks: PaymentHooks = {}): Promise<FinalPayment[]> {
+export async function closeOverduePayments(trx: Transaction<Database>, now: Date, limit: number, hooks: PaymentHooks = {}, from?: SweepPosition): Promise<SweepBatch> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
   transition('PROCESSING', 'CLOSED');
   const at = asDate(now);
+  const fromHere = from ? sql`and (expires_at, id) >= (${from.expiresAt}::timestamptz, ${from.paymentId}::text)` : sql``;
   const { rows } = await sql<FinalRow>`
     with closed as (
       update payments
          set status = 'CLOSED', result_code = 'ORDER_IS_CLOSED', updated_at = ${at}::timestamptz
        where ctid = any(array(
                select ctid from payments
-                where status = 'PROCESSING' and expires_at <= ${at}::timestamptz
-                order by expires_at
+                where status = 'PROCESSING' and expires_at <= ${at}::timestamptz ${fromHere}
+                order by expires_at, id
                 limit ${limit}
                   for update skip locked))
          and status = 'PROCESSING'
@@ -91,9 +100,26 @@ export async function closeOverduePayments(trx: Transaction<Database>, now: Date
       select id, 'PROCESSING', 'CLOSED', 'ORDER_IS_CLOSED', 'EXPIRED', ${at}::timestamptz from closed
     )
     select * from closed`.execute(trx);
-  const payments = rows.map(toFinalPayment);
-  if (payments.length > 0) await hooks.outbox?.(trx).queue(payments, now);
-  return payments;
+  const closed = rows.map(toFinalPayment);
+  if (closed.length > 0) await hooks.outbox?.(trx).queue(closed, now);
+  const open = await sql<{ expiry: string; id: string }>`
+    select to_char(expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as expiry, id
+      from payments where status = 'PROCESSING' ${fromHere} order by expires_at, id limit 1`.execute(trx);
+  const first = open.rows[0];
+  return { closed, firstOpen: first ? { expiresAt: first.expiry, paymentId: first.id } : undefined };
+}
+
+/** The sweeper's saved floor (migration 0047). */
+export async function sweepFloor(db: Db): Promise<Date | undefined> {
+  const row = await db.selectFrom('expiry_sweep_floor').select('floor').executeTakeFirst();
+  return row ? new Date(row.floor) : undefined;
+}
+
+/** Saves a sweeper's floor; the saved floor only moves forward (each instance's is a safe bound). */
+export async function saveSweepFloor(db: Db, floor: Date): Promise<void> {
+  await sql`
+    insert into expiry_sweep_floor (floor) values (${asDate(floor)}::timestamptz)
+    on conflict (singleton) do update set floor = greatest(expiry_sweep_floor.floor, excluded.floor)`.execute(db);
 }
 
 /** The PaymentRepository port bound to one transaction. */
@@ -110,7 +136,9 @@ export function paymentRepository(trx: Transaction<Database>, hooks: PaymentHook
       ),
     closePayment: (paymentId, o) => transitionPayment(trx, paymentId, { ...status('PROCESSING', 'CLOSED'), now: o.now, reason: o.reason }, hooks),
     cancelPayment: (paymentId, o) => transitionPayment(trx, paymentId, { ...status('SUCCESS', 'CANCELLED'), now: o.now, reason: o.reason }, hooks),
-    closeOverdue: (now, limit) => closeOverduePayments(trx, now, limit, hooks),
+    closeOverdue: (now, limit, from) => closeOverduePayments(trx, now, limit, hooks, from),
+    sweepFloor: () => sweepFloor(trx),
+    saveSweepFloor: (floor) => saveSweepFloor(trx, floor),
     async lockPayment(paymentId) {
       const row = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst();
       return row ? toPayment(row) : undefined;

@@ -205,6 +205,13 @@ export interface Database {
   agreements: AgreementsTable;
   refresh_rotations: RefreshRotationsTable;
   ops_top_ups: OpsTopUpsTable;
+  expiry_sweep_floor: ExpirySweepFloorTable;
+}
+
+/** §4 expiry: the sweeper's floor, one row (migration 0047); see closeOverduePayments. */
+export interface ExpirySweepFloorTable {
+  singleton: Generated<boolean>;
+  floor: Date;
 }
 
 export type UnbindState = 'CONSULT' | 'NOTIFY' | 'UNBOUND' | 'REFUSED';

@@ -4,7 +4,8 @@ import { result } from '../../src/domain/errors.ts';
 import type { CurrencyCode } from '../../src/domain/money.ts';
 import { hashCashierToken, newCashierToken, newTimestampedId } from '../../src/domain/payments/ids.ts';
 import type { FinalPayment, Payment } from '../../src/domain/payments/payment.ts';
-import { expirySweeper } from '../../src/jobs/expiry-sweeper.ts';
+import { expirySweeper, SWEEP_FLOOR_LAG_MS, SWEEP_RECHECK_MS } from '../../src/jobs/expiry-sweeper.ts';
+import { sql } from 'kysely';
 import type { DatabaseHandle } from '../../src/persistence/database.ts';
 import { payStore } from '../../src/persistence/pay-store.ts';
 import { paymentUnitOfWork } from '../../src/persistence/payments-repository.ts';
@@ -193,5 +194,79 @@ describe('the expiry sweeper', () => {
       ['CLOSED', 'ORDER_IS_CLOSED'],
       ['CLOSED', 'ORDER_IS_CLOSED'],
     ]);
+  });
+});
+
+describe('where the sweeper starts its batches (the floors)', () => {
+  const ms = (seconds: number) => at(seconds).getTime();
+
+  it('walks past a crowd of orders that expire together, more than a batch of them, closing each once', async () => {
+    const ids = await openOrders(Array.from({ length: 45 }, () => at(1000)));
+    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10 });
+    const runs: number[] = [];
+    for (let n = -1; n !== 0; ) runs.push((n = await sweeper.runOnce(at(1001))));
+    expect(runs).toEqual([10, 10, 10, 10, 5, 0]);
+    const s = await statusOf(ids);
+    expect(ids.every((id) => s.get(id)!.status === 'CLOSED')).toBe(true);
+    expect(await closeHistory(ids)).toHaveLength(45);
+  });
+
+  it('does not pass over an order another transaction holds: the next batch closes it once it is let go', async () => {
+    const [held, ...others] = await openOrders([at(1100), at(1100), at(1100)]);
+    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db) });
+    await sweeper.runOnce(at(1090)); // a recheck: from here on the batches start from the floor
+    if (realPostgres) {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const holder = second.db.transaction().execute(async (trx) => {
+        await sql`select id from payments where id = ${held!} for update`.execute(trx);
+        locked();
+        await released;
+      });
+      await isLocked;
+      expect(await sweeper.runOnce(at(1101))).toBe(2);
+      release();
+      await holder;
+    } else {
+      await sweeper.runOnce(at(1101));
+    }
+    expect(await sweeper.runOnce(at(1102))).toBe(realPostgres ? 1 : 0);
+    const s = await statusOf([held!, ...others]);
+    expect([held!, ...others].map((id) => s.get(id)!.status)).toEqual(['CLOSED', 'CLOSED', 'CLOSED']);
+  });
+
+  it('closes an order committed after the floor passed its expiry at the next recheck, not before', async () => {
+    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db) });
+    await sweeper.runOnce(at(1200)); // a recheck; the floor is now at(1200)
+    const [late] = await openOrders([at(1195)]); // as if its acceptance had taken 5 s to commit
+    expect(await sweeper.runOnce(at(1201))).toBe(0);
+    expect((await statusOf([late!])).get(late!)!.status).toBe('PROCESSING');
+    expect(await sweeper.runOnce(new Date(ms(1200) + SWEEP_RECHECK_MS))).toBe(1);
+    expect((await statusOf([late!])).get(late!)!.status).toBe('CLOSED');
+  });
+
+  it('saves the trailing floor, and a new sweeper starts from it, not from the first order ever made', async () => {
+    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db) });
+    await sweeper.runOnce(at(1300));
+    const saved = await database.db.selectFrom('expiry_sweep_floor').select('floor').executeTakeFirstOrThrow();
+    expect(new Date(saved.floor).getTime()).toBe(ms(1300) - SWEEP_FLOOR_LAG_MS);
+    // An order below the saved floor (one committed later than the lag after its expiry, which
+    // the floor's bound rules out) is one a restarted sweeper no longer walks to.
+    const [below, above] = await openOrders([new Date(ms(1300) - SWEEP_FLOOR_LAG_MS - 1000), at(1301)]);
+    const restarted = expirySweeper({ uow: paymentUnitOfWork(second.db) });
+    expect(await restarted.runOnce(at(1302))).toBe(1);
+    const s = await statusOf([below!, above!]);
+    expect([s.get(below!)!.status, s.get(above!)!.status]).toEqual(['PROCESSING', 'CLOSED']);
+    await database.db.updateTable('payments').set({ status: 'CLOSED', result_code: 'ORDER_IS_CLOSED' }).where('id', '=', below!).execute();
+  });
+
+  it('when the clock goes back, walks from the first order again, so orders accepted since are closed', async () => {
+    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db) });
+    await sweeper.runOnce(at(1500));
+    const [since] = await openOrders([at(1405)]); // accepted after the clock went back to at(1400)
+    expect(await sweeper.runOnce(at(1406))).toBe(1);
+    expect((await statusOf([since!])).get(since!)!.status).toBe('CLOSED');
   });
 });

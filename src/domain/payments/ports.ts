@@ -104,6 +104,22 @@ export interface StatusChange {
 }
 
 /**
+ * A place in the §4 expiry sweep's walk: orders in the order of expiry, then paymentId. The expiry
+ * is the database's, to the microsecond (ISO 8601, UTC), so that a walk can start right at an
+ * order of a crowd that expires in the same millisecond.
+ */
+export interface SweepPosition {
+  readonly expiresAt: string;
+  readonly paymentId: string;
+}
+
+/** One batch of the §4 expiry sweep (PaymentRepository.closeOverdue). */
+export interface SweepBatch {
+  readonly closed: FinalPayment[];
+  readonly firstOpen: SweepPosition | undefined;
+}
+
+/**
  * The payments of one transaction. Every change is a compare-and-set on the current status with
  * its history row in the same transaction; a change that lost the race returns undefined.
  */
@@ -115,11 +131,17 @@ export interface PaymentRepository extends PaymentQueries {
   /** SUCCESS -> CANCELLED (cancelPayment of a paid order; the reversal is the caller's). */
   cancelPayment(paymentId: string, o: { now: Date; reason: string }): Promise<Payment | undefined>;
   /**
-   * Closes up to `limit` PROCESSING orders whose expiry is at or before `now`, skipping rows
-   * another transaction holds (FOR UPDATE SKIP LOCKED), with one history row each. Returns what
-   * the final hook got.
+   * Closes up to `limit` PROCESSING orders whose expiry is at or before `now` (and, given `from`,
+   * at or after it in the order of expiry, then paymentId), skipping rows another transaction
+   * holds (FOR UPDATE SKIP LOCKED), with one history row each. Returns what the final hook got,
+   * and the first order still PROCESSING at or after `from` once the batch is done (none:
+   * undefined), which is where the next batch may start.
    */
-  closeOverdue(now: Date, limit: number): Promise<FinalPayment[]>;
+  closeOverdue(now: Date, limit: number, from?: SweepPosition): Promise<SweepBatch>;
+  /** The sweeper's floor as last saved by any instance (none yet: undefined). */
+  sweepFloor(): Promise<Date | undefined>;
+  /** Saves a sweeper's floor; a floor below the saved one leaves it as it is. */
+  saveSweepFloor(floor: Date): Promise<void>;
   /**
    * The payment, its row locked (FOR UPDATE) until the transaction ends: refund takes it before
    * the ledger (lock order: payment row, then ledger transfer, then accounts).
