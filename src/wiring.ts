@@ -39,7 +39,7 @@ import { codeListRepository, codeListUnitOfWork } from './persistence/code-lists
 import { codeRuleSetStore } from './persistence/code-rule-sets-repository.ts';
 import { GROUP_COMMIT, type GroupCommitOptions } from './persistence/group-commit.ts';
 import { customerRepository } from './persistence/customers-repository.ts';
-import type { DatabaseHandle } from './persistence/database.ts';
+import { type DatabaseHandle, databaseLoad } from './persistence/database.ts';
 import { ledgerQueries, ledgerRepository } from './persistence/ledger-repository.ts';
 import { notificationQueue, notifyOutbox } from './persistence/notify-outbox-repository.ts';
 import { payStore } from './persistence/pay-store.ts';
@@ -232,7 +232,7 @@ export function wire(deps: WiringDeps): Wiring {
     notifyDispatcher({ queue: notifications, client: alipayPlus, leaseMs: config.notifyLeaseMs, onAttempt: registerNotifyMetrics(metrics, notifications, clock), log }),
     codeRulesRefresher(codeRules),
     codeListsPoller(codeListCache),
-    expirySweeper({ uow: paymentsUow }),
+    expirySweeper({ uow: paymentsUow, load: databaseLoad(db) }),
     agreementUnbinder(agreements),
     retentionJob({ repo: retentionRepository(db), settings: config, onDeleted: (kind, n) => retentionDeleted.inc({ kind }, n) }),
   ];

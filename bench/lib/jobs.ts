@@ -34,7 +34,9 @@ export async function inProcessJobs(ctx: BenchContext): Promise<InProcessJobs> {
     jobsEnabled: true,
   });
   const config = loadConfig({ ...env, LOG_LEVEL: 'error' });
-  const database = createDatabase({ url: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'bench-jobs' });
+  // The service's own application_name: these are its jobs, and the sweeper gives way to the
+  // sessions that carry it (DatabaseLoad).
+  const database = createDatabase({ url: config.databaseUrl, poolSize: config.dbPoolSize });
   const kv = new RedisStore(ctx.redisUrl);
   const { app, jobs } = await buildApp({ config, secrets: resolveSecrets(config), database, kv, clock: systemClock, logger: false });
   return {

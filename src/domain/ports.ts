@@ -26,6 +26,14 @@ export interface UnitOfWork<Repos> {
 }
 
 /**
+ * How busy the database is with this service's live traffic: how many of the service's other
+ * sessions (any instance's) are running a statement right now. Background jobs ask it to give way.
+ */
+export interface DatabaseLoad {
+  othersActive(): Promise<number>;
+}
+
+/**
  * What Redis (or the in-process store) holds: only what can be lost and rebuilt. Caches, rate
  * limits and short locks; never a payment, token or notification.
  */

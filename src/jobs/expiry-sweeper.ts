@@ -19,9 +19,16 @@
  * cannot be paid after its expiry, and any read of it closes it (the lazy close); the sweeper would
  * not. The trailing floor is saved now and then (any instance's is a safe bound, so the saved one
  * only moves up), so that a restarted sweeper does not walk every order ever closed.
+ *
+ * Live traffic first: while other sessions have been running statements (any of the last
+ * SWEEP_LOAD_SAMPLES looks at the database after a batch), the sweeper rests SWEEP_NICE_RATIO
+ * times as long as its batch took before it returns, so it takes at most a fifth of the time it
+ * would alone. gh-ost paces its row copy the same way (--nice-ratio, with --max-load's check of
+ * the database's running threads). Expiry needs no haste: the cashier refuses to pay an order
+ * past its expiry, and any read closes it (the lazy close); the sweeper is what notifies.
  */
 import type { PaymentRepos, SweepPosition } from '../domain/payments/ports.ts';
-import type { UnitOfWork } from '../domain/ports.ts';
+import type { DatabaseLoad, UnitOfWork } from '../domain/ports.ts';
 import type { Job } from './loop.ts';
 
 export const DEFAULT_SWEEP_BATCH = 500;
@@ -30,8 +37,24 @@ export const SWEEP_FLOOR_LAG_MS = 60_000;
 /** How often (by the job's clock) a batch starts from the trailing floor. */
 export const SWEEP_RECHECK_MS = 10_000;
 
-export function expirySweeper(deps: { uow: UnitOfWork<Pick<PaymentRepos, 'payments'>>; batchSize?: number }): Job {
+/** While the database serves others, the sweeper rests this many times as long as each batch took. */
+export const SWEEP_NICE_RATIO = 4;
+/** How many of the latest looks at the database's load count (one after each batch). */
+export const SWEEP_LOAD_SAMPLES = 5;
+export interface SweeperDeps {
+  readonly uow: UnitOfWork<Pick<PaymentRepos, 'payments'>>;
+  readonly batchSize?: number;
+  /** Without it the sweeper never rests (the tests' and the benches' bare sweeper). */
+  readonly load?: DatabaseLoad;
+  readonly rest?: (ms: number) => Promise<void>;
+}
+
+const restFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
+
+export function expirySweeper(deps: SweeperDeps): Job {
   const batchSize = deps.batchSize ?? DEFAULT_SWEEP_BATCH;
+  const rest = deps.rest ?? restFor;
+  const busy: boolean[] = [];
   let loaded = false;
   let floor: SweepPosition | undefined; // where batches start
   let trailing: SweepPosition | undefined; // where a recheck starts
@@ -54,6 +77,7 @@ export function expirySweeper(deps: { uow: UnitOfWork<Pick<PaymentRepos, 'paymen
         recheckedAt = Number.NEGATIVE_INFINITY;
       }
       const recheck = t - recheckedAt >= SWEEP_RECHECK_MS;
+      const started = performance.now();
       const batch = await deps.uow.run(({ payments }) => payments.closeOverdue(now, batchSize, recheck ? trailing : floor));
       // No order before where this batch started is open, and the first open one is at or after it,
       // so that one is the next floor, capped at `now` (an order accepted now may expire before the
@@ -67,6 +91,12 @@ export function expirySweeper(deps: { uow: UnitOfWork<Pick<PaymentRepos, 'paymen
       if (keep > savedAt) {
         await deps.uow.run(({ payments }) => payments.saveSweepFloor(new Date(keep)));
         savedAt = keep;
+      }
+      if (deps.load && batch.closed.length > 0) {
+        const took = performance.now() - started;
+        busy.push((await deps.load.othersActive()) > 0);
+        if (busy.length > SWEEP_LOAD_SAMPLES) busy.shift();
+        if (busy.includes(true)) await rest(took * SWEEP_NICE_RATIO);
       }
       return batch.closed.length;
     },

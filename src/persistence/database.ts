@@ -13,6 +13,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { preparingPool } from './prepared-statements.ts';
+import type { DatabaseLoad } from '../domain/ports.ts';
 import type { Database } from './schema.ts';
 
 export type Engine = 'postgres' | 'pglite';
@@ -97,4 +98,21 @@ export function quoteIdent(name: string): string {
 /** Round trip to the database, for /readyz. */
 export async function pingDatabase(db: Kysely<Database>): Promise<void> {
   await sql`select 1`.execute(db);
+}
+
+/**
+ * The DatabaseLoad port: the other sessions of this application (every instance's pool carries its
+ * application_name) running a statement now, from pg_stat_activity. Maintenance, ops sessions and
+ * other programs on the same server do not count: they are not the traffic a job gives way to.
+ */
+export function databaseLoad(db: Kysely<Database>): DatabaseLoad {
+  return {
+    async othersActive() {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int4 as n from pg_stat_activity
+         where datname = current_database() and application_name = current_setting('application_name')
+           and state = 'active' and pid <> pg_backend_pid()`.execute(db);
+      return rows[0]?.n ?? 0;
+    },
+  };
 }

@@ -4,9 +4,9 @@ import { result } from '../../src/domain/errors.ts';
 import type { CurrencyCode } from '../../src/domain/money.ts';
 import { hashCashierToken, newCashierToken, newTimestampedId } from '../../src/domain/payments/ids.ts';
 import type { FinalPayment, Payment } from '../../src/domain/payments/payment.ts';
-import { expirySweeper, SWEEP_FLOOR_LAG_MS, SWEEP_RECHECK_MS } from '../../src/jobs/expiry-sweeper.ts';
+import { expirySweeper, SWEEP_FLOOR_LAG_MS, SWEEP_LOAD_SAMPLES, SWEEP_NICE_RATIO, SWEEP_RECHECK_MS } from '../../src/jobs/expiry-sweeper.ts';
 import { sql } from 'kysely';
-import type { DatabaseHandle } from '../../src/persistence/database.ts';
+import { createDatabase, type DatabaseHandle, databaseLoad } from '../../src/persistence/database.ts';
 import { payStore } from '../../src/persistence/pay-store.ts';
 import { paymentUnitOfWork } from '../../src/persistence/payments-repository.ts';
 import { attachDatabase, realPostgres, type TestDatabase, testDatabase } from '../support/harness.ts';
@@ -268,5 +268,56 @@ describe('where the sweeper starts its batches (the floors)', () => {
     const [since] = await openOrders([at(1405)]); // accepted after the clock went back to at(1400)
     expect(await sweeper.runOnce(at(1406))).toBe(1);
     expect((await statusOf([since!])).get(since!)!.status).toBe('CLOSED');
+  });
+});
+
+describe('the sweeper gives way to live traffic', () => {
+  it('rests SWEEP_NICE_RATIO times its batch after a look that found the service busy, and for the looks after it', async () => {
+    const looks = [0, 3, 0, 0, 0, 0, 0, 0];
+    const rests: number[] = [];
+    const sweeper = expirySweeper({
+      uow: paymentUnitOfWork(database.db),
+      batchSize: 1,
+      load: { othersActive: async () => looks.shift() ?? 0 },
+      rest: async (ms) => void rests.push(ms),
+    });
+    await openOrders(Array.from({ length: 8 }, () => at(1600)));
+    const runs: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const started = performance.now();
+      const before = rests.length;
+      runs.push(await sweeper.runOnce(at(1601)));
+      if (rests.length > before) expect(rests.at(-1)!).toBeLessThanOrEqual((performance.now() - started) * SWEEP_NICE_RATIO);
+    }
+    expect(runs).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    // the second look saw the service busy: that batch and the next SWEEP_LOAD_SAMPLES - 1 rest
+    expect(rests).toHaveLength(SWEEP_LOAD_SAMPLES);
+    expect(rests.every((ms) => ms > 0)).toBe(true);
+    expect(await sweeper.runOnce(at(1601))).toBe(0);
+    expect(rests).toHaveLength(SWEEP_LOAD_SAMPLES); // nothing closed: no look, no rest
+  });
+
+  it("counts the service's own sessions running a statement, not other programs' nor idle ones", async () => {
+    if (!realPostgres) {
+      // PGlite is one session: there is never anyone else.
+      expect(await databaseLoad(database.db).othersActive()).toBe(0);
+      return;
+    }
+    const name = `load_${run}_${Date.now()}`;
+    const url = process.env.DATABASE_URL;
+    const looker = createDatabase({ url, poolSize: 1, applicationName: name });
+    const ours = createDatabase({ url, poolSize: 2, applicationName: name });
+    const theirs = createDatabase({ url, poolSize: 1, applicationName: `${name}_ops` });
+    try {
+      await sql`select 1`.execute(ours.db); // an idle session of ours
+      expect(await databaseLoad(looker.db).othersActive()).toBe(0);
+      const sleeping = [sql`select pg_sleep(1)`.execute(ours.db), sql`select pg_sleep(1)`.execute(theirs.db)];
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await databaseLoad(looker.db).othersActive()).toBe(1);
+      await Promise.all(sleeping);
+      expect(await databaseLoad(looker.db).othersActive()).toBe(0);
+    } finally {
+      await Promise.all([looker.close(), ours.close(), theirs.close()]);
+    }
   });
 });
