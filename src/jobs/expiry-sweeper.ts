@@ -25,7 +25,9 @@
  * times as long as its batch took before it returns, so it takes at most a fifth of the time it
  * would alone. gh-ost paces its row copy the same way (--nice-ratio, with --max-load's check of
  * the database's running threads). Expiry needs no haste: the cashier refuses to pay an order
- * past its expiry, and any read closes it (the lazy close); the sweeper is what notifies.
+ * past its expiry, and any read closes it (the lazy close); the sweeper is what notifies. But it
+ * must keep up: once the first open order is more than SWEEP_MAX_LATENESS_MS past its expiry, it
+ * sweeps at full speed whatever the load, so a notification is never later than that for long.
  */
 import type { PaymentRepos, SweepPosition } from '../domain/payments/ports.ts';
 import type { DatabaseLoad, UnitOfWork } from '../domain/ports.ts';
@@ -41,6 +43,9 @@ export const SWEEP_RECHECK_MS = 10_000;
 export const SWEEP_NICE_RATIO = 4;
 /** How many of the latest looks at the database's load count (one after each batch). */
 export const SWEEP_LOAD_SAMPLES = 5;
+/** Once the first open order is this far past its expiry, the sweeper no longer rests: it has fallen behind. */
+export const SWEEP_MAX_LATENESS_MS = 60_000;
+
 export interface SweeperDeps {
   readonly uow: UnitOfWork<Pick<PaymentRepos, 'payments'>>;
   readonly batchSize?: number;
@@ -96,7 +101,8 @@ export function expirySweeper(deps: SweeperDeps): Job {
         const took = performance.now() - started;
         busy.push((await deps.load.othersActive()) > 0);
         if (busy.length > SWEEP_LOAD_SAMPLES) busy.shift();
-        if (busy.includes(true)) await rest(took * SWEEP_NICE_RATIO);
+        const behind = batch.firstOpen !== undefined && t - Date.parse(batch.firstOpen.expiresAt) > SWEEP_MAX_LATENESS_MS;
+        if (busy.includes(true) && !behind) await rest(took * SWEEP_NICE_RATIO);
       }
       return batch.closed.length;
     },

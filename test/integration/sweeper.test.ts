@@ -4,7 +4,7 @@ import { result } from '../../src/domain/errors.ts';
 import type { CurrencyCode } from '../../src/domain/money.ts';
 import { hashCashierToken, newCashierToken, newTimestampedId } from '../../src/domain/payments/ids.ts';
 import type { FinalPayment, Payment } from '../../src/domain/payments/payment.ts';
-import { expirySweeper, SWEEP_FLOOR_LAG_MS, SWEEP_LOAD_SAMPLES, SWEEP_NICE_RATIO, SWEEP_RECHECK_MS } from '../../src/jobs/expiry-sweeper.ts';
+import { expirySweeper, SWEEP_FLOOR_LAG_MS, SWEEP_LOAD_SAMPLES, SWEEP_MAX_LATENESS_MS, SWEEP_NICE_RATIO, SWEEP_RECHECK_MS } from '../../src/jobs/expiry-sweeper.ts';
 import { sql } from 'kysely';
 import { createDatabase, type DatabaseHandle, databaseLoad } from '../../src/persistence/database.ts';
 import { payStore } from '../../src/persistence/pay-store.ts';
@@ -295,6 +295,22 @@ describe('the sweeper gives way to live traffic', () => {
     expect(rests.every((ms) => ms > 0)).toBe(true);
     expect(await sweeper.runOnce(at(1601))).toBe(0);
     expect(rests).toHaveLength(SWEEP_LOAD_SAMPLES); // nothing closed: no look, no rest
+  });
+
+  it('does not rest once it has fallen behind: the first open order more than SWEEP_MAX_LATENESS_MS past its expiry', async () => {
+    const rests: number[] = [];
+    const sweeper = expirySweeper({
+      uow: paymentUnitOfWork(database.db),
+      batchSize: 1,
+      load: { othersActive: async () => 1 },
+      rest: async (ms) => void rests.push(ms),
+    });
+    await openOrders([at(1700), at(1700), at(1700)]);
+    const late = new Date(at(1700).getTime() + SWEEP_MAX_LATENESS_MS + 1);
+    expect([await sweeper.runOnce(late), await sweeper.runOnce(late)]).toEqual([1, 1]);
+    expect(rests).toEqual([]); // behind: the third order is still open and late
+    expect(await sweeper.runOnce(late)).toBe(1);
+    expect(rests).toHaveLength(1); // caught up: nothing open is late, so the busy service is given way to
   });
 
   it("counts the service's own sessions running a statement, not other programs' nor idle ones", async () => {
