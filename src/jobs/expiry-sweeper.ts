@@ -64,14 +64,14 @@ export function expirySweeper(deps: SweeperDeps): Job {
   let floor: SweepPosition | undefined; // where batches start
   let trailing: SweepPosition | undefined; // where a recheck starts
   let recheckedAt = Number.NEGATIVE_INFINITY;
-  let savedAt = Number.NEGATIVE_INFINITY;
+  let savedFloor = Number.NEGATIVE_INFINITY; // the expiry (ms) of the floor last saved
   return {
     name: 'expiry-sweeper',
     async runOnce(now: Date): Promise<number> {
       if (!loaded) {
         const saved = await deps.uow.run(({ payments }) => payments.sweepFloor());
         trailing = saved ? at(saved.getTime()) : undefined;
-        savedAt = saved?.getTime() ?? Number.NEGATIVE_INFINITY;
+        savedFloor = saved?.getTime() ?? Number.NEGATIVE_INFINITY;
         loaded = true;
       }
       const t = now.getTime();
@@ -93,9 +93,9 @@ export function expirySweeper(deps: SweeperDeps): Job {
         recheckedAt = t;
       }
       const keep = trailing ? Date.parse(trailing.expiresAt) : Number.NEGATIVE_INFINITY;
-      if (keep > savedAt) {
+      if (keep > savedFloor) {
         await deps.uow.run(({ payments }) => payments.saveSweepFloor(new Date(keep)));
-        savedAt = keep;
+        savedFloor = keep;
       }
       if (deps.load && batch.closed.length > 0) {
         const took = performance.now() - started;
