@@ -6,7 +6,7 @@
  *
  * Builds a fresh schema, inserts ORDERS overdue PROCESSING orders (each with a realistic stored
  * request and its creation history row) with generate_series, then times SWEEPERS instances
- * (one pool each, with the notify outbox as the service wires it) calling runOnce(now) until nothing
+ * (one pool of two connections each, with the notify outbox as the service wires it) calling runOnce(now) until nothing
  * is left, and checks that every order was closed, and queued for notifyPayment, exactly once.
  * Prints closes per second. The schema is dropped at the end.
  *
@@ -40,7 +40,7 @@ const schema = `bench_${randomBytes(4).toString('hex')}`;
 
 const now = new Date('2030-01-01T00:10:00Z');
 const main = createDatabase({ url, schema, poolSize: 2 });
-const pools = Array.from({ length: SWEEPERS }, () => createDatabase({ url, schema, poolSize: 1 }));
+const pools = Array.from({ length: SWEEPERS }, () => createDatabase({ url, schema, poolSize: 2 }));
 
 // The stored form of the seed's pay (the method id kept as its SHA-256); paymentRequestId is set per row.
 const request = storedRequest(
@@ -71,7 +71,10 @@ try {
 
   // With the notify outbox, as the service wires it: every close queues its notifyPayment in the batch's transaction.
   const sweepers = pools.map((p) => expirySweeper({ uow: paymentUnitOfWork(p.db, { outbox: notifyOutbox }), batchSize: BATCH }));
-  const backendPids = await Promise.all(pools.map(async (p) => (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(p.db)).rows[0]!.pid));
+  // Each pool's two connections (a run's batches overlap on two: pipelinedBatches), opened now by
+  // two statements at once, so that their backends are known.
+  const pidOf = async (db: (typeof pools)[number]['db']) => (await sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.05)`.execute(db)).rows[0]!.pid;
+  const backendPids = [...new Set((await Promise.all(pools.flatMap((p) => [pidOf(p.db), pidOf(p.db)]))).flat())];
   // 0 when Postgres is not on this host.
   const backendCpu = () => backendPids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
   const cpu0 = { backend: backendCpu(), node: process.cpuUsage() };

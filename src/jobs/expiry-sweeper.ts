@@ -1,9 +1,10 @@
 /**
  * §4 expiry sweeper: closes every PROCESSING order whose expiry (paymentExpiryTime, else
  * ORDER_EXPIRY_SECONDS after acceptance) is at or before `now`, as CLOSED with F ORDER_IS_CLOSED.
- * One bounded batch per run, in one transaction (FOR UPDATE SKIP LOCKED: any number of instances
- * may sweep at once, each order is closed exactly once). The loop (loop.ts) calls runOnce again at
- * once while a batch was full of work. The notify outbox joins the batch's transaction through the
+ * Each batch is bounded and has its own transaction (FOR UPDATE SKIP LOCKED: any number of
+ * instances may sweep at once, each order is closed exactly once); a run is up to SWEEP_PIPELINE batches
+ * that overlap (pipelinedBatches). The loop (loop.ts) calls runOnce again at once while a run
+ * did some work. The notify outbox joins the batch's transaction through the
  * repository's NotifyOutbox port.
  *
  * Where each batch starts (the floors): a batch walks the orders by expiry from a floor, the first
@@ -29,7 +30,7 @@
  * must keep up: once the first open order is more than SWEEP_MAX_LATENESS_MS past its expiry, it
  * sweeps at full speed whatever the load, so a notification is never later than that for long.
  */
-import type { PaymentRepos, SweepPosition } from '../domain/payments/ports.ts';
+import { type PaymentRepos, type SweepBatch, type SweepPosition, sweepsBefore } from '../domain/payments/ports.ts';
 import type { DatabaseLoad, UnitOfWork } from '../domain/ports.ts';
 import type { Job } from './loop.ts';
 
@@ -38,6 +39,9 @@ export const DEFAULT_SWEEP_BATCH = 500;
 export const SWEEP_FLOOR_LAG_MS = 60_000;
 /** How often (by the job's clock) a batch starts from the trailing floor. */
 export const SWEEP_RECHECK_MS = 10_000;
+
+/** At most this many batches a run, each begun as soon as the one before has closed its rows (pipelinedBatches). */
+export const SWEEP_PIPELINE = 4;
 
 /** While the database serves others, the sweeper rests this many times as long as each batch took. */
 export const SWEEP_NICE_RATIO = 4;
@@ -49,6 +53,8 @@ export const SWEEP_MAX_LATENESS_MS = 60_000;
 export interface SweeperDeps {
   readonly uow: UnitOfWork<Pick<PaymentRepos, 'payments'>>;
   readonly batchSize?: number;
+  /** At most this many overlapping batches a run (default SWEEP_PIPELINE; 1: one batch a run). */
+  readonly pipeline?: number;
   /** Without it the sweeper never rests (the tests' and the benches' bare sweeper). */
   readonly load?: DatabaseLoad;
   readonly rest?: (ms: number) => Promise<void>;
@@ -58,8 +64,10 @@ const restFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolv
 
 export function expirySweeper(deps: SweeperDeps): Job {
   const batchSize = deps.batchSize ?? DEFAULT_SWEEP_BATCH;
+  const depth = deps.pipeline ?? SWEEP_PIPELINE;
   const rest = deps.rest ?? restFor;
   const busy: boolean[] = [];
+  let givingWay = false; // the last run rested: this one is a single batch
   let loaded = false;
   let floor: SweepPosition | undefined; // where batches start
   let trailing: SweepPosition | undefined; // where a recheck starts
@@ -83,7 +91,9 @@ export function expirySweeper(deps: SweeperDeps): Job {
       }
       const recheck = t - recheckedAt >= SWEEP_RECHECK_MS;
       const started = performance.now();
-      const batch = await deps.uow.run(({ payments }) => payments.closeOverdue(now, batchSize, recheck ? trailing : floor));
+      // While giving way, one batch at a time: overlapping batches are for catching up on an idle
+      // database, and would double the sweeper's draw on a busy one while it runs.
+      const batch = await pipelinedBatches(deps.uow, now, { batchSize, depth: givingWay ? 1 : depth }, recheck ? trailing : floor);
       // No order before where this batch started is open, and the first open one is at or after it,
       // so that one is the next floor, capped at `now` (an order accepted now may expire before the
       // first open one) and, for the trailing floor, at `now` minus the lag.
@@ -102,10 +112,61 @@ export function expirySweeper(deps: SweeperDeps): Job {
         busy.push((await deps.load.othersActive()) > 0);
         if (busy.length > SWEEP_LOAD_SAMPLES) busy.shift();
         const behind = batch.firstOpen !== undefined && t - Date.parse(batch.firstOpen.expiresAt) > SWEEP_MAX_LATENESS_MS;
-        if (busy.includes(true) && !behind) await rest(took * SWEEP_NICE_RATIO);
+        givingWay = busy.includes(true) && !behind;
+        if (givingWay) await rest(took * SWEEP_NICE_RATIO);
       }
       return batch.closed.length;
     },
+  };
+}
+
+/**
+ * One run's batches, up to `depth` (SWEEP_PIPELINE) of them: the first from `from`; each full one starts the
+ * next from its last close as soon as its rows are closed, on a connection of its own. The next
+ * update then runs in Postgres while this process builds the notifications of the one before and
+ * it commits, where one batch after the other left each side idle half the time (bench/sweeper.ts:
+ * one sweeper's Postgres and Node times added up to its wall time). Batches walk disjoint rows: each
+ * starts at the last close of the one before, which that one holds locked or has closed.
+ *
+ * The first open order of the run: the first batch's first open order that lies before that batch's
+ * last close (an order in its stretch was left open: held by another transaction); when there is
+ * none, the last batch's, whose walk began where the stretches before it, all closed, end.
+ */
+async function pipelinedBatches(
+  uow: SweeperDeps['uow'],
+  now: Date,
+  { batchSize, depth }: { batchSize: number; depth: number },
+  from: SweepPosition | undefined,
+): Promise<SweepBatch> {
+  const runs: Promise<SweepBatch>[] = [];
+  const start = (at: SweepPosition | undefined) => {
+    const onClosed = (last: SweepPosition | undefined, count: number) => {
+      if (last && count === batchSize && runs.length < depth) start(last);
+    };
+    const batch = uow.run(({ payments }) => payments.closeOverdue(now, batchSize, at, onClosed));
+    batch.catch(() => undefined); // a later batch may fail while an earlier one is awaited: seen below
+    runs.push(batch);
+  };
+  start(from);
+  // Every batch settles before the run ends, even when one fails: the next run never races a
+  // batch still in flight. The loop sees each batch the one before started: it starts it before it
+  // settles, and the array's iterator reads the length anew at each step.
+  const batches: SweepBatch[] = [];
+  let failed: { readonly err: unknown } | undefined;
+  for (const batch of runs) {
+    try {
+      batches.push(await batch);
+    } catch (err) {
+      failed ??= { err };
+    }
+  }
+  if (failed) throw failed.err;
+  const leftOpen = batches.find((b) => b.firstOpen !== undefined && b.lastClosed !== undefined && sweepsBefore(b.firstOpen, b.lastClosed));
+  const last = batches[batches.length - 1]!;
+  return {
+    closed: batches.flatMap((b) => b.closed),
+    lastClosed: last.lastClosed,
+    firstOpen: leftOpen ? leftOpen.firstOpen : last.firstOpen,
   };
 }
 

@@ -7,8 +7,8 @@
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { NotifyOutbox } from '../domain/payments/notify.ts';
-import { type FinalPayment, finalPaymentOf, type Payment, type PaymentStatus } from '../domain/payments/payment.ts';
-import type { PaymentRepos, PaymentRepository, StatusChange, SweepBatch, SweepPosition } from '../domain/payments/ports.ts';
+import { finalPaymentOf, type Payment, type PaymentStatus } from '../domain/payments/payment.ts';
+import { type PaymentRepos, type PaymentRepository, type StatusChange, type SweepBatch, type SweepPosition, sweepsBefore } from '../domain/payments/ports.ts';
 import { isFinal, resultCodeFor, transition } from '../domain/payments/state-machine.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
 import { customerRepository } from './customers-repository.ts';
@@ -77,13 +77,24 @@ export async function transitionPayment(trx: Transaction<Database>, paymentId: s
  * statement in the same transaction finds the first order still PROCESSING at or after `from`. It
  * sees this batch's closes as done and the rows another transaction holds as still open, so it
  * never passes an order that is open when the batch commits.
+ *
+ * `onClosed` hears the place of the last order closed as soon as the update returns, while the
+ * rows are still locked and before the outbox and the commit: the sweeper starts its next batch
+ * there, so that Postgres closes the next rows while this process builds these notifications.
  */
-export async function closeOverduePayments(trx: Transaction<Database>, now: Date, limit: number, hooks: PaymentHooks = {}, from?: SweepPosition): Promise<SweepBatch> {
+export async function closeOverduePayments(
+  trx: Transaction<Database>,
+  now: Date,
+  limit: number,
+  hooks: PaymentHooks = {},
+  from?: SweepPosition,
+  onClosed?: (last: SweepPosition | undefined, count: number) => void,
+): Promise<SweepBatch> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
   transition('PROCESSING', 'CLOSED');
   const at = asDate(now);
   const fromHere = from ? sql`and (expires_at, id) >= (${from.expiresAt}::timestamptz, ${from.paymentId}::text)` : sql``;
-  const { rows } = await sql<FinalRow>`
+  const { rows } = await sql<FinalRow & { expiry: string }>`
     with closed as (
       update payments
          set status = 'CLOSED', result_code = 'ORDER_IS_CLOSED', updated_at = ${at}::timestamptz
@@ -94,20 +105,30 @@ export async function closeOverduePayments(trx: Transaction<Database>, now: Date
                 limit ${limit}
                   for update skip locked))
          and status = 'PROCESSING'
-      returning ${FINAL_COLUMNS}
+      returning ${FINAL_COLUMNS}, ${EXPIRY_POSITION}
     ), history as (
       insert into payment_status_history (payment_id, from_status, to_status, result_code, reason, changed_at)
       select id, 'PROCESSING', 'CLOSED', 'ORDER_IS_CLOSED', 'EXPIRED', ${at}::timestamptz from closed
     )
     select * from closed`.execute(trx);
+  const lastClosed = rows.map(positionOf).reduce<SweepPosition | undefined>((last, p) => (last && !sweepsBefore(last, p) ? last : p), undefined);
+  onClosed?.(lastClosed, rows.length);
   const closed = rows.map(toFinalPayment);
   if (closed.length > 0) await hooks.outbox?.(trx).queue(closed, now);
   const open = await sql<{ expiry: string; id: string }>`
-    select to_char(expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as expiry, id
+    select ${EXPIRY_POSITION}, id
       from payments where status = 'PROCESSING' ${fromHere} order by expires_at, id limit 1`.execute(trx);
   const first = open.rows[0];
-  return { closed, firstOpen: first ? { expiresAt: first.expiry, paymentId: first.id } : undefined };
+  return { closed, lastClosed, firstOpen: first ? positionOf(first) : undefined };
 }
+
+/**
+ * An order's expiry as a SweepPosition holds it: to the microsecond, UTC, fixed width, so that two
+ * positions compare as strings. Not named expires_at: ORDER BY would then sort the text.
+ */
+const EXPIRY_POSITION = sql.raw(`to_char(expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as expiry`);
+
+const positionOf = (row: { expiry: string; id: string }): SweepPosition => ({ expiresAt: row.expiry, paymentId: row.id });
 
 /** The sweeper's saved floor (migration 0047). */
 export async function sweepFloor(db: Db): Promise<Date | undefined> {
@@ -136,7 +157,7 @@ export function paymentRepository(trx: Transaction<Database>, hooks: PaymentHook
       ),
     closePayment: (paymentId, o) => transitionPayment(trx, paymentId, { ...status('PROCESSING', 'CLOSED'), now: o.now, reason: o.reason }, hooks),
     cancelPayment: (paymentId, o) => transitionPayment(trx, paymentId, { ...status('SUCCESS', 'CANCELLED'), now: o.now, reason: o.reason }, hooks),
-    closeOverdue: (now, limit, from) => closeOverduePayments(trx, now, limit, hooks, from),
+    closeOverdue: (now, limit, from, onClosed) => closeOverduePayments(trx, now, limit, hooks, from, onClosed),
     sweepFloor: () => sweepFloor(trx),
     saveSweepFloor: (floor) => saveSweepFloor(trx, floor),
     async lockPayment(paymentId) {

@@ -4,7 +4,15 @@ import { result } from '../../src/domain/errors.ts';
 import type { CurrencyCode } from '../../src/domain/money.ts';
 import { hashCashierToken, newCashierToken, newTimestampedId } from '../../src/domain/payments/ids.ts';
 import type { FinalPayment, Payment } from '../../src/domain/payments/payment.ts';
-import { expirySweeper, SWEEP_FLOOR_LAG_MS, SWEEP_LOAD_SAMPLES, SWEEP_MAX_LATENESS_MS, SWEEP_NICE_RATIO, SWEEP_RECHECK_MS } from '../../src/jobs/expiry-sweeper.ts';
+import {
+  expirySweeper,
+  SWEEP_FLOOR_LAG_MS,
+  SWEEP_LOAD_SAMPLES,
+  SWEEP_MAX_LATENESS_MS,
+  SWEEP_NICE_RATIO,
+  SWEEP_PIPELINE,
+  SWEEP_RECHECK_MS,
+} from '../../src/jobs/expiry-sweeper.ts';
 import { sql } from 'kysely';
 import { createDatabase, type DatabaseHandle, databaseLoad } from '../../src/persistence/database.ts';
 import { payStore } from '../../src/persistence/pay-store.ts';
@@ -101,9 +109,53 @@ describe('the expiry sweeper', () => {
 
   it('works in bounded batches', async () => {
     await openOrders(Array.from({ length: 25 }, () => at(100)));
-    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10 });
+    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10, pipeline: 1 });
     const runs = [await sweeper.runOnce(at(100)), await sweeper.runOnce(at(100)), await sweeper.runOnce(at(100)), await sweeper.runOnce(at(100))];
     expect(runs).toEqual([10, 10, 5, 0]);
+  });
+
+  it('runs up to SWEEP_PIPELINE batches a run, each full one starting the next, and closes each order once', async () => {
+    expect(SWEEP_PIPELINE).toBe(4);
+    const ids = await openOrders(Array.from({ length: 45 }, () => at(150)));
+    const queued: string[] = [];
+    const sweeper = expirySweeper({
+      uow: paymentUnitOfWork(database.db, { outbox: () => ({ queue: async (ps) => void queued.push(...ps.map((p) => p.paymentId)) }) }),
+      batchSize: 10,
+    });
+    expect([await sweeper.runOnce(at(150)), await sweeper.runOnce(at(150)), await sweeper.runOnce(at(150))]).toEqual([40, 5, 0]);
+    const s = await statusOf(ids);
+    expect(ids.every((id) => s.get(id)!.status === 'CLOSED')).toBe(true);
+    expect(await closeHistory(ids)).toHaveLength(45);
+    expect(queued.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+  });
+
+  it('a batch of a run that fails rolls back alone, and the next run closes its orders', async () => {
+    const ids = await openOrders(Array.from({ length: 30 }, () => at(160)));
+    let calls = 0;
+    const sweeper = expirySweeper({
+      uow: paymentUnitOfWork(database.db, {
+        outbox: () => ({
+          queue: async () => {
+            if (++calls === 2) throw new Error('outbox down');
+          },
+        }),
+      }),
+      batchSize: 10,
+    });
+    await expect(sweeper.runOnce(at(160))).rejects.toThrow('outbox down');
+    // The first and third batches committed; the second rolled back. The third starts at the
+    // second's last order: it closes that one too when the second has rolled back by then.
+    const walk = [...ids].sort();
+    let s = await statusOf(ids);
+    const closed = walk.map((id) => s.get(id)!.status === 'CLOSED');
+    expect(closed.slice(0, 10).every(Boolean)).toBe(true);
+    expect(closed.slice(10, 19).some(Boolean)).toBe(false);
+    expect(closed.slice(20).every(Boolean)).toBe(true);
+    const left = closed.filter((c) => !c).length;
+    expect(await sweeper.runOnce(at(160))).toBe(left);
+    s = await statusOf(ids);
+    expect(ids.every((id) => s.get(id)!.status === 'CLOSED')).toBe(true);
+    expect(await closeHistory(ids)).toHaveLength(30);
   });
 
   it('leaves paid orders alone', async () => {
@@ -202,7 +254,7 @@ describe('where the sweeper starts its batches (the floors)', () => {
 
   it('walks past a crowd of orders that expire together, more than a batch of them, closing each once', async () => {
     const ids = await openOrders(Array.from({ length: 45 }, () => at(1000)));
-    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10 });
+    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10, pipeline: 1 });
     const runs: number[] = [];
     for (let n = -1; n !== 0; ) runs.push((n = await sweeper.runOnce(at(1001))));
     expect(runs).toEqual([10, 10, 10, 10, 5, 0]);
@@ -235,6 +287,30 @@ describe('where the sweeper starts its batches (the floors)', () => {
     expect(await sweeper.runOnce(at(1102))).toBe(realPostgres ? 1 : 0);
     const s = await statusOf([held!, ...others]);
     expect([held!, ...others].map((id) => s.get(id)!.status)).toEqual(['CLOSED', 'CLOSED', 'CLOSED']);
+  });
+
+  it('with overlapping batches, does not pass over an order another transaction holds in the first batch', async () => {
+    const ids = await openOrders(Array.from({ length: 25 }, () => at(1150)));
+    const held = [...ids].sort()[2]!; // the walk goes by expiry, then paymentId: this one is in the first batch
+    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10 });
+    await sweeper.runOnce(at(1140)); // a recheck: from here on the runs start from the floor
+    if (!realPostgres) return; // PGlite is one session: no other transaction can hold a row while a batch runs
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = second.db.transaction().execute(async (trx) => {
+      await sql`select id from payments where id = ${held} for update`.execute(trx);
+      locked();
+      await released;
+    });
+    await isLocked;
+    expect(await sweeper.runOnce(at(1151))).toBe(24); // batches of 10, 10 and 4, the held order skipped
+    release();
+    await holder;
+    expect(await sweeper.runOnce(at(1152))).toBe(1);
+    const s = await statusOf(ids);
+    expect(ids.every((id) => s.get(id)!.status === 'CLOSED')).toBe(true);
   });
 
   it('closes an order committed after the floor passed its expiry at the next recheck, not before', async () => {
@@ -278,6 +354,7 @@ describe('the sweeper gives way to live traffic', () => {
     const sweeper = expirySweeper({
       uow: paymentUnitOfWork(database.db),
       batchSize: 1,
+      pipeline: 1,
       load: { othersActive: async () => looks.shift() ?? 0 },
       rest: async (ms) => void rests.push(ms),
     });
@@ -302,6 +379,7 @@ describe('the sweeper gives way to live traffic', () => {
     const sweeper = expirySweeper({
       uow: paymentUnitOfWork(database.db),
       batchSize: 1,
+      pipeline: 1,
       load: { othersActive: async () => 1 },
       rest: async (ms) => void rests.push(ms),
     });
@@ -311,6 +389,21 @@ describe('the sweeper gives way to live traffic', () => {
     expect(rests).toEqual([]); // behind: the third order is still open and late
     expect(await sweeper.runOnce(late)).toBe(1);
     expect(rests).toHaveLength(1); // caught up: nothing open is late, so the busy service is given way to
+  });
+
+  it('while giving way, runs one batch at a time, and overlapping batches again once it has fallen behind', async () => {
+    const busyService = { othersActive: async () => 1 };
+    const shaped = () => expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10, load: busyService, rest: async () => undefined });
+    await openOrders(Array.from({ length: 70 }, () => at(1900)));
+    const sweeper = shaped();
+    const runs: number[] = [];
+    for (let n = -1; n !== 0; ) runs.push((n = await sweeper.runOnce(at(1901))));
+    // the first run has not looked yet: four batches of 10; then one batch a run
+    expect(runs).toEqual([40, 10, 10, 10, 0]);
+    await openOrders(Array.from({ length: 70 }, () => at(1950)));
+    const late = new Date(at(1950).getTime() + SWEEP_MAX_LATENESS_MS + 1);
+    const behind = shaped();
+    expect([await behind.runOnce(late), await behind.runOnce(late), await behind.runOnce(late)]).toEqual([40, 30, 0]);
   });
 
   it("counts the service's own sessions running a statement, not other programs' nor idle ones", async () => {

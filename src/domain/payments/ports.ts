@@ -113,9 +113,14 @@ export interface SweepPosition {
   readonly paymentId: string;
 }
 
+/** Whether `a` comes before `b` in the walk (both read from the database, so of the same format). */
+export const sweepsBefore = (a: SweepPosition, b: SweepPosition): boolean => a.expiresAt < b.expiresAt || (a.expiresAt === b.expiresAt && a.paymentId < b.paymentId);
+
 /** One batch of the §4 expiry sweep (PaymentRepository.closeOverdue). */
 export interface SweepBatch {
   readonly closed: FinalPayment[];
+  /** The last order this batch closed, in the walk's order (none closed: undefined). */
+  readonly lastClosed: SweepPosition | undefined;
   readonly firstOpen: SweepPosition | undefined;
 }
 
@@ -135,9 +140,10 @@ export interface PaymentRepository extends PaymentQueries {
    * at or after it in the order of expiry, then paymentId), skipping rows another transaction
    * holds (FOR UPDATE SKIP LOCKED), with one history row each. Returns what the final hook got,
    * and the first order still PROCESSING at or after `from` once the batch is done (none:
-   * undefined), which is where the next batch may start.
+   * undefined), which is where the next batch may start. `onClosed` hears lastClosed and how many
+   * were closed as soon as the rows are closed and still locked, before the rest of the transaction.
    */
-  closeOverdue(now: Date, limit: number, from?: SweepPosition): Promise<SweepBatch>;
+  closeOverdue(now: Date, limit: number, from?: SweepPosition, onClosed?: (lastClosed: SweepPosition | undefined, count: number) => void): Promise<SweepBatch>;
   /** The sweeper's floor as last saved by any instance (none yet: undefined). */
   sweepFloor(): Promise<Date | undefined>;
   /** Saves a sweeper's floor; a floor below the saved one leaves it as it is. */
