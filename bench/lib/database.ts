@@ -102,7 +102,24 @@ const STAND_IN_NAPTIME_MS = 5_000;
  * exceed 50 + 10 %. It runs during the timed windows as autovacuum would, so its cost is in the
  * Postgres column. The naptime is shorter than autovacuum's minute because a fresh database starts
  * empty: production's tables do not go from empty to full in the minute before a measurement.
+ * It is paced as autovacuum is (autovacuum_vacuum_cost_delay 2 ms per vacuum_cost_limit of 200, the
+ * defaults): a VACUUM typed by hand runs unpaced, and one of the payments table, right after the
+ * sweeper scenario closed 100,000 orders and inserted twice as many, went through the pages of
+ * the pay-while-sweeping window at full speed (docs/performance.md, tenth round).
  */
+/** A VACUUM or ANALYZE paced as autovacuum's workers are, on a connection of the pool. */
+async function paced(pool: pg.Pool, statement: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query(`set vacuum_cost_delay = '2ms'`);
+    await client.query('set vacuum_cost_limit = 200');
+    await client.query(statement);
+  } finally {
+    await client.query('reset vacuum_cost_delay; reset vacuum_cost_limit').catch(() => undefined);
+    client.release();
+  }
+}
+
 export function autovacuumStandIn(pool: pg.Pool, log: (message: string) => void): { stop(): Promise<void> } {
   let stopped = false;
   const loop = (async () => {
@@ -118,8 +135,8 @@ export function autovacuumStandIn(pool: pg.Pool, log: (message: string) => void)
         );
         for (const t of rows) {
           if (stopped) break;
-          if (t.vacuum) await pool.query(`vacuum (analyze) ${t.name}`);
-          else if (t.analyze) await pool.query(`analyze ${t.name}`);
+          if (t.vacuum) await paced(pool, `vacuum (analyze) ${t.name}`);
+          else if (t.analyze) await paced(pool, `analyze ${t.name}`);
         }
       } catch (err) {
         if (!stopped) log(`autovacuum stand-in: ${String(err)}`);
