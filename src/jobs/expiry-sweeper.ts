@@ -2,10 +2,10 @@
  * §4 expiry sweeper: closes every PROCESSING order whose expiry (paymentExpiryTime, else
  * ORDER_EXPIRY_SECONDS after acceptance) is at or before `now`, as CLOSED with F ORDER_IS_CLOSED.
  * Each batch is bounded and has its own transaction (FOR UPDATE SKIP LOCKED: any number of
- * instances may sweep at once, each order is closed exactly once); a run is up to SWEEP_PIPELINE batches
- * that overlap (pipelinedBatches). The loop (loop.ts) calls runOnce again at once while a run
- * did some work. The notify outbox joins the batch's transaction through the
- * repository's NotifyOutbox port.
+ * instances may sweep at once, each order is closed exactly once); a run is up to SWEEP_PIPELINE
+ * batches that overlap (pipelinedBatches). The loop (loop.ts) calls runOnce again at once while a
+ * run did some work. The notify outbox joins each batch's transaction through the repository's
+ * NotifyOutbox port.
  *
  * Where each batch starts (the floors): a batch walks the orders by expiry from a floor, the first
  * order that may still be open, not from the first order ever made. A batch's transaction finds
@@ -127,16 +127,17 @@ export function expirySweeper(deps: SweeperDeps): Job {
 }
 
 /**
- * One run's batches, up to `depth` (SWEEP_PIPELINE) of them: the first from `from`; each full one starts the
- * next from its last close as soon as its rows are closed, on a connection of its own. The next
- * update then runs in Postgres while this process builds the notifications of the one before and
- * it commits, where one batch after the other left each side idle half the time (bench/sweeper.ts:
- * one sweeper's Postgres and Node times added up to its wall time). Batches walk disjoint rows: each
- * starts at the last close of the one before, which that one holds locked or has closed.
+ * One run's batches, up to `depth` (SWEEP_PIPELINE) of them: the first from `from`; each full one
+ * starts the next from its last close as soon as its rows are closed, on a connection of its own.
+ * The next update then runs in Postgres while this process builds the notifications of the one
+ * before and it commits, where one batch after the other left each side idle half the time
+ * (bench/sweeper.ts: one sweeper's Postgres and Node times added up to its wall time). Batches walk
+ * disjoint rows: each starts at the last close of the one before, which that one holds locked or
+ * has closed.
  *
- * The first open order of the run: the first batch's first open order that lies before that batch's
- * last close (an order in its stretch was left open: held by another transaction); when there is
- * none, the last batch's, whose walk began where the stretches before it, all closed, end.
+ * The first open order of the run: the first batch's first open order that lies before that
+ * batch's last close (an order in its stretch was left open: held by another transaction); when
+ * there is none, the last batch's, whose walk began where the stretches before it, all closed, end.
  */
 async function pipelinedBatches(
   uow: SweeperDeps['uow'],
