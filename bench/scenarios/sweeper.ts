@@ -1,7 +1,10 @@
 /**
  * The expiry sweeper (§4 expiry): time to close 100,000 overdue PROCESSING orders as
  * F ORDER_IS_CLOSED, driving the job's runOnce in this process until a run finds nothing; then
- * pay's latency while the sweeper closes another batch, against pay's latency alone.
+ * pay's latency while the sweeper closes another batch, against pay's latency alone. Between the
+ * two, a control: pay on the table as the sweeper will find it (the orders for the second batch
+ * inserted and analyzed), the sweeper idle. The target compares with pay alone; the control says
+ * how much of the difference the table's growth accounts for (docs/performance.md, tenth round).
  */
 import { routeExists } from '../lib/clients.ts';
 import { type BenchContext, loadRow, notAvailable, type Row, type Scenario } from '../lib/context.ts';
@@ -14,13 +17,26 @@ export const SWEEPER_JOB = /expir|sweep/i;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
+/** The row with a note comparing it with the control, when both measured a rate and a p99. */
+function withControl(row: Row, control: Row): Row {
+  if (row.rate === undefined || row.p99Ms === undefined || control.rate === undefined || control.p99Ms === undefined) return row;
+  const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(0)}%`;
+  const note = `vs the control (${fmt(control.rate)} req/s, p99 ${control.p99Ms} ms): rate ${pct(row.rate, control.rate)}, p99 ${pct(row.p99Ms, control.p99Ms)}`;
+  return { ...row, notes: [...(row.notes ?? []), note] };
+}
+
 export const sweeper: Scenario = {
   name: 'sweeper',
   async run(ctx: BenchContext): Promise<Row[]> {
     const count = ctx.options.smoke ? 5000 : 100_000;
     const label = `sweeper (${fmt(count)} overdue orders)`;
     const duringLabel = 'pay while the sweeper runs';
-    const na = (reason: string) => [notAvailable('sweeper', label, reason), notAvailable('pay-during-sweeper', duringLabel, reason)];
+    const controlLabel = 'pay on the same table, sweeper idle (control)';
+    const na = (reason: string) => [
+      notAvailable('sweeper', label, reason),
+      notAvailable('pay-before-sweeper', controlLabel, reason),
+      notAvailable('pay-during-sweeper', duringLabel, reason),
+    ];
     if (!moduleExists(SWEEPER_MODULE)) return na(`${SWEEPER_MODULE} missing`);
     if (!(await routeExists(ctx.service.url, PAY_PATH))) return na('pay route missing (it makes the orders)');
 
@@ -58,6 +74,10 @@ export const sweeper: Scenario = {
       // The sweeper again, on a batch big enough to last the pay run, while pay is loaded.
       const seconds = ctx.options.durationSeconds;
       const during = await insertOverdueOrders(ctx, ctx.options.smoke ? count : Math.min(400_000, Math.max(count, Math.ceil(rate * seconds * 1.2))), 2);
+      const control = await ctx.measure(payJob(ctx, { name: 'pay-before-sweeper', prefix: `${ctx.runId}-pc-`, connections: ctx.options.connections }), [
+        ctx.service.sampler,
+      ]);
+      const controlRow = loadRow('pay-before-sweeper', controlLabel, control, { expect: PAY_ACCEPTED });
       let loadEnded = false;
       let sweeping: ReturnType<typeof drain> | undefined;
       const m = await ctx.measure(payJob(ctx, { name: 'pay-during-sweeper', prefix: `${ctx.runId}-ps-`, connections: ctx.options.connections }), [ctx.service.sampler], {
@@ -72,7 +92,8 @@ export const sweeper: Scenario = {
               (swept.handled >= during.inserted ? `and ran out of work after ${swept.seconds.toFixed(1)} s of the ${seconds} s run` : 'busy the whole run'),
           ]
         : [];
-      return [sweeperRow, loadRow('pay-during-sweeper', duringLabel, m, { expect: PAY_ACCEPTED, notes })];
+      const duringRow = loadRow('pay-during-sweeper', duringLabel, m, { expect: PAY_ACCEPTED, notes });
+      return [sweeperRow, controlRow, withControl(duringRow, controlRow)];
     } catch (err) {
       if (err instanceof NotPossible) return na(err.message);
       throw err;
