@@ -6,9 +6,9 @@
  *
  * Builds a fresh schema, inserts ORDERS overdue PROCESSING orders (each with a realistic stored
  * request and its creation history row) with generate_series, then times SWEEPERS instances
- * (one pool of two connections each, with the notify outbox as the service wires it) calling runOnce(now) until nothing
- * is left, and checks that every order was closed, and queued for notifyPayment, exactly once.
- * Prints closes per second. The schema is dropped at the end.
+ * (one pool of two connections each, with the notify outbox as the service wires it) calling
+ * runOnce(now) until nothing is left, and checks that every order was closed, and queued for
+ * notifyPayment, exactly once. Prints closes per second. The schema is dropped at the end.
  *
  * On a shared machine the wall clock measures the neighbours too, so the bench also reads the CPU
  * time the sweepers' Postgres backends (from /proc, when Postgres runs on this host) and this
@@ -74,7 +74,7 @@ try {
   // Each pool's two connections (a run's batches overlap on two: pipelinedBatches), opened now by
   // two statements at once, so that their backends are known.
   const pidOf = async (db: (typeof pools)[number]['db']) => (await sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.05)`.execute(db)).rows[0]!.pid;
-  const backendPids = [...new Set((await Promise.all(pools.flatMap((p) => [pidOf(p.db), pidOf(p.db)]))).flat())];
+  const backendPids = [...new Set(await Promise.all(pools.flatMap((p) => [pidOf(p.db), pidOf(p.db)])))];
   // 0 when Postgres is not on this host.
   const backendCpu = () => backendPids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
   const cpu0 = { backend: backendCpu(), node: process.cpuUsage() };

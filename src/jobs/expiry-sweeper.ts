@@ -22,8 +22,8 @@
  * only moves up), so that a restarted sweeper does not walk every order ever closed.
  *
  * Live traffic first: while other sessions have been running statements (any of the last
- * SWEEP_LOAD_SAMPLES looks at the database after a batch), the sweeper rests SWEEP_NICE_RATIO
- * times as long as its batch took before it returns, so it takes at most a fifth of the time it
+ * SWEEP_LOAD_SAMPLES looks at the database, one after each run), the sweeper rests SWEEP_NICE_RATIO
+ * times as long as its run took before it returns, so it takes at most a fifth of the time it
  * would alone. gh-ost paces its row copy the same way (--nice-ratio, with --max-load's check of
  * the database's running threads). Expiry needs no haste: the cashier refuses to pay an order
  * past its expiry, and any read closes it (the lazy close); the sweeper is what notifies. But it
@@ -72,7 +72,7 @@ export function expirySweeper(deps: SweeperDeps): Job {
   const batchSize = deps.batchSize ?? DEFAULT_SWEEP_BATCH;
   const depth = deps.pipeline ?? SWEEP_PIPELINE;
   const rest = deps.rest ?? restFor;
-  const busy: boolean[] = [];
+  let looksSinceBusy = Number.POSITIVE_INFINITY; // 0: the last look found the service busy
   let givingWay = false; // the last run rested: this one is a single batch
   let loaded = false;
   let floor: SweepPosition | undefined; // where batches start
@@ -91,7 +91,7 @@ export function expirySweeper(deps: SweeperDeps): Job {
       const t = now.getTime();
       if (after(floor, t) || after(trailing, t - SWEEP_FLOOR_LAG_MS)) {
         // The clock went back (or the saved floor came from a clock ahead of this one): orders
-        // accepted since may expire below either floor, so this batch walks from the first order.
+        // accepted since may expire below either floor, so this run walks from the first order.
         floor = trailing = undefined;
         recheckedAt = Number.NEGATIVE_INFINITY;
       }
@@ -100,7 +100,7 @@ export function expirySweeper(deps: SweeperDeps): Job {
       // While giving way, one batch at a time: overlapping batches are for catching up on an idle
       // database, and would double the sweeper's draw on a busy one while it runs.
       const batch = await pipelinedBatches(deps.uow, now, { batchSize, depth: givingWay ? 1 : depth }, recheck ? trailing : floor);
-      // No order before where this batch started is open, and the first open one is at or after it,
+      // No order before where this run started is open, and the first open one is at or after it,
       // so that one is the next floor, capped at `now` (an order accepted now may expire before the
       // first open one) and, for the trailing floor, at `now` minus the lag.
       floor = below(batch.firstOpen ?? at(t), t);
@@ -115,10 +115,9 @@ export function expirySweeper(deps: SweeperDeps): Job {
       }
       if (deps.load && batch.closed.length > 0) {
         const took = performance.now() - started;
-        busy.push((await deps.load.othersActive()) > 0);
-        if (busy.length > SWEEP_LOAD_SAMPLES) busy.shift();
+        looksSinceBusy = (await deps.load.othersActive()) > 0 ? 0 : looksSinceBusy + 1;
         const behind = batch.firstOpen !== undefined && t - Date.parse(batch.firstOpen.expiresAt) > SWEEP_MAX_LATENESS_MS;
-        givingWay = busy.includes(true) && !behind;
+        givingWay = looksSinceBusy < SWEEP_LOAD_SAMPLES && !behind;
         if (givingWay) await rest(took * SWEEP_NICE_RATIO);
       }
       return batch.closed.length;
