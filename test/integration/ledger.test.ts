@@ -221,23 +221,71 @@ describe('what the database itself enforces', () => {
     expect(await balance('direct')).toBe(5n);
   });
 
-  it('refuses to commit a transfer whose entries do not balance (deferred trigger)', async () => {
-    await addCustomer(db(), 'skew');
-    await wallets().topUp({ customerId: 'skew', amount: krw(5) });
-    const account = await db().selectFrom('ledger_accounts').select('id').where('customer_id', '=', 'skew').executeTakeFirstOrThrow();
-    const err = await db()
+  /** A transfer of the skew customer's, written by hand in one transaction with `entries` (wallet first, then FUNDING). */
+  async function handWritten(key: string, entries: readonly (readonly bigint[])[]): Promise<unknown> {
+    const accounts = await db()
+      .selectFrom('ledger_accounts')
+      .select(['id', 'kind'])
+      .where((eb) => eb.or([eb('customer_id', '=', 'skew'), eb.and([eb('kind', '=', 'FUNDING'), eb('currency', '=', 'KRW')])]))
+      .orderBy('kind')
+      .execute();
+    const ids = [accounts.find((a) => a.kind === 'CUSTOMER_WALLET')!.id, accounts.find((a) => a.kind === 'FUNDING')!.id];
+    return db()
       .transaction()
       .execute(async (trx) => {
         const t = await trx
           .insertInto('ledger_transfers')
-          .values({ kind: 'TOP_UP', idempotency_key: 'topup:skewed', reference: 'skewed', payment_id: null })
+          .values({ kind: 'TOP_UP', idempotency_key: key, reference: key, payment_id: null })
           .returning('id')
           .executeTakeFirstOrThrow();
-        await trx.insertInto('ledger_entries').values({ transfer_id: t.id, account_id: account.id, currency: 'KRW', amount_minor: 7n }).execute();
+        for (const statement of entries) {
+          await trx
+            .insertInto('ledger_entries')
+            .values(statement.map((amount, i) => ({ transfer_id: t.id, account_id: ids[i % 2]!, currency: 'KRW', amount_minor: amount })))
+            .execute();
+        }
       })
-      .catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: '23514', constraint: 'ledger_transfer_balanced' });
-    expect(await db().selectFrom('ledger_transfers').select('id').where('idempotency_key', '=', 'topup:skewed').execute()).toEqual([]);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+  }
+  const transfersKeyed = (key: string) => db().selectFrom('ledger_transfers').select('id').where('idempotency_key', '=', key).execute();
+
+  describe('every transfer balances and has two entries (ledger_transfer_balanced, migration 0048)', () => {
+    beforeAll(async () => {
+      await addCustomer(db(), 'skew');
+      await wallets().topUp({ customerId: 'skew', amount: krw(5) });
+    });
+
+    it('refuses a statement whose entries leave their transfer unbalanced', async () => {
+      expect(await handWritten('topup:skewed', [[7n]])).toMatchObject({ code: '23514', constraint: 'ledger_transfer_balanced' });
+      expect(await handWritten('topup:skewed2', [[7n, -6n]])).toMatchObject({ code: '23514', constraint: 'ledger_transfer_balanced' });
+      expect(await transfersKeyed('topup:skewed')).toEqual([]);
+      expect(await transfersKeyed('topup:skewed2')).toEqual([]);
+    });
+
+    it('refuses to commit a transfer that got no entries (deferred, at commit)', async () => {
+      expect(await handWritten('topup:empty', [])).toMatchObject({ code: '23514', constraint: 'ledger_transfer_balanced' });
+      expect(await transfersKeyed('topup:empty')).toEqual([]);
+    });
+
+    it('refuses an entry added later to a transfer that balanced', async () => {
+      const { transfer } = await wallets().topUp({ customerId: 'skew', amount: krw(3) });
+      const account = await db().selectFrom('ledger_accounts').select('id').where('customer_id', '=', 'skew').executeTakeFirstOrThrow();
+      const err = await db()
+        .insertInto('ledger_entries')
+        .values({ transfer_id: BigInt(transfer.id), account_id: account.id, currency: 'KRW', amount_minor: 1n })
+        .execute()
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: '23514', constraint: 'ledger_transfer_balanced' });
+      expect(await db().selectFrom('ledger_entries').select('id').where('transfer_id', '=', BigInt(transfer.id)).execute()).toHaveLength(2);
+    });
+
+    it('takes a balanced transfer written by hand', async () => {
+      expect(await handWritten('topup:fine', [[2n, -2n]])).toBeUndefined();
+      expect(await transfersKeyed('topup:fine')).toHaveLength(1);
+    });
   });
 
   it('keeps the journal append-only', async () => {
