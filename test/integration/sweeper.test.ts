@@ -392,15 +392,15 @@ describe('the sweeper gives way to live traffic', () => {
     expect(rests).toHaveLength(1); // caught up: nothing open is late, so the busy service is given way to
   });
 
-  it('while giving way, runs one batch at a time, and overlapping batches again once it has fallen behind', async () => {
+  it('while giving way, runs one small batch at a time, and overlapping batches again once it has fallen behind', async () => {
     const busyService = { othersActive: async () => 1 };
-    const shaped = () => expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10, load: busyService, rest: async () => undefined });
+    const shaped = () => expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10, giveWayBatchSize: 4, load: busyService, rest: async () => undefined });
     await openOrders(Array.from({ length: 70 }, () => at(1900)));
     const sweeper = shaped();
     const runs: number[] = [];
     for (let n = -1; n !== 0; ) runs.push((n = await sweeper.runOnce(at(1901))));
-    // the first run has not looked yet: four batches of 10; then one batch a run
-    expect(runs).toEqual([40, 10, 10, 10, 0]);
+    // the first run has not looked yet: four batches of 10; then one batch of 4 a run
+    expect(runs).toEqual([40, 4, 4, 4, 4, 4, 4, 4, 2, 0]);
     await openOrders(Array.from({ length: 70 }, () => at(1950)));
     const late = new Date(at(1950).getTime() + SWEEP_MAX_LATENESS_MS + 1);
     const behind = shaped();
