@@ -7,7 +7,9 @@
  *   - a transfer's idempotency key is unique (claimed first with INSERT ... ON CONFLICT DO NOTHING);
  *   - a wallet never goes negative: the guarded UPDATE refuses it, the CHECK constraint
  *     `ledger_wallet_not_negative` backs it up (its violation is mapped to USER_BALANCE_NOT_ENOUGH);
- *   - every transfer balances per currency: checked here, and by a deferred constraint trigger at commit;
+ *   - every transfer balances per currency: checked here, and by the database (migration 0048:
+ *     after each statement that inserts entries, and at commit for a transfer without entries),
+ *     so a transfer's entries go in ONE statement;
  *   - entries and transfers are append-only (triggers refuse UPDATE and DELETE).
  * Accounts are locked (updated) in id order, so two transfers never wait on each other in a cycle.
  *
@@ -237,8 +239,8 @@ export function ledgerQueries(db: Db): LedgerQueries {
  * sub-account, in one batch move that row once), the accounts are locked in id order (FOR UPDATE
  * ... ORDER BY id, so two statements never wait on each other in a cycle), a wallet is debited only
  * while it holds the batch's whole sum (the guarded UPDATE, re-checked on the row's latest
- * version), each transfer gets its own entries, and the deferred trigger checks each transfer's
- * balance at commit. The caller selects `gatedTransfersCheck`, which aborts the whole statement
+ * version), each transfer gets its own entries, and the statement's trigger checks each transfer's
+ * balance (migration 0048). The caller selects `gatedTransfersCheck`, which aborts the whole statement
  * (migration 0046's mpp_abort) when an account was never opened (GATED_TRANSFER_ABORT.
  * accountNotOpened: the caller uses postTransfer instead) or when a wallet lacked the money
  * (.balanceNotEnough): nothing of the statement is left, so it needs no transaction of its own, and

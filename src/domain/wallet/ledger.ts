@@ -85,7 +85,7 @@ export class UnbalancedTransfer extends Error {
 
 /**
  * Double entry: at least two legs, none zero, one leg per account and currency, and the legs of
- * each currency sum to zero. The database checks the sum again at commit (a deferred trigger).
+ * each currency sum to zero. The database checks the sum again (migration 0048's triggers).
  */
 export function assertBalanced(legs: readonly Leg[]): void {
   if (legs.length < 2) throw new UnbalancedTransfer(`${legs.length} leg(s), at least 2 are needed`);
