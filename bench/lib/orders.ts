@@ -56,6 +56,8 @@ async function uniqueColumns(pool: pg.Pool, all: readonly Column[]): Promise<Set
 export interface OverdueBatch {
   readonly inserted: number;
   readonly seconds: number;
+  /** When (performance.now()) the orders came due: all of a batch share one expiry. */
+  readonly dueAt: number;
   /** SQL condition selecting this batch's copies. */
   readonly where: string;
 }
@@ -115,6 +117,7 @@ export async function insertOverdueOrders(ctx: BenchContext, count: number, batc
   return {
     inserted: res.rowCount ?? 0,
     seconds,
+    dueAt: t0 + EXPIRY_MS,
     where: `left(${q(idCol)}, ${prefix.length}) = ${literal(prefix)} and ${q(idCol)} <> ${literal(tmpl)}`,
   };
 }
