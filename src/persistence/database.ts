@@ -46,6 +46,8 @@ export interface DatabaseOptions {
   readonly url?: string | undefined;
   /** PGlite data folder; 'memory://' for a throw-away in-memory database. */
   readonly dataDir?: string;
+  /** PGlite: start from this dump of a data directory (PGlite's dumpDataDir), not an empty one. */
+  readonly loadDataDir?: Blob;
   readonly poolSize?: number;
   /** Postgres schema to work in (tests isolate each run in its own). */
   readonly schema?: string;
@@ -85,6 +87,7 @@ export function createDatabase(opts: DatabaseOptions): DatabaseHandle {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const pglite = new PGlite(dataDir.startsWith('memory://') ? dataDir : join(dataDir), {
     parsers: { [INT8_OID]: parseInt8, [NUMERIC_OID]: parseNumeric },
+    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return { db, engine: 'pglite', close: () => db.destroy() };
