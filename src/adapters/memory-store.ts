@@ -49,13 +49,13 @@ export class MemoryStore implements KeyValueStore {
   async del(key: string) {
     this.entries.delete(key);
   }
-  async incrementWindow(key: string, ttlMs: number) {
+  async incrementWindow(key: string, ttlMs: number, by = 1) {
     const e = this.live(key);
     if (!e) {
-      this.write(key, '1', ttlMs);
-      return 1;
+      this.write(key, String(by), ttlMs);
+      return by;
     }
-    e.value = String(Number(e.value) + 1);
+    e.value = String(Number(e.value) + by);
     return Number(e.value);
   }
   async ping() {}

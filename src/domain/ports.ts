@@ -45,8 +45,11 @@ export interface KeyValueStore {
   /** Deletes the key only while it still holds `value` (a lock's owner releasing it). */
   compareAndDelete(key: string, value: string): Promise<boolean>;
   del(key: string): Promise<void>;
-  /** Fixed-window counter: increments and returns the count, starting a window of ttlMs on first hit. */
-  incrementWindow(key: string, ttlMs: number): Promise<number>;
+  /**
+   * Fixed-window counter: adds `by` (default 1) and returns the new count, starting a window of
+   * ttlMs on the first hit. A caller's own counts are the `by` numbers ending at the answer.
+   */
+  incrementWindow(key: string, ttlMs: number, by?: number): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

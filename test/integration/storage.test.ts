@@ -96,6 +96,18 @@ describe('key-value store on both implementations', () => {
       await Promise.all([...new Set([one, two])].map((kv) => kv.close()));
     });
 
+    it(`${name}: incrementWindow by n gives concurrent callers disjoint blocks of counts (the rate limit's leases)`, async () => {
+      const prefix = `test:kv:${Date.now()}:${Math.random()}:`;
+      const one = name === 'redis' ? new RedisStore(process.env.REDIS_URL!, prefix) : make();
+      const two = name === 'redis' ? new RedisStore(process.env.REDIS_URL!, prefix) : one;
+      const sizes = Array.from({ length: 40 }, (_, i) => 1 + (i % 5));
+      const ends = await Promise.all(sizes.map((by, i) => (i % 2 ? two : one).incrementWindow('blocks', 5000, by)));
+      const counts = ends.flatMap((end, i) => Array.from({ length: sizes[i]! }, (_, k) => end - k));
+      const total = sizes.reduce((a, b) => a + b, 0);
+      expect([...counts].sort((x, y) => x - y)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      await Promise.all([...new Set([one, two])].map((kv) => kv.close()));
+    });
+
     it(`${name}: values expire after their ttl`, async () => {
       const kv = make();
       await kv.set('short', 'v', 100);
