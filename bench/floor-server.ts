@@ -3,6 +3,8 @@
  *
  *   POST /floor         F: one `INSERT ... ON CONFLICT DO NOTHING` of the body's key (pg pool of 10,
  *                       synchronous_commit on), answered with a `{result}` like the service's.
+ *   POST /bare-floor    H: the body parsed and a `{result}` answered, nothing else: no database, no
+ *                       signature (the ceiling of a route that only computes, such as identify).
  *   POST /signed-floor  S: the same, plus what every Alipay+ route must do (§1): verify the
  *                       request's RSA-2048 signature and sign the answer (asynchronous crypto.sign),
  *                       with the service's own signature module.
@@ -39,6 +41,11 @@ const app = Fastify({ logger: false });
 app.post('/floor', async (req) => {
   await insert((req.body as { key?: unknown } | null)?.key);
   return { result: SUCCESS };
+});
+
+app.post('/bare-floor', async (req) => {
+  const code = (req.body as { codeValue?: unknown } | null)?.codeValue;
+  return { result: typeof code === 'string' && code.length > 0 ? SUCCESS : failure('PARAM_ILLEGAL') };
 });
 
 await app.register(async (signed) => {

@@ -26,6 +26,7 @@ import { codesText, notesText, textTable } from './lib/table.ts';
 import { payJob } from './lib/payloads.ts';
 import { checkTargets, type TargetCheck } from './lib/targets.ts';
 import { applyToken } from './scenarios/apply-token.ts';
+import { bareFloor } from './scenarios/bare-floor.ts';
 import { floor } from './scenarios/floor.ts';
 import { identify } from './scenarios/identify.ts';
 import { initiate } from './scenarios/initiate.ts';
@@ -51,6 +52,7 @@ function allScenarios(): Scenario[] {
     floor(),
     floor(10),
     signedFloor,
+    bareFloor,
     pay(),
     pay(10),
     payUnderFlood,
