@@ -17,7 +17,7 @@ declare module 'ioredis' {
 interface PendingIncrements {
   readonly ttlMs: number;
   by: number;
-  readonly waiters: Array<{ by: number; resolve(count: number): void; reject(err: unknown): void }>;
+  readonly waiters: Array<{ readonly by: number; resolve(count: number): void; reject(err: unknown): void }>;
 }
 
 export class RedisStore implements KeyValueStore {
