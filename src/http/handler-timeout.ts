@@ -18,8 +18,9 @@
  * SWEEP_SPACING_MS later, so that under load it wakes a few dozen times a second, not once a
  * request). A timeout is answered at most SWEEP_SPACING_MS past its deadline. A request that
  * ends drops its reply from its entry, so the queue keeps no finished request alive. Measured
- * (docs/performance.md, the twelfth round): a setTimeout and clearTimeout per request were the
- * largest of the service's per-request hooks, about 10 µs of CPU a request.
+ * (docs/performance.md, the twelfth round): this hook was the largest of the service's
+ * per-request hooks (switched off, identify's CPU a request fell from 70-86 µs to 54-65); the one
+ * timer takes about 4 µs a request off.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -32,7 +33,7 @@ export class HandlerTimeoutError extends Error {
   }
 }
 
-/** At most this long between two wake-ups of the timer; a twentieth of the budget when that is less (at least 5 ms). */
+/** The least time between two wake-ups of the timer (a twentieth of the budget when that is less, at least 5 ms): how late a timeout may be answered. */
 const SWEEP_SPACING_MS = 50;
 
 interface InFlight {
