@@ -23,6 +23,8 @@ export interface DatabaseHandle {
   readonly engine: Engine;
   /** The pg pool (postgres engine only), for pool metrics. */
   readonly pool?: pg.Pool;
+  /** PGlite only: a dump of the data directory, which `loadDataDir` starts another database from. */
+  readonly dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -90,7 +92,7 @@ export function createDatabase(opts: DatabaseOptions): DatabaseHandle {
     ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return { db, engine: 'pglite', close: () => db.destroy() };
+  return { db, engine: 'pglite', dumpDataDir: () => pglite.dumpDataDir('none'), close: () => db.destroy() };
 }
 
 export function quoteIdent(name: string): string {

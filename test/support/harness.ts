@@ -6,12 +6,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { Kysely, sql } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
+import { sql } from 'kysely';
 import { MemoryStore } from '../../src/adapters/memory-store.ts';
 import { RedisStore } from '../../src/adapters/redis-store.ts';
 import { type AppDeps, buildApp, type BuiltApp } from '../../src/app.ts';
@@ -21,7 +19,6 @@ import { isoWithOffset } from '../../src/alipayplus/wire-time.ts';
 import { loadPrivateKey, loadPublicKey, parseSignatureHeader, sign, signatureHeader, verify } from '../../src/alipayplus/signature.ts';
 import { createDatabase, type DatabaseHandle, quoteIdent } from '../../src/persistence/database.ts';
 import { MIGRATIONS_DIR, migrateToLatest } from '../../src/persistence/migrate.ts';
-import type { Database } from '../../src/persistence/schema.ts';
 import { resolveSecrets, type Secrets } from '../../src/secrets.ts';
 import { checkResponsesAgainstOpenApi } from './openapi.ts';
 import { sharedSigningDir } from './shared.ts';
@@ -73,17 +70,16 @@ function migratedPgliteImage(): Promise<Blob> {
     for (const f of readdirSync(MIGRATIONS_DIR).sort()) hash.update(f).update(readFileSync(join(MIGRATIONS_DIR, f)));
     const file = join(tmpdir(), `mpp-test-pglite-${hash.digest('hex').slice(0, 16)}.tar`);
     if (existsSync(file)) return new Blob([readFileSync(file)]);
-    const pglite = new PGlite('memory://');
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    const handle = createDatabase({ dataDir: 'memory://' });
     try {
-      await migrateToLatest(db);
-      const image = await pglite.dumpDataDir('none');
+      await migrateToLatest(handle.db);
+      const image = await handle.dumpDataDir!();
       const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
       writeFileSync(partial, Buffer.from(await image.arrayBuffer()));
       renameSync(partial, file);
       return image;
     } finally {
-      await db.destroy();
+      await handle.close();
     }
   })();
   return migratedImage;
