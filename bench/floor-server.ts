@@ -44,8 +44,8 @@ app.post('/floor', async (req) => {
 });
 
 app.post('/bare-floor', async (req) => {
-  const code = (req.body as { codeValue?: unknown } | null)?.codeValue;
-  return { result: typeof code === 'string' && code.length > 0 ? SUCCESS : failure('PARAM_ILLEGAL') };
+  const key = (req.body as { key?: unknown } | null)?.key;
+  return { result: typeof key === 'string' && key.length > 0 ? SUCCESS : failure('PARAM_ILLEGAL') };
 });
 
 await app.register(async (signed) => {
