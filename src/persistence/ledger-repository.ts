@@ -14,11 +14,14 @@
  * Accounts are locked (updated) in id order, so two transfers never wait on each other in a cycle.
  *
  * House sub-accounts (migration 0045): a house account (SETTLEMENT, SURCHARGE, FUNDING) is
- * HOUSE_ACCOUNT_SHARDS rows per currency, and a transfer posts its house legs to the one its
- * idempotency key picks (`houseShard`). Without them every payment of a currency updated, and held
- * locked until COMMIT, the same SETTLEMENT row. A house balance is the sum of its shards; the
- * domain never sees them (AccountRef has no shard). A wallet is one row (shard 0).
+ * HOUSE_ACCOUNT_SHARDS rows per currency. postTransfer posts a transfer's house legs to the one its
+ * idempotency key picks (`houseShard`); a batch of gated transfers posts all of its house legs to
+ * the one the batch is given (`houseShardRotation`). Without them every payment of a currency
+ * updated, and held locked until COMMIT, the same SETTLEMENT row. A house balance is the sum of its
+ * shards, so which shard a leg went to never matters to a balance or to a replay (sameLegs compares
+ * AccountRefs, which have no shard). A wallet is one row (shard 0).
  */
+import { randomInt } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { DomainError } from '../domain/errors.ts';
 import type { CurrencyCode } from '../domain/money.ts';
@@ -42,6 +45,22 @@ export function houseShard(idempotencyKey: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return (h >>> 0) % HOUSE_ACCOUNT_SHARDS;
+}
+
+/**
+ * The house sub-account for each batch of gated transfers (gatedTransfersCtes): the next one each
+ * time, from a random start. Every house leg of a batch then moves that one row once (a batch of
+ * twelve pays locked and updated up to twelve SETTLEMENT rows when each transfer took its key's),
+ * and the batches one instance has in flight at once, fewer than the shards, never lock the same
+ * house row, so they never wait on each other's COMMIT. Instances start apart by chance.
+ */
+export function houseShardRotation(): () => number {
+  let next = randomInt(HOUSE_ACCOUNT_SHARDS);
+  return () => {
+    const shard = next;
+    next = (next + 1) % HOUSE_ACCOUNT_SHARDS;
+    return shard;
+  };
 }
 
 /** The row a leg's account is: the wallet's (shard 0) or the house account's shard for this transfer. */
@@ -235,8 +254,9 @@ export function ledgerQueries(db: Db): LedgerQueries {
  * the CTE named `gate` yields (the synchronous pays' created orders): the same rules as
  * postTransfer, in one round trip with the rest of that statement, for a whole batch at once.
  *
- * The legs of the posted transfers are summed per account (two pays of one wallet, or of one house
- * sub-account, in one batch move that row once), the accounts are locked in id order (FOR UPDATE
+ * The house legs all go to the sub-account `houseShardOfBatch` (houseShardRotation's), and the legs
+ * of the posted transfers are summed per account (two pays of one wallet, or every house leg of one
+ * kind, move that row once), the accounts are locked in id order (FOR UPDATE
  * ... ORDER BY id, so two statements never wait on each other in a cycle), a wallet is debited only
  * while it holds the batch's whole sum (the guarded UPDATE, re-checked on the row's latest
  * version), each transfer gets its own entries, and the statement's trigger checks each transfer's
@@ -247,7 +267,10 @@ export function ledgerQueries(db: Db): LedgerQueries {
  * a batch that aborts is written again pay by pay (group-commit.ts), so only the short wallet's pay
  * fails.
  */
-export function gatedTransfersCtes(reqs: readonly TransferRequest[], gate: string) {
+export function gatedTransfersCtes(reqs: readonly TransferRequest[], gate: string, houseShardOfBatch: number) {
+  if (!Number.isInteger(houseShardOfBatch) || houseShardOfBatch < 0 || houseShardOfBatch >= HOUSE_ACCOUNT_SHARDS) {
+    throw new RangeError(`house shard ${houseShardOfBatch} is not one of 0..${HOUSE_ACCOUNT_SHARDS - 1}`);
+  }
   const legs: { t: number; kind: string; customerId: string | null; currency: string; shard: number; amount: bigint }[] = [];
   reqs.forEach((req, i) => {
     assertBalanced(req.legs);
@@ -256,7 +279,7 @@ export function gatedTransfersCtes(reqs: readonly TransferRequest[], gate: strin
     if (req.legs.some((l) => l.amount.currency !== currency)) throw new Error('a gated transfer is in one currency');
     for (const l of req.legs) {
       const customerId = l.account.kind === 'CUSTOMER_WALLET' ? l.account.customerId : null;
-      legs.push({ t: i + 1, kind: l.account.kind, customerId, currency, shard: shardOf(l.account, req.idempotencyKey), amount: l.amount.valueMinor });
+      legs.push({ t: i + 1, kind: l.account.kind, customerId, currency, shard: customerId === null ? houseShardOfBatch : 0, amount: l.amount.valueMinor });
     }
   });
   const t = <T>(pick: (r: TransferRequest) => T) => reqs.map(pick);

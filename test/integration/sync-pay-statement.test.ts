@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PayToWrite, paidOrdersStatement, syncPayStore } from '../../src/persistence/sync-pay-store.ts';
 import { DomainError } from '../../src/domain/errors.ts';
-import { isGatedTransferAbort } from '../../src/persistence/ledger-repository.ts';
+import { HOUSE_ACCOUNT_SHARDS, isGatedTransferAbort } from '../../src/persistence/ledger-repository.ts';
 import { paymentDebit } from '../../src/domain/wallet/payment-transfers.ts';
 import { customerAccepting, newPaymentOf, preparePay } from '../../src/domain/payments/pay.ts';
 import { notificationOf } from '../../src/domain/payments/notify.ts';
@@ -201,5 +201,41 @@ describe('a batch of synchronous pays in one statement', () => {
     expect(await balanceOf(t.app, SHORT)).toBe(500n);
     expect(await balanceOf(t.app, A)).toBe(5000n);
     expect(await balanceOf(t.app, B)).toBe(7000n);
+  });
+
+  it('posts every house leg of a batch to the sub-account the batch is given, and moves that row once by their sum', async () => {
+    const settlementShard = (shard: number) =>
+      t.database.db
+        .selectFrom('ledger_accounts')
+        .select(['id', 'balance_minor'])
+        .where('kind', '=', 'SETTLEMENT')
+        .where('currency', '=', 'KRW')
+        .where('shard', '=', shard)
+        .executeTakeFirstOrThrow();
+    const before = await settlementShard(7);
+    const ids = ['BATCH000000000000000000000000041', 'BATCH000000000000000000000000042'];
+    const { rows } = await paidOrdersStatement(
+      ids.map((id) => payOf(id, B)),
+      7,
+    ).execute(t.database.db);
+    expect(rows.map((r) => r.created_id)).toEqual(ids);
+    const after = await settlementShard(7);
+    expect(after.balance_minor - before.balance_minor).toBe(2000n);
+    const settled = await t.database.db
+      .selectFrom('ledger_entries as e')
+      .innerJoin('ledger_transfers as x', 'x.id', 'e.transfer_id')
+      .innerJoin('ledger_accounts as a', 'a.id', 'e.account_id')
+      .select(['x.payment_id', 'e.account_id'])
+      .where('x.payment_id', 'in', ids)
+      .where('a.kind', '=', 'SETTLEMENT')
+      .orderBy('x.payment_id')
+      .execute();
+    expect(settled).toEqual(ids.map((id) => ({ payment_id: id, account_id: before.id })));
+    expect(await balanceOf(t.app, B)).toBe(5000n);
+  });
+
+  it('refuses a house sub-account that does not exist before building the statement', () => {
+    expect(() => paidOrdersStatement([payOf('BATCH000000000000000000000000051', B)], HOUSE_ACCOUNT_SHARDS)).toThrow(RangeError);
+    expect(() => paidOrdersStatement([payOf('BATCH000000000000000000000000052', B)], -1)).toThrow(RangeError);
   });
 });
