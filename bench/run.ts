@@ -27,6 +27,7 @@ import { payJob } from './lib/payloads.ts';
 import { checkTargets, type TargetCheck } from './lib/targets.ts';
 import { applyToken } from './scenarios/apply-token.ts';
 import { bareFloor, floor } from './scenarios/floor.ts';
+import { floorDrift } from './scenarios/floor-drift.ts';
 import { identify } from './scenarios/identify.ts';
 import { initiate } from './scenarios/initiate.ts';
 import { inquiryPayment } from './scenarios/inquiry-payment.ts';
@@ -45,7 +46,7 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PROFILE_DIR = join(repoDir, 'bench', 'profiles');
 
-/** Every scenario, in the order they run: the floors first (the others are read against them). */
+/** Every scenario, in the order they run: the floors first (the others are read against them), and again last. */
 function allScenarios(): Scenario[] {
   return [
     floor(),
@@ -65,6 +66,7 @@ function allScenarios(): Scenario[] {
     sweeper,
     notify,
     scaleOut,
+    floorDrift,
   ];
 }
 

@@ -12,7 +12,8 @@
 import { type BenchContext, loadRow, type Row, type Scenario } from '../lib/context.ts';
 import { VALIDATE, warmupSeconds } from '../lib/payloads.ts';
 
-function floorScenario(name: string, label: string, path: string, connections?: number): Scenario {
+/** A floor-server route measured under `name`; floor-drift.ts measures F again at the end. */
+export function floorScenario(name: string, label: string, path: string, connections?: number): Scenario {
   return {
     name,
     async run(ctx: BenchContext): Promise<Row[]> {

@@ -5,26 +5,31 @@
 import { type BenchContext, loadRow, type Row, type Scenario } from '../lib/context.ts';
 import { presignCount, signedAsAlipayPlus, VALIDATE, warmupSeconds } from '../lib/payloads.ts';
 
-export const signedFloor: Scenario = {
-  name: 'signed-floor',
-  async run(ctx: BenchContext): Promise<Row[]> {
-    const seconds = ctx.options.durationSeconds;
-    const m = await ctx.measure(
-      {
-        name: 'signed-floor',
-        targets: [ctx.floor.url],
-        connections: ctx.options.connections,
-        durationSeconds: seconds,
-        warmupSeconds: warmupSeconds(ctx),
-        method: 'POST',
-        path: '/signed-floor',
-        body: { template: { key: 'x' }, vary: [{ path: ['key'], prefix: `${ctx.runId}-s-` }] },
-        signing: signedAsAlipayPlus,
-        presign: presignCount(ctx, seconds, warmupSeconds(ctx)),
-        validate: VALIDATE,
-      },
-      [ctx.floor.sampler],
-    );
-    return [loadRow('signed-floor', 'signed floor S (verify+insert+sign)', m, { expect: ['200 S SUCCESS'] })];
-  },
-};
+/** S measured under `name` (its label `label`); floor-drift.ts measures it again at the end. */
+export function signedFloorScenario(name: string, label: string): Scenario {
+  return {
+    name,
+    async run(ctx: BenchContext): Promise<Row[]> {
+      const seconds = ctx.options.durationSeconds;
+      const m = await ctx.measure(
+        {
+          name,
+          targets: [ctx.floor.url],
+          connections: ctx.options.connections,
+          durationSeconds: seconds,
+          warmupSeconds: warmupSeconds(ctx),
+          method: 'POST',
+          path: '/signed-floor',
+          body: { template: { key: 'x' }, vary: [{ path: ['key'], prefix: `${ctx.runId}-${name}-` }] },
+          signing: signedAsAlipayPlus,
+          presign: presignCount(ctx, seconds, warmupSeconds(ctx)),
+          validate: VALIDATE,
+        },
+        [ctx.floor.sampler],
+      );
+      return [loadRow(name, label, m, { expect: ['200 S SUCCESS'] })];
+    },
+  };
+}
+
+export const signedFloor = signedFloorScenario('signed-floor', 'signed floor S (verify+insert+sign)');
