@@ -9,6 +9,12 @@ function floorFor(rows: readonly Row[], name: 'floor' | 'signed-floor', r: Row):
   return floors.find((f) => f.connections === r.connections);
 }
 
+/** `13,354`: a count or rate rounded, with thousands separators, as the notes write them. */
+export const countText = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** `+16%` or `-4%`: how much `now` differs from `before`, signed, as the notes write it. */
+export const changeText = (now: number, before: number): string => `${now >= before ? '+' : ''}${((now / before - 1) * 100).toFixed(0)}%`;
+
 const num = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? '' : n.toFixed(digits));
 
 /** `1060+180+100`: the service's, Postgres's and the load generator's CPU per request (µs). */

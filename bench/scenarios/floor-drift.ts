@@ -7,18 +7,17 @@
  * floors moved between the start and the end; their `x F` and `x S` are that drift as a ratio.
  */
 import type { BenchContext, Row, Scenario } from '../lib/context.ts';
+import { changeText, countText } from '../lib/table.ts';
 import { floorScenario } from './floor.ts';
 import { signedFloorScenario } from './signed-floor.ts';
 
 const againF = floorScenario('drift-floor', 'floor F again, at the end of the run', '/floor');
 const againS = signedFloorScenario('drift-signed-floor', 'signed floor S again, at the end of the run');
 
-/** `F 4,860 at the start, 5,102 now (+5%)`, or nothing when either did not run. */
+/** `F 4,860 req/s at the start of the run, 5,102 at its end (+5%)`, or nothing when either did not run. */
 function driftNote(name: string, start: Row | undefined, end: Row): string | undefined {
   if (start?.status !== 'ok' || end.status !== 'ok' || !start.rate || !end.rate) return undefined;
-  const pct = (end.rate / start.rate - 1) * 100;
-  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  return `${name} ${fmt(start.rate)} req/s at the start of the run, ${fmt(end.rate)} at its end (${pct >= 0 ? '+' : ''}${pct.toFixed(0)}%)`;
+  return `${name} ${countText(start.rate)} req/s at the start of the run, ${countText(end.rate)} at its end (${changeText(end.rate, start.rate)})`;
 }
 
 export const floorDrift: Scenario = {

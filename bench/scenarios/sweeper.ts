@@ -11,17 +11,15 @@ import { type BenchContext, loadRow, notAvailable, type Row, type Scenario } fro
 import { drain, inProcessJobs, moduleExists } from '../lib/jobs.ts';
 import { insertOverdueOrders, NotPossible, stillOpen } from '../lib/orders.ts';
 import { PAY_ACCEPTED, PAY_PATH, payJob } from '../lib/payloads.ts';
+import { changeText, countText } from '../lib/table.ts';
 
 export const SWEEPER_MODULE = 'src/jobs/expiry-sweeper.ts';
 export const SWEEPER_JOB = /expir|sweep/i;
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-
 /** The row with a note comparing it with the control, when both measured a rate and a p99. */
 function withControl(row: Row, control: Row): Row {
   if (row.rate === undefined || row.p99Ms === undefined || control.rate === undefined || control.p99Ms === undefined) return row;
-  const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(0)}%`;
-  const note = `vs the control (${fmt(control.rate)} req/s, p99 ${control.p99Ms} ms): rate ${pct(row.rate, control.rate)}, p99 ${pct(row.p99Ms, control.p99Ms)}`;
+  const note = `vs the control (${countText(control.rate)} req/s, p99 ${control.p99Ms} ms): rate ${changeText(row.rate, control.rate)}, p99 ${changeText(row.p99Ms, control.p99Ms)}`;
   return { ...row, notes: [...(row.notes ?? []), note] };
 }
 
@@ -49,7 +47,7 @@ export const sweeper: Scenario = {
   name: 'sweeper',
   async run(ctx: BenchContext): Promise<Row[]> {
     const count = ctx.options.smoke ? 5000 : 100_000;
-    const label = `sweeper (${fmt(count)} overdue orders)`;
+    const label = `sweeper (${countText(count)} overdue orders)`;
     const duringLabel = 'pay while the sweeper runs';
     const controlLabel = 'pay on the same table, sweeper idle (control)';
     const na = (reason: string) => [
@@ -84,11 +82,11 @@ export const sweeper: Scenario = {
         unit: 'closes/s',
         codesAsExpected: open === 0,
         notes: [
-          `${fmt(earlier.handled)} orders of the earlier scenarios closed first (untimed)`,
-          `${fmt(alone.inserted)} orders inserted in ${alone.seconds.toFixed(1)} s; ${fmt(run.handled)} closed in ${run.seconds.toFixed(2)} s over ${run.batches} runOnce calls` +
-            (run.handled > alone.inserted ? ` (${fmt(run.handled - alone.inserted)} of them earlier orders that came due during the run)` : ''),
+          `${countText(earlier.handled)} orders of the earlier scenarios closed first (untimed)`,
+          `${countText(alone.inserted)} orders inserted in ${alone.seconds.toFixed(1)} s; ${countText(run.handled)} closed in ${run.seconds.toFixed(2)} s over ${run.batches} runOnce calls` +
+            (run.handled > alone.inserted ? ` (${countText(run.handled - alone.inserted)} of them earlier orders that came due during the run)` : ''),
           `sweeper process CPU ${(((cpu.user + cpu.system) / 1e6 / run.seconds) * 100).toFixed(0)}%`,
-          ...(open > 0 ? [`!! ${fmt(open)} orders still PROCESSING after the sweeper said it was done`] : []),
+          ...(open > 0 ? [`!! ${countText(open)} orders still PROCESSING after the sweeper said it was done`] : []),
         ],
       };
 
@@ -122,9 +120,9 @@ export const sweeper: Scenario = {
       const swept = sweeping ? await sweeping : undefined;
       const notes = swept
         ? [
-            `the sweeper closed ${fmt(swept.handled)} orders at ${fmt(swept.handled / swept.seconds)}/s under load, ` +
+            `the sweeper closed ${countText(swept.handled)} orders at ${countText(swept.handled / swept.seconds)}/s under load, ` +
               (swept.handled >= during.inserted ? `and ran out of work after ${swept.seconds.toFixed(1)} s of the ${seconds} s run` : 'busy the whole run'),
-            `the window began ${lateAtStart.toFixed(0)} s after its ${fmt(during.inserted)} orders came due (${fmt(during.inserted)} inserted in ${during.seconds.toFixed(1)} s)`,
+            `the window began ${lateAtStart.toFixed(0)} s after its ${countText(during.inserted)} orders came due (${countText(during.inserted)} inserted in ${during.seconds.toFixed(1)} s)`,
           ]
         : [];
       const duringRow = loadRow('pay-during-sweeper', duringLabel, m, { expect: PAY_ACCEPTED, notes });
