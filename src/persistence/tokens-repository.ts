@@ -5,11 +5,11 @@
  * together share that statement), a unique key allows one grant per code, a row lock orders
  * refresh against revocation.
  */
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 import type { Customer } from '../domain/customers/customer.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
 import type { AccessTokenRecord, AuthCodeRecord, GrantRecord, RedeemedCode, TokenRepos } from '../domain/tokens/ports.ts';
-import type { AuthScope } from '../domain/tokens/token.ts';
+import type { AgreementTokenRefusal, AuthScope } from '../domain/tokens/token.ts';
 import { findCustomer, toCustomer } from './customers-repository.ts';
 import { GROUP_COMMIT, type GroupCommitOptions, groupCommit } from './group-commit.ts';
 import type { Db, AuthCodesTable, Database, GrantsTable, OrNull } from './schema.ts';
@@ -100,6 +100,21 @@ async function findAccessTokens(db: Db, hashes: readonly string[]): Promise<(Acc
   if (rows.length !== hashes.length) throw new Error(`looked up ${hashes.length} access tokens, read back ${rows.length}`);
   // A hash without a token reads as a row of nulls (the left joins).
   return rows.map((row) => (row.id !== null ? { expiresAt: row.expires_at as Date, grant: toGrant(row as GrantRow) } : undefined));
+}
+
+/**
+ * agreementTokenRefusal (domain/tokens/token.ts) as an SQL expression, for the statement that
+ * stores a synchronous pay (sync-pay-store.ts): over the access token `t` and its grant `g`, left
+ * joined on the hash the pay names, for the customer `customerId` at `now`. It reads as the
+ * refusal's result code, or null when the token may pay. test/integration/agreement-token-rule.test.ts
+ * holds it to the same answers as the function.
+ */
+export function agreementTokenRefusalSql(customerId: RawBuilder<unknown>, now: RawBuilder<unknown>) {
+  return sql<AgreementTokenRefusal | null>`case
+      when g.id is null or g.revoked_at is not null then ${sql.lit('INVALID_TOKEN' satisfies AgreementTokenRefusal)}
+      when t.expires_at <= ${now} then ${sql.lit('EXPIRED_ACCESS_TOKEN' satisfies AgreementTokenRefusal)}
+      when not ('AGREEMENT_PAY' = any(g.scopes)) or g.customer_id <> ${customerId} then ${sql.lit('INVALID_TOKEN' satisfies AgreementTokenRefusal)}
+    end`;
 }
 
 /** The §3 repositories; exchanges, and access-token lookups, that arrive together share a statement (group-commit.ts). */

@@ -19,6 +19,8 @@ import { balanceOf, topUp } from '../support/cashier.ts';
 import { createCustomer, signedPost, type TestApp, testApp } from '../support/harness.ts';
 import { PAY_PATH } from '../support/payments.ts';
 import { codePay } from '../support/sync-pay.ts';
+import { applyWithCode, authCodeFor, cancelToken } from '../support/tokens.ts';
+import { secretHash } from '../../src/domain/tokens/token.ts';
 
 let t: TestApp;
 const C = 'C_SYNC_STMT';
@@ -47,6 +49,7 @@ function payOf(id: string, customerId = C, paymentRequestId?: string): PayToWrit
     answer: { result: result('SUCCESS') },
     customer: customerAccepting(prepared),
     debit: paymentDebit({ paymentId: id, customerId, payToAmount: order.payToAmount, at: now }),
+    agreementTokenHash: undefined,
   };
 }
 
@@ -59,7 +62,7 @@ function statementFor(id: string) {
 /** Runs the statement in a transaction that is always rolled back; returns what it reported, or the error it aborted with. */
 async function attempt(id: string) {
   const { statement } = statementFor(id);
-  let seen: { created_id: string | null; transfers_posted?: number } | undefined;
+  let seen: { created_id: string | null; token_refusal: string | null; transfers_posted?: number } | undefined;
   let legs: { amount_minor: bigint; kind: string }[] = [];
   let aborted: unknown;
   await t.database.db
@@ -94,7 +97,7 @@ describe('the synchronous pay statement', () => {
     expect((await signedPost(t.app, PAY_PATH, codePay(C))).json().result.resultCode).toBe('SUCCESS');
     const { seen, legs, aborted } = await attempt('STMT0000000000000000000000000002');
     expect(aborted).toBeUndefined();
-    expect(seen).toMatchObject({ created_id: 'STMT0000000000000000000000000002', transfers_posted: 1 });
+    expect(seen).toEqual({ created_id: 'STMT0000000000000000000000000002', token_refusal: null, transfers_posted: 1 });
     expect(legs).toEqual(['CUSTOMER_WALLET -1000', 'SETTLEMENT 1000']);
   });
 
@@ -146,7 +149,7 @@ describe('a batch of synchronous pays in one statement', () => {
   it("pays three orders, two of one wallet, each with its own transfer and the ledger's legs, the wallet debited by their sum", async () => {
     const ids = ['BATCH000000000000000000000000001', 'BATCH000000000000000000000000002', 'BATCH000000000000000000000000003'];
     const { rows } = await paidOrdersStatement([payOf(ids[0]!, A), payOf(ids[1]!, A), payOf(ids[2]!, B)]).execute(t.database.db);
-    expect(rows).toEqual(ids.map((id) => ({ created_id: id, transfers_posted: 3 })));
+    expect(rows).toEqual(ids.map((id) => ({ created_id: id, token_refusal: null, transfers_posted: 3 })));
     for (const id of ids) expect(await debitsOf(id)).toEqual(['CUSTOMER_WALLET -1000', 'SETTLEMENT 1000']);
     expect(await balanceOf(t.app, A)).toBe(8000n);
     expect(await balanceOf(t.app, B)).toBe(8000n);
@@ -232,6 +235,40 @@ describe('a batch of synchronous pays in one statement', () => {
       .execute();
     expect(settled).toEqual(ids.map((id) => ({ payment_id: id, account_id: before.id })));
     expect(await balanceOf(t.app, B)).toBe(5000n);
+  });
+
+  it("checks each Auto Debit pay's token in the statement: one that cannot pay writes nothing and says why, the batch's others are paid", async () => {
+    const agreementToken = async (customerId: string) => (await applyWithCode(t, await authCodeFor(t, customerId, ['AGREEMENT_PAY']))).json().accessToken as string;
+    const [own, others, revoked] = [await agreementToken(A), await agreementToken(B), await agreementToken(A)];
+    expect((await cancelToken(t, revoked)).json().result.resultStatus).toBe('S');
+    const withToken = (p: PayToWrite, token: string): PayToWrite => ({ ...p, agreementTokenHash: secretHash(token) });
+    const ids = [
+      'BATCH000000000000000000000000061',
+      'BATCH000000000000000000000000062',
+      'BATCH000000000000000000000000063',
+      'BATCH000000000000000000000000064',
+      'BATCH000000000000000000000000065',
+    ];
+    const pays = [
+      withToken(payOf(ids[0]!, A), own),
+      withToken(payOf(ids[1]!, A), others),
+      withToken(payOf(ids[2]!, A), revoked),
+      payOf(ids[3]!, B),
+      withToken(payOf(ids[4]!, A), 'NOT-A-TOKEN'),
+    ];
+    const before = { a: await balanceOf(t.app, A), b: await balanceOf(t.app, B) };
+    const { rows } = await paidOrdersStatement(pays).execute(t.database.db);
+    expect(rows.map((r) => [r.created_id, r.token_refusal])).toEqual([
+      [ids[0], null],
+      [null, 'INVALID_TOKEN'],
+      [null, 'INVALID_TOKEN'],
+      [ids[3], null],
+      [null, 'INVALID_TOKEN'],
+    ]);
+    expect(await balanceOf(t.app, A)).toBe(before.a - 1000n);
+    expect(await balanceOf(t.app, B)).toBe(before.b - 1000n);
+    const refusedKeys = [pays[1]!, pays[2]!, pays[4]!].map((p) => p.paid.order.paymentRequestId);
+    expect(await t.database.db.selectFrom('pay_requests').select('payment_id').where('payment_request_id', 'in', refusedKeys).execute()).toEqual([]);
   });
 
   it('refuses a house sub-account that does not exist before building the statement', () => {

@@ -5,6 +5,7 @@ import type { Result } from '../errors.ts';
 import type { Money } from '../money.ts';
 import type { FinalPayment, Payment, PaymentStatus, StoredPayRequest, StoredQuote } from './payment.ts';
 import type { ResultCode } from '../errors.ts';
+import type { AgreementTokenRefusal } from '../tokens/token.ts';
 
 /** Reads outside a transaction (no lock): inquiry, the app, the cashier page. */
 export interface PaymentQueries {
@@ -55,6 +56,11 @@ export interface CustomerPrecondition {
 
 /** The order stored, or what the statement saw instead: an earlier claim, or the customer. */
 export type PayAttempt = { readonly payment: Payment } | { readonly payment: undefined; readonly seen: PayLookup };
+
+/** A synchronous pay's PayAttempt, and for an Auto Debit pay whose token cannot pay, why (then nothing was written). */
+export type SyncPayAttempt =
+  | { readonly payment: Payment }
+  | { readonly payment: undefined; readonly seen: PayLookup; readonly tokenRefusal: AgreementTokenRefusal | undefined };
 
 /**
  * pay's storage (§4), outside any transaction: each call is one statement, so a new order or a
@@ -186,7 +192,10 @@ export interface SyncPayStore {
    * stores the paid order and debits the wallet (payToAmount to SETTLEMENT, the rest to
    * SURCHARGE), in one transaction. Throws USER_BALANCE_NOT_ENOUGH (nothing is written) when the
    * wallet cannot cover it. Otherwise writes nothing and returns what it saw.
+   * `agreementTokenHash`, for a §10 Auto Debit pay: the hash of the access token it names, checked
+   * in the same statement (agreementTokenRefusal, tokens/token.ts); a token that cannot pay
+   * writes nothing and is returned as `tokenRefusal`.
    */
-  payNow(p: PaidOrder, requestHash: string, answer: StoredAnswer, customer: CustomerPrecondition): Promise<PayAttempt>;
+  payNow(p: PaidOrder, requestHash: string, answer: StoredAnswer, customer: CustomerPrecondition, agreementTokenHash?: string): Promise<SyncPayAttempt>;
   refuse(key: PayKey, answer: StoredAnswer): Promise<boolean>;
 }

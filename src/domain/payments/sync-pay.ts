@@ -22,7 +22,10 @@
  *
  * The token check of an agreement pay comes first (a revoked token pays nothing), but a repeat of
  * a request that was already answered replays that answer even when the token has been revoked
- * since: the retry of a lost answer must not turn an S into an F.
+ * since: the retry of a lost answer must not turn an S into an F. The check (agreementTokenRefusal,
+ * tokens/token.ts) runs in the statement that claims the key and debits the wallet, so an Auto
+ * Debit pay costs one round trip as a payment-code pay does; a pay refused before that statement
+ * (an amount over the limit, say) checks its token first through the token use cases.
  */
 import { DomainError, result } from '../errors.ts';
 import type { Clock } from '../ports.ts';
@@ -30,7 +33,8 @@ import { hashCashierToken, newCashierToken, newTimestampedId } from './ids.ts';
 import { notificationOf } from './notify.ts';
 import { customerAccepting, newPaymentOf, type PayAnswer, type PaySettings, preparePay, refusalOf, refusedClaim } from './pay.ts';
 import { finalPaymentOf, type Payment, type PayRequest } from './payment.ts';
-import type { PayClaim, PayLookup, SyncPayStore } from './ports.ts';
+import type { PayClaim, PayLookup, SyncPayAttempt, SyncPayStore } from './ports.ts';
+import { secretHash } from '../tokens/token.ts';
 import { paymentResultOf } from './state-machine.ts';
 
 /** Which payment a pay request is (§4): Auto Debit, a user-presented payment code, or the cashier's. */
@@ -70,16 +74,6 @@ export function syncPayUseCase(deps: SyncPayDeps) {
       const { pspId, paymentRequestId } = request;
       const customerId = request.paymentMethod.customerId;
 
-      if (payScenarioOf(request) === 'AGREEMENT') {
-        try {
-          await deps.agreements.authorizeAgreementPay(request.paymentMethod.paymentMethodId, customerId);
-        } catch (err) {
-          const seen = await deps.store.lookup(pspId, paymentRequestId, customerId);
-          if (seen.claim) return replay(seen.claim, prepared.requestHash);
-          throw err;
-        }
-      }
-
       const expiresAt = prepared.paymentExpiryTime ?? new Date(now.getTime() + settings.orderExpirySeconds * 1000);
       const required = customerAccepting(prepared);
       const refuse = async (seen: PayLookup): Promise<PayAnswer> => {
@@ -97,21 +91,42 @@ export function syncPayUseCase(deps: SyncPayDeps) {
         return replay(winner.claim, prepared.requestHash);
       };
 
+      const agreement = payScenarioOf(request) === 'AGREEMENT';
       if (refusalOf(required, prepared, expiresAt, now, settings.singlePaymentLimits) !== undefined) {
+        if (agreement) {
+          try {
+            await deps.agreements.authorizeAgreementPay(request.paymentMethod.paymentMethodId, customerId);
+          } catch (err) {
+            const seen = await deps.store.lookup(pspId, paymentRequestId, customerId);
+            if (seen.claim) return replay(seen.claim, prepared.requestHash);
+            throw err;
+          }
+        }
         return refuse(await deps.store.lookup(pspId, paymentRequestId, customerId));
       }
       const order = newPaymentOf(prepared, { paymentId: paymentId(now), cashierTokenHash: hashCashierToken(newCashierToken()), expiresAt, now });
       const paid: Payment = { ...order, status: 'SUCCESS', resultCode: 'SUCCESS', paymentTime: now };
       const { url, body } = notificationOf(finalPaymentOf(paid), now);
-      let attempt: Awaited<ReturnType<SyncPayStore['payNow']>>;
+      const agreementTokenHash = agreement ? secretHash(request.paymentMethod.paymentMethodId) : undefined;
+      let attempt: SyncPayAttempt;
       try {
-        attempt = await deps.store.payNow({ order, paymentTime: now, notification: { url, body } }, prepared.requestHash, { result: result('SUCCESS') }, required);
+        attempt = await deps.store.payNow(
+          { order, paymentTime: now, notification: { url, body } },
+          prepared.requestHash,
+          { result: result('SUCCESS') },
+          required,
+          agreementTokenHash,
+        );
       } catch (err) {
         // §9: not enough money is a final F, recorded under the key like any refusal.
         if (err instanceof DomainError && err.code === 'USER_BALANCE_NOT_ENOUGH') return recordRefusal(result('USER_BALANCE_NOT_ENOUGH'));
         throw err;
       }
       if (attempt.payment) return { kind: 'FINAL', result: result('SUCCESS'), payment: attempt.payment };
+      if (attempt.tokenRefusal) {
+        if (attempt.seen.claim) return replay(attempt.seen.claim, prepared.requestHash);
+        throw new DomainError(attempt.tokenRefusal);
+      }
       if (attempt.seen.claim || refusalOf(attempt.seen.customer, prepared, expiresAt, now, settings.singlePaymentLimits)) return refuse(attempt.seen);
       // A concurrent identical request claimed the key first: its committed answer is replayed.
       return refuse(await deps.store.lookup(pspId, paymentRequestId, customerId));

@@ -5,6 +5,7 @@
  * entropy: there is nothing to guess from a leaked digest.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import type { AccessTokenRecord } from './ports.ts';
 
 /**
  * Scopes the app may ask for (the client SDK's getAuthCode asks for BASE_USER_INFO, §3). A small
@@ -69,4 +70,23 @@ export function newRotationNonce(): string {
 export function rotatedTokens(nonce: string, oldRefreshToken: string): { accessToken: string; refreshToken: string } {
   const derive = (label: string) => createHmac('sha256', Buffer.from(nonce, 'hex')).update(`${label}\n${oldRefreshToken}`, 'utf8').digest('hex').toUpperCase();
   return { accessToken: derive('access'), refreshToken: derive('refresh') };
+}
+
+/** Why an access token cannot pay an Auto Debit (§10): the two F results pay answers for it. */
+export type AgreementTokenRefusal = 'INVALID_TOKEN' | 'EXPIRED_ACCESS_TOKEN';
+
+/**
+ * §10 Auto Debit: the access token a pay names as its paymentMethodId must be live, of scope
+ * AGREEMENT_PAY and the customer's own. Unknown or revoked -> INVALID_TOKEN (a revoked one even
+ * when it has also expired), expired -> EXPIRED_ACCESS_TOKEN, of another scope or another
+ * customer -> INVALID_TOKEN (our choice: it says nothing about whose token it is); undefined when
+ * it may pay. The synchronous pay's statement applies the same rule in SQL
+ * (tokens-repository.ts, agreementTokenRefusalSql); test/integration/agreement-token-rule.test.ts
+ * holds the two to the same answers.
+ */
+export function agreementTokenRefusal(token: AccessTokenRecord | undefined, customerId: string, now: Date): AgreementTokenRefusal | undefined {
+  if (!token || token.grant.revokedAt) return 'INVALID_TOKEN';
+  if (token.expiresAt.getTime() <= now.getTime()) return 'EXPIRED_ACCESS_TOKEN';
+  if (!token.grant.scopes.includes('AGREEMENT_PAY') || token.grant.customerId !== customerId) return 'INVALID_TOKEN';
+  return undefined;
 }

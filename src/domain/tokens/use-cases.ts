@@ -21,7 +21,18 @@ import { requireUsable, USABLE_STATUS } from '../customers/customer.ts';
 import { DomainError } from '../errors.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
 import type { AuthCodeRecord, TokenRepos } from './ports.ts';
-import { type AuthScope, expiryAfter, newAuthCode, newGrantId, newRotationNonce, newToken, normaliseScopes, rotatedTokens, secretHash } from './token.ts';
+import {
+  agreementTokenRefusal,
+  type AuthScope,
+  expiryAfter,
+  newAuthCode,
+  newGrantId,
+  newRotationNonce,
+  newToken,
+  normaliseScopes,
+  rotatedTokens,
+  secretHash,
+} from './token.ts';
 
 export interface TokenLifetimes {
   readonly authCodeTtlSeconds: number;
@@ -223,15 +234,15 @@ export function tokenUseCases(deps: TokenDeps) {
     },
 
     /**
-     * §10 Auto Debit: the access token a pay names as its paymentMethodId must be live, of scope
-     * AGREEMENT_PAY and the customer's own. A token of another scope or another customer is
-     * F INVALID_TOKEN (our choice: it says nothing about whose token it is). Returns the grant id
-     * (the agreement).
+     * §10 Auto Debit: the grant id (the agreement) behind the access token a pay names as its
+     * paymentMethodId, or its F (agreementTokenRefusal, token.ts). The synchronous pay asks this
+     * only for a pay it refuses for another reason; the others are checked in their statement.
      */
     async authorizeAgreementPay(accessToken: string, customerId: string): Promise<{ grantId: string }> {
-      const grant = await liveGrant(accessToken);
-      if (!grant.scopes.includes('AGREEMENT_PAY') || grant.customerId !== customerId) throw new DomainError('INVALID_TOKEN');
-      return { grantId: grant.id };
+      const token = await repos.findAccessToken(secretHash(accessToken));
+      const refusal = agreementTokenRefusal(token, customerId, clock.now());
+      if (refusal || !token) throw new DomainError(refusal ?? 'INVALID_TOKEN');
+      return { grantId: token.grant.id };
     },
   };
 }
