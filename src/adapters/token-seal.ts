@@ -6,7 +6,8 @@
  * Rotating MPP_PRIVATE_KEY makes the sealed tokens unreadable: those agreements can still be
  * listed and revoked, but their unbinding cannot name the token to Alipay+ (noted in the docs).
  */
-import { createCipheriv, createDecipheriv, hkdfSync, type KeyObject, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, type KeyObject } from 'node:crypto';
+import { secureRandomBytes } from '../domain/random.ts';
 
 export interface TokenSealer {
   seal(token: string): string;
@@ -18,7 +19,7 @@ export function tokenSealer(mppPrivateKey: KeyObject): TokenSealer {
   const key = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), 'mpp agreement access token v1', 32));
   return {
     seal(token) {
-      const nonce = randomBytes(12);
+      const nonce = secureRandomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, nonce);
       const body = Buffer.concat([cipher.update(token, 'utf8'), cipher.final(), cipher.getAuthTag()]);
       return `v1.${nonce.toString('base64url')}.${body.toString('base64url')}`;

@@ -1,5 +1,6 @@
 /** Our payment ids, cashier link tokens, and the §4 key-field hash. */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { secureRandomBytes } from '../random.ts';
 import type { PayRequest } from './payment.ts';
 
 const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -15,13 +16,13 @@ export function newTimestampedId(now: Date): string {
     .toISOString()
     .replace(/[-:TZ.]/g, '')
     .slice(0, 17);
-  const random = (BigInt(`0x${randomBytes(8).toString('hex')}`) % 10n ** 15n).toString().padStart(15, '0');
+  const random = (secureRandomBytes(8).readBigUInt64BE(0) % 10n ** 15n).toString().padStart(15, '0');
   return `${stamp}${random}`;
 }
 
 /** The cashier link token (§4 "unguessable"): 256 bits from the CSPRNG, base64url (43 characters). */
 export function newCashierToken(): string {
-  return randomBytes(32).toString('base64url');
+  return secureRandomBytes(32).toString('base64url');
 }
 
 export const CASHIER_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;

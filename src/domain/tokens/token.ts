@@ -4,7 +4,8 @@
  * only as hashes"). SHA-256 without a salt is enough here because the values carry 128+ bits of
  * entropy: there is nothing to guess from a leaked digest.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { secureRandomBytes } from '../random.ts';
 import type { AccessTokenRecord } from './ports.ts';
 
 /**
@@ -21,20 +22,20 @@ export const AUTH_CODE_LENGTH = 32;
 export const TOKEN_LENGTH = 64;
 
 export function newAuthCode(): string {
-  return randomBytes(AUTH_CODE_LENGTH / 2)
+  return secureRandomBytes(AUTH_CODE_LENGTH / 2)
     .toString('hex')
     .toUpperCase();
 }
 
 export function newToken(): string {
-  return randomBytes(TOKEN_LENGTH / 2)
+  return secureRandomBytes(TOKEN_LENGTH / 2)
     .toString('hex')
     .toUpperCase();
 }
 
 /** Our id of a grant (an authorization): never a secret, safe to log. */
 export function newGrantId(): string {
-  return `G${randomBytes(16).toString('hex')}`;
+  return `G${secureRandomBytes(16).toString('hex')}`;
 }
 
 /** What is stored in place of a code or token: lower-case hex SHA-256 of the exact value received. */
@@ -64,7 +65,7 @@ export function expiryAfter(now: Date, ttlSeconds: number): Date {
  * yields the new tokens.
  */
 export function newRotationNonce(): string {
-  return randomBytes(32).toString('hex');
+  return secureRandomBytes(32).toString('hex');
 }
 
 export function rotatedTokens(nonce: string, oldRefreshToken: string): { accessToken: string; refreshToken: string } {

@@ -15,13 +15,14 @@
  * result page. CSP `form-action` covers the redirect chain of a form submission, so the page
  * allows the one target a successful Pay would redirect to.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type RESULT_CATALOG } from '../../domain/errors.ts';
 import type { CashierUseCases } from '../../domain/payments/cashier.ts';
 import type { Payment } from '../../domain/payments/payment.ts';
 import { decideRedirect, isScanToPay, platformFromUserAgent, type RedirectDecision } from '../../domain/payments/redirect.ts';
 import type { Clock } from '../../domain/ports.ts';
+import { secureRandomBytes } from '../../domain/random.ts';
 import { cashierPage, messagePage, OPEN_IN_APP, openInAppPage, resultPage } from './html.ts';
 import { type CashierViewer, cashierSessionKey, cashierSessions } from './session.ts';
 import { installRateLimit, RateLimited, type RateLimitOptions } from '../rate-limit.ts';
@@ -100,7 +101,7 @@ export async function cashierRoutes(app: FastifyInstance, deps: CashierRouteDeps
       .header('x-content-type-options', 'nosniff');
     return reply.send(html);
   };
-  const nonce = () => randomBytes(16).toString('base64url');
+  const nonce = () => secureRandomBytes(16).toString('base64url');
 
   const message = (reply: FastifyReply, status: number, title: string, text: string) => {
     const n = nonce();
