@@ -1,9 +1,9 @@
 /**
  * Random bytes from the CSPRNG for our ids, tokens and nonces, drawn 4 KiB at a time and each
  * handed out once, as Node's own randomUUID does with its cache. On the machines this runs on, a
- * synchronous `randomBytes` call costs 5 to 8 µs whatever its size, and a pay draws twice (its
- * paymentId and its cashier token), an applyToken four times; from the pool a draw costs about
- * 0.3 µs (docs/performance.md, "The fourteenth round").
+ * synchronous `randomBytes` call of the sizes we draw (8 to 32 bytes) costs 5 to 8 µs, and a pay
+ * draws twice (its paymentId and its cashier token), an applyToken four times; from the pool a
+ * draw costs about 0.3 µs (docs/performance.md, "The fourteenth round").
  *
  * A full pool is replaced, never refilled in place, so the bytes a caller was handed stay its own
  * and are never seen by another caller. A draw larger than the pool goes to the CSPRNG directly.
