@@ -1,20 +1,23 @@
 /**
  * §9/§10 synchronous pay under concurrency (real Postgres; PGlite serialises everything): N
  * identical requests debit once and all answer the same S; many different payments of one wallet
- * never take more than it holds, and every S is backed by exactly one debit.
+ * never take more than it holds, and every S is backed by exactly one debit; an Auto Debit token
+ * revoked while its pays run pays for none after its revocation and leaves no F recorded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceOf, CANCEL_PATH, cancelBody, topUp } from '../support/cashier.ts';
 import { createCustomer, realPostgres, signedPost, type TestApp, testApp } from '../support/harness.ts';
 import { kindTotal, readBooks } from '../support/ledger.ts';
 import { INQUIRY_PATH, PAY_PATH } from '../support/payments.ts';
-import { codePay } from '../support/sync-pay.ts';
+import { agreementPay, codePay } from '../support/sync-pay.ts';
+import { applyWithCode, authCodeFor, cancelToken } from '../support/tokens.ts';
 import { HOUSE_ACCOUNT_SHARDS } from '../../src/persistence/ledger-repository.ts';
 
 let t: TestApp;
 const ONE = 'C_SYNC_CONC_1';
 const MANY = 'C_SYNC_CONC_2';
 const RACE = 'C_SYNC_CONC_RACE';
+const AGREEMENT = 'C_SYNC_CONC_AGREEMENT';
 const SPREAD = Array.from({ length: 8 }, (_v, i) => `C_SYNC_CONC_SPREAD_${i}`);
 
 beforeAll(async () => {
@@ -23,6 +26,8 @@ beforeAll(async () => {
   await createCustomer(t.app, MANY, 'KRW');
   await createCustomer(t.app, RACE, 'KRW');
   await topUp(t.app, RACE, '100000');
+  await createCustomer(t.app, AGREEMENT, 'KRW');
+  await topUp(t.app, AGREEMENT, '100000');
   await topUp(t.app, ONE, '100000');
   await topUp(t.app, MANY, '10500');
   for (const c of SPREAD) {
@@ -31,6 +36,13 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => t.close());
+
+/** A fresh AGREEMENT_PAY access token of `customerId` (§10), through applyToken. */
+async function agreementToken(customerId: string): Promise<string> {
+  const res = await applyWithCode(t, await authCodeFor(t, customerId, ['AGREEMENT_PAY']));
+  expect(res.json().result.resultStatus).toBe('S');
+  return res.json().accessToken as string;
+}
 
 describe('concurrent synchronous pays', () => {
   it.runIf(realPostgres)('50 concurrent identical payment-code pays debit once and answer the same S', async () => {
@@ -75,6 +87,56 @@ describe('concurrent synchronous pays', () => {
       expect((await signedPost(t.app, PAY_PATH, body)).json().result.resultCode).toBe('ORDER_IS_CLOSED');
     }
   });
+
+  it.runIf(realPostgres)('50 concurrent identical Auto Debit pays (the token checked in their statement) debit once and answer the same S', async () => {
+    const token = await agreementToken(AGREEMENT);
+    const body = agreementPay(AGREEMENT, token);
+    const answers = (await Promise.all(Array.from({ length: 50 }, () => signedPost(t.app, PAY_PATH, body)))).map((r) => r.json());
+    for (const a of answers) expect(a).toEqual(answers[0]);
+    expect(answers[0].result.resultCode).toBe('SUCCESS');
+    expect(await balanceOf(t.app, AGREEMENT)).toBe(99000n);
+    const debits = await t.database.db.selectFrom('ledger_transfers').select('id').where('payment_id', '=', answers[0].paymentId).where('kind', '=', 'PAYMENT').execute();
+    expect(debits).toHaveLength(1);
+  });
+
+  it.runIf(realPostgres)(
+    'cancelToken racing Auto Debit pays of its token: each is S and debited once, or F INVALID_TOKEN with nothing stored; none sent after it pays; a retry agrees',
+    async () => {
+      const token = await agreementToken(AGREEMENT);
+      const before = await balanceOf(t.app, AGREEMENT);
+      const bodies = Array.from({ length: 20 }, () => agreementPay(AGREEMENT, token));
+      // Ten pays start a millisecond apart with the revocation among them, so that some batches
+      // run before it and some after; ten more are sent once it is answered and must pay nothing.
+      const later = <T>(ms: number, send: () => Promise<T>) => new Promise<T>((resolve, reject) => setTimeout(() => send().then(resolve, reject), ms));
+      const racing = bodies.slice(0, 10).map((b, i) => later(i, () => signedPost(t.app, PAY_PATH, b)));
+      const cancelled = later(5, () => cancelToken(t, token));
+      const afterwards = cancelled.then(() => Promise.all(bodies.slice(10).map((b) => signedPost(t.app, PAY_PATH, b))));
+      const [cancel, raced, late] = await Promise.all([cancelled, Promise.all(racing), afterwards]);
+      expect(cancel.json().result.resultStatus).toBe('S');
+      const pays = [...raced, ...late];
+      const codes = pays.map((p) => p.json().result.resultCode as string);
+      expect(codes.every((c) => c === 'SUCCESS' || c === 'INVALID_TOKEN')).toBe(true);
+      expect(codes.slice(10)).toEqual(Array(10).fill('INVALID_TOKEN'));
+      const paid = codes.filter((c) => c === 'SUCCESS').length;
+      expect(await balanceOf(t.app, AGREEMENT)).toBe(before - BigInt(paid) * 1000n);
+      for (const [i, body] of bodies.entries()) {
+        const claims = await t.database.db.selectFrom('pay_requests').select('payment_id').where('payment_request_id', '=', body.paymentRequestId).execute();
+        if (codes[i] === 'SUCCESS') {
+          const debits = await t.database.db
+            .selectFrom('ledger_transfers')
+            .select('id')
+            .where('payment_id', '=', pays[i]!.json().paymentId)
+            .where('kind', '=', 'PAYMENT')
+            .execute();
+          expect(debits).toHaveLength(1);
+          expect(claims).toHaveLength(1);
+        } else expect(claims).toEqual([]); // the token's F is not recorded under the key
+        // The retry, with the token now revoked: the first S again, or the token's F again.
+        expect((await signedPost(t.app, PAY_PATH, body)).json().result.resultCode).toBe(codes[i]);
+      }
+      expect(await balanceOf(t.app, AGREEMENT)).toBe(before - BigInt(paid) * 1000n);
+    },
+  );
 
   it.runIf(realPostgres)(
     '80 concurrent pays of one currency settle to more than one SETTLEMENT sub-account (migration 0045: one for each batch), and the books still balance to the minor unit',
