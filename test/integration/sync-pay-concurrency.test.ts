@@ -44,15 +44,19 @@ async function agreementToken(customerId: string): Promise<string> {
   return res.json().accessToken as string;
 }
 
+/** Sends `body` 50 times at once: every answer is the same S, and the customer's wallet (100,000 before) was debited once. */
+async function fiftyAtOnceDebitOnce(body: { paymentMethod: { customerId: string } }): Promise<void> {
+  const answers = (await Promise.all(Array.from({ length: 50 }, () => signedPost(t.app, PAY_PATH, body)))).map((r) => r.json());
+  for (const a of answers) expect(a).toEqual(answers[0]);
+  expect(answers[0].result.resultCode).toBe('SUCCESS');
+  expect(await balanceOf(t.app, body.paymentMethod.customerId)).toBe(99000n);
+  const debits = await t.database.db.selectFrom('ledger_transfers').select('id').where('payment_id', '=', answers[0].paymentId).where('kind', '=', 'PAYMENT').execute();
+  expect(debits).toHaveLength(1);
+}
+
 describe('concurrent synchronous pays', () => {
   it.runIf(realPostgres)('50 concurrent identical payment-code pays debit once and answer the same S', async () => {
-    const body = codePay(ONE);
-    const answers = (await Promise.all(Array.from({ length: 50 }, () => signedPost(t.app, PAY_PATH, body)))).map((r) => r.json());
-    for (const a of answers) expect(a).toEqual(answers[0]);
-    expect(answers[0].result.resultCode).toBe('SUCCESS');
-    expect(await balanceOf(t.app, ONE)).toBe(99000n);
-    const debits = await t.database.db.selectFrom('ledger_transfers').select('id').where('payment_id', '=', answers[0].paymentId).where('kind', '=', 'PAYMENT').execute();
-    expect(debits).toHaveLength(1);
+    await fiftyAtOnceDebitOnce(codePay(ONE));
   });
 
   it.runIf(realPostgres)('30 concurrent different pays of a wallet holding 10 of them: exactly 10 S, 20 F USER_BALANCE_NOT_ENOUGH, never negative', async () => {
@@ -89,14 +93,7 @@ describe('concurrent synchronous pays', () => {
   });
 
   it.runIf(realPostgres)('50 concurrent identical Auto Debit pays (the token checked in their statement) debit once and answer the same S', async () => {
-    const token = await agreementToken(AGREEMENT);
-    const body = agreementPay(AGREEMENT, token);
-    const answers = (await Promise.all(Array.from({ length: 50 }, () => signedPost(t.app, PAY_PATH, body)))).map((r) => r.json());
-    for (const a of answers) expect(a).toEqual(answers[0]);
-    expect(answers[0].result.resultCode).toBe('SUCCESS');
-    expect(await balanceOf(t.app, AGREEMENT)).toBe(99000n);
-    const debits = await t.database.db.selectFrom('ledger_transfers').select('id').where('payment_id', '=', answers[0].paymentId).where('kind', '=', 'PAYMENT').execute();
-    expect(debits).toHaveLength(1);
+    await fiftyAtOnceDebitOnce(agreementPay(AGREEMENT, await agreementToken(AGREEMENT)));
   });
 
   it.runIf(realPostgres)(
