@@ -25,7 +25,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Payment } from '../domain/payments/payment.ts';
 import type { CustomerPrecondition, PaidOrder, StoredAnswer, SyncPayAttempt, SyncPayStore } from '../domain/payments/ports.ts';
-import type { AgreementTokenRefusal } from '../domain/tokens/token.ts';
+import type { AccessTokenRefusal } from '../domain/tokens/token.ts';
 import { resultCodeFor } from '../domain/payments/state-machine.ts';
 import { walletSurcharge } from '../domain/payments/cashier.ts';
 import { DomainError } from '../domain/errors.ts';
@@ -78,7 +78,7 @@ export interface PayToWrite {
 /** What the statement did with one pay: claimed its key (and wrote it), and why its token could not pay, if it could not. */
 export interface PayWritten {
   readonly stored: boolean;
-  readonly tokenRefusal: AgreementTokenRefusal | undefined;
+  readonly tokenRefusal: AccessTokenRefusal | undefined;
 }
 
 /**
@@ -94,7 +94,7 @@ export function paidOrdersStatement(pays: readonly PayToWrite[], houseShardOfBat
   if (debits.length !== 0 && debits.length !== pays.length) throw new Error('either every pay of a batch has its debit or none has');
   const c = <T>(pick: (p: PayToWrite) => T) => pays.map(pick);
   const orders = pays.map((p) => ({ payment: p.paid.order, requestHash: p.requestHash, answer: p.answer, customer: p.customer }));
-  return sql<{ created_id: string | null; token_refusal: AgreementTokenRefusal | null; transfers_posted?: number }>`
+  return sql<{ created_id: string | null; token_refusal: AccessTokenRefusal | null; transfers_posted?: number }>`
     with given as (
       select * from unnest(${orderArrays(orders)},
         ${c((p) => asDate(p.paid.paymentTime))}::timestamptz[], ${c((p) => p.paid.notification.url ?? null)}::text[], ${c((p) => p.paid.notification.body)}::text[],
@@ -140,7 +140,7 @@ async function payNowBatch(db: Kysely<Database>, pays: readonly PayToWrite[], ho
   return rows.map(payWritten);
 }
 
-const payWritten = (row: { created_id: string | null; token_refusal: AgreementTokenRefusal | null }): PayWritten => ({
+const payWritten = (row: { created_id: string | null; token_refusal: AccessTokenRefusal | null }): PayWritten => ({
   stored: row.created_id !== null,
   tokenRefusal: row.token_refusal ?? undefined,
 });

@@ -9,7 +9,7 @@ import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 import type { Customer } from '../domain/customers/customer.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
 import type { AccessTokenRecord, AuthCodeRecord, GrantRecord, RedeemedCode, TokenRepos } from '../domain/tokens/ports.ts';
-import type { AgreementTokenRefusal, AuthScope } from '../domain/tokens/token.ts';
+import type { AccessTokenRefusal, AuthScope } from '../domain/tokens/token.ts';
 import { findCustomer, toCustomer } from './customers-repository.ts';
 import { GROUP_COMMIT, type GroupCommitOptions, groupCommit } from './group-commit.ts';
 import type { Db, AuthCodesTable, Database, GrantsTable, OrNull } from './schema.ts';
@@ -110,10 +110,10 @@ async function findAccessTokens(db: Db, hashes: readonly string[]): Promise<(Acc
  * holds it to the same answers as the function.
  */
 export function agreementTokenRefusalSql(customerId: RawBuilder<unknown>, now: RawBuilder<unknown>) {
-  return sql<AgreementTokenRefusal | null>`case
-      when g.id is null or g.revoked_at is not null then ${sql.lit('INVALID_TOKEN' satisfies AgreementTokenRefusal)}
-      when t.expires_at <= ${now} then ${sql.lit('EXPIRED_ACCESS_TOKEN' satisfies AgreementTokenRefusal)}
-      when not ('AGREEMENT_PAY' = any(g.scopes)) or g.customer_id <> ${customerId} then ${sql.lit('INVALID_TOKEN' satisfies AgreementTokenRefusal)}
+  return sql<AccessTokenRefusal | null>`case
+      when g.id is null or g.revoked_at is not null then ${sql.lit('INVALID_TOKEN' satisfies AccessTokenRefusal)}
+      when t.expires_at <= ${now} then ${sql.lit('EXPIRED_ACCESS_TOKEN' satisfies AccessTokenRefusal)}
+      when not ('AGREEMENT_PAY' = any(g.scopes)) or g.customer_id <> ${customerId} then ${sql.lit('INVALID_TOKEN' satisfies AccessTokenRefusal)}
     end`;
 }
 

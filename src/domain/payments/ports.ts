@@ -5,7 +5,7 @@ import type { Result } from '../errors.ts';
 import type { Money } from '../money.ts';
 import type { FinalPayment, Payment, PaymentStatus, StoredPayRequest, StoredQuote } from './payment.ts';
 import type { ResultCode } from '../errors.ts';
-import type { AgreementTokenRefusal } from '../tokens/token.ts';
+import type { AccessTokenRefusal } from '../tokens/token.ts';
 
 /** Reads outside a transaction (no lock): inquiry, the app, the cashier page. */
 export interface PaymentQueries {
@@ -60,7 +60,7 @@ export type PayAttempt = { readonly payment: Payment } | { readonly payment: und
 /** A synchronous pay's PayAttempt, and for an Auto Debit pay whose token cannot pay, why (then nothing was written). */
 export type SyncPayAttempt =
   | { readonly payment: Payment }
-  | { readonly payment: undefined; readonly seen: PayLookup; readonly tokenRefusal: AgreementTokenRefusal | undefined };
+  | { readonly payment: undefined; readonly seen: PayLookup; readonly tokenRefusal: AccessTokenRefusal | undefined };
 
 /**
  * pay's storage (§4), outside any transaction: each call is one statement, so a new order or a

@@ -91,15 +91,19 @@ export function syncPayUseCase(deps: SyncPayDeps) {
         return replay(winner.claim, prepared.requestHash);
       };
 
+      // A token that cannot pay: the answer already given under the key, or the token's F (not recorded).
+      const tokenRefused = (seen: PayLookup, refusal: unknown): PayAnswer => {
+        if (seen.claim) return replay(seen.claim, prepared.requestHash);
+        throw refusal;
+      };
+
       const agreement = payScenarioOf(request) === 'AGREEMENT';
       if (refusalOf(required, prepared, expiresAt, now, settings.singlePaymentLimits) !== undefined) {
         if (agreement) {
           try {
             await deps.agreements.authorizeAgreementPay(request.paymentMethod.paymentMethodId, customerId);
           } catch (err) {
-            const seen = await deps.store.lookup(pspId, paymentRequestId, customerId);
-            if (seen.claim) return replay(seen.claim, prepared.requestHash);
-            throw err;
+            return tokenRefused(await deps.store.lookup(pspId, paymentRequestId, customerId), err);
           }
         }
         return refuse(await deps.store.lookup(pspId, paymentRequestId, customerId));
@@ -123,10 +127,7 @@ export function syncPayUseCase(deps: SyncPayDeps) {
         throw err;
       }
       if (attempt.payment) return { kind: 'FINAL', result: result('SUCCESS'), payment: attempt.payment };
-      if (attempt.tokenRefusal) {
-        if (attempt.seen.claim) return replay(attempt.seen.claim, prepared.requestHash);
-        throw new DomainError(attempt.tokenRefusal);
-      }
+      if (attempt.tokenRefusal) return tokenRefused(attempt.seen, new DomainError(attempt.tokenRefusal));
       if (attempt.seen.claim || refusalOf(attempt.seen.customer, prepared, expiresAt, now, settings.singlePaymentLimits)) return refuse(attempt.seen);
       // A concurrent identical request claimed the key first: its committed answer is replayed.
       return refuse(await deps.store.lookup(pspId, paymentRequestId, customerId));

@@ -73,21 +73,30 @@ export function rotatedTokens(nonce: string, oldRefreshToken: string): { accessT
   return { accessToken: derive('access'), refreshToken: derive('refresh') };
 }
 
-/** Why an access token cannot pay an Auto Debit (§10): the two F results pay answers for it. */
-export type AgreementTokenRefusal = 'INVALID_TOKEN' | 'EXPIRED_ACCESS_TOKEN';
+/** Why an access token cannot be used (§3 inquiryUserInfo, §10 Auto Debit): the two F results for it. */
+export type AccessTokenRefusal = 'INVALID_TOKEN' | 'EXPIRED_ACCESS_TOKEN';
 
 /**
- * §10 Auto Debit: the access token a pay names as its paymentMethodId must be live, of scope
- * AGREEMENT_PAY and the customer's own. Unknown or revoked -> INVALID_TOKEN (a revoked one even
- * when it has also expired), expired -> EXPIRED_ACCESS_TOKEN, of another scope or another
- * customer -> INVALID_TOKEN (our choice: it says nothing about whose token it is); undefined when
- * it may pay. The synchronous pay's statement applies the same rule in SQL
+ * §3: an access token must be live. Unknown or revoked -> INVALID_TOKEN (a revoked one even when
+ * it has also expired), expired -> EXPIRED_ACCESS_TOKEN; undefined when it is live.
+ */
+export function accessTokenRefusal(token: AccessTokenRecord | undefined, now: Date): AccessTokenRefusal | undefined {
+  if (!token || token.grant.revokedAt) return 'INVALID_TOKEN';
+  if (token.expiresAt.getTime() <= now.getTime()) return 'EXPIRED_ACCESS_TOKEN';
+  return undefined;
+}
+
+/**
+ * §10 Auto Debit: the access token a pay names as its paymentMethodId must be live
+ * (accessTokenRefusal), of scope AGREEMENT_PAY and the customer's own; one of another scope or
+ * another customer is INVALID_TOKEN (our choice: it says nothing about whose token it is);
+ * undefined when it may pay. The synchronous pay's statement applies the same rule in SQL
  * (tokens-repository.ts, agreementTokenRefusalSql); test/integration/agreement-token-rule.test.ts
  * holds the two to the same answers.
  */
-export function agreementTokenRefusal(token: AccessTokenRecord | undefined, customerId: string, now: Date): AgreementTokenRefusal | undefined {
-  if (!token || token.grant.revokedAt) return 'INVALID_TOKEN';
-  if (token.expiresAt.getTime() <= now.getTime()) return 'EXPIRED_ACCESS_TOKEN';
-  if (!token.grant.scopes.includes('AGREEMENT_PAY') || token.grant.customerId !== customerId) return 'INVALID_TOKEN';
+export function agreementTokenRefusal(token: AccessTokenRecord | undefined, customerId: string, now: Date): AccessTokenRefusal | undefined {
+  const notLive = accessTokenRefusal(token, now);
+  if (notLive) return notLive;
+  if (!token?.grant.scopes.includes('AGREEMENT_PAY') || token.grant.customerId !== customerId) return 'INVALID_TOKEN';
   return undefined;
 }

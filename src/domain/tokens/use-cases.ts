@@ -20,8 +20,10 @@
 import { requireUsable, USABLE_STATUS } from '../customers/customer.ts';
 import { DomainError } from '../errors.ts';
 import type { Clock, UnitOfWork } from '../ports.ts';
-import type { AuthCodeRecord, TokenRepos } from './ports.ts';
+import type { AccessTokenRecord, AuthCodeRecord, TokenRepos } from './ports.ts';
 import {
+  type AccessTokenRefusal,
+  accessTokenRefusal,
   agreementTokenRefusal,
   type AuthScope,
   expiryAfter,
@@ -164,12 +166,14 @@ export function tokenUseCases(deps: TokenDeps) {
     });
   }
 
-  /** The grant behind a live access token: unknown or revoked -> INVALID_TOKEN, expired -> EXPIRED_ACCESS_TOKEN. */
-  async function liveGrant(accessToken: string) {
-    const now = clock.now();
+  /**
+   * The grant behind an access token that `refusalOf` lets through (by default a live one,
+   * accessTokenRefusal); otherwise its F.
+   */
+  async function liveGrant(accessToken: string, refusalOf: (token: AccessTokenRecord | undefined, now: Date) => AccessTokenRefusal | undefined = accessTokenRefusal) {
     const token = await repos.findAccessToken(secretHash(accessToken));
-    if (!token || token.grant.revokedAt) throw new DomainError('INVALID_TOKEN');
-    if (token.expiresAt.getTime() <= now.getTime()) throw new DomainError('EXPIRED_ACCESS_TOKEN');
+    const refusal = refusalOf(token, clock.now());
+    if (refusal || !token) throw new DomainError(refusal ?? 'INVALID_TOKEN');
     return token.grant;
   }
 
@@ -239,10 +243,8 @@ export function tokenUseCases(deps: TokenDeps) {
      * only for a pay it refuses for another reason; the others are checked in their statement.
      */
     async authorizeAgreementPay(accessToken: string, customerId: string): Promise<{ grantId: string }> {
-      const token = await repos.findAccessToken(secretHash(accessToken));
-      const refusal = agreementTokenRefusal(token, customerId, clock.now());
-      if (refusal || !token) throw new DomainError(refusal ?? 'INVALID_TOKEN');
-      return { grantId: token.grant.id };
+      const grant = await liveGrant(accessToken, (token, now) => agreementTokenRefusal(token, customerId, now));
+      return { grantId: grant.id };
     },
   };
 }
