@@ -6,10 +6,10 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AgreementTokenRefusal, agreementTokenRefusal, secretHash } from '../../src/domain/tokens/token.ts';
+import { type AccessTokenRefusal, agreementTokenRefusal, secretHash } from '../../src/domain/tokens/token.ts';
 import { agreementTokenRefusalSql, tokenRepos } from '../../src/persistence/tokens-repository.ts';
 import { createCustomer, type TestApp, testApp } from '../support/harness.ts';
-import { applyWithCode, authCodeFor, cancelToken } from '../support/tokens.ts';
+import { cancelToken, tokensFor } from '../support/tokens.ts';
 
 let t: TestApp;
 const A = 'C_TOKEN_RULE_A';
@@ -19,7 +19,7 @@ const tokens: Record<'agreement' | 'plain' | 'revoked', string> = { agreement: '
 beforeAll(async () => {
   t = await testApp();
   for (const c of [A, B]) await createCustomer(t.app, c, 'KRW');
-  const issue = async (scopes: string[]) => (await applyWithCode(t, await authCodeFor(t, A, scopes))).json().accessToken as string;
+  const issue = async (scopes: string[]) => (await tokensFor(t, A, scopes)).accessToken;
   tokens.agreement = await issue(['AGREEMENT_PAY']);
   tokens.plain = await issue(['BASE_USER_INFO']);
   tokens.revoked = await issue(['AGREEMENT_PAY']);
@@ -28,13 +28,13 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 /** The function's answer, on the token as the repository reads it. */
-async function inDomain(token: string, customerId: string, at: Date): Promise<AgreementTokenRefusal | undefined> {
+async function inDomain(token: string, customerId: string, at: Date): Promise<AccessTokenRefusal | undefined> {
   return agreementTokenRefusal(await tokenRepos(t.database.db).findAccessToken(secretHash(token)), customerId, at);
 }
 
 /** The SQL's answer, with the joins the statement makes. */
-async function inSql(token: string, customerId: string, at: Date): Promise<AgreementTokenRefusal | undefined> {
-  const { rows } = await sql<{ refusal: AgreementTokenRefusal | null }>`
+async function inSql(token: string, customerId: string, at: Date): Promise<AccessTokenRefusal | undefined> {
+  const { rows } = await sql<{ refusal: AccessTokenRefusal | null }>`
     select ${agreementTokenRefusalSql(sql.ref('i.customer_id'), sql.ref('i.at'))} as refusal
       from (select ${secretHash(token)}::text as token_hash, ${customerId}::text as customer_id, ${at.toISOString()}::timestamptz as at) i
       left join access_tokens t on t.token_hash = i.token_hash
@@ -52,7 +52,7 @@ describe("§10 Auto Debit's token rule, in the domain and in SQL", () => {
   it('gives the same answer for every kind of token, before and at its expiry', async () => {
     const expiry = await expiryOf(tokens.agreement);
     const justBefore = new Date(expiry.getTime() - 1);
-    const cases: [string, string, string, Date, AgreementTokenRefusal | undefined][] = [
+    const cases: [string, string, string, Date, AccessTokenRefusal | undefined][] = [
       ['an AGREEMENT_PAY token of the customer', tokens.agreement, A, justBefore, undefined],
       ['the same token at its expiry instant', tokens.agreement, A, expiry, 'EXPIRED_ACCESS_TOKEN'],
       ['the same token after it', tokens.agreement, A, new Date(expiry.getTime() + 60_000), 'EXPIRED_ACCESS_TOKEN'],

@@ -10,7 +10,7 @@ import { createCustomer, realPostgres, signedPost, type TestApp, testApp } from 
 import { kindTotal, readBooks } from '../support/ledger.ts';
 import { INQUIRY_PATH, PAY_PATH } from '../support/payments.ts';
 import { agreementPay, codePay } from '../support/sync-pay.ts';
-import { applyWithCode, authCodeFor, cancelToken } from '../support/tokens.ts';
+import { cancelToken, tokensFor } from '../support/tokens.ts';
 import { HOUSE_ACCOUNT_SHARDS } from '../../src/persistence/ledger-repository.ts';
 
 let t: TestApp;
@@ -38,11 +38,7 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 /** A fresh AGREEMENT_PAY access token of `customerId` (§10), through applyToken. */
-async function agreementToken(customerId: string): Promise<string> {
-  const res = await applyWithCode(t, await authCodeFor(t, customerId, ['AGREEMENT_PAY']));
-  expect(res.json().result.resultStatus).toBe('S');
-  return res.json().accessToken as string;
-}
+const agreementToken = async (customerId: string) => (await tokensFor(t, customerId, ['AGREEMENT_PAY'])).accessToken;
 
 /** Sends `body` 50 times at once: every answer is the same S, and the customer's wallet (100,000 before) was debited once. */
 async function fiftyAtOnceDebitOnce(body: { paymentMethod: { customerId: string } }): Promise<void> {

@@ -54,9 +54,9 @@ export interface Tokens {
   refreshTokenExpiryTime: string;
 }
 
-/** A fresh auth code for the customer exchanged for tokens; throws unless S. */
-export async function tokensFor(t: Ctx, customerId: string): Promise<Tokens> {
-  const res = await applyWithCode(t, await authCodeFor(t, customerId));
+/** A fresh auth code for the customer (of `scopes`, else the default) exchanged for tokens; throws unless S. */
+export async function tokensFor(t: Ctx, customerId: string, scopes?: string[]): Promise<Tokens> {
+  const res = await applyWithCode(t, await authCodeFor(t, customerId, scopes));
   const body = res.json();
   if (body.result?.resultStatus !== 'S') throw new Error(`applyToken failed: ${res.body}`);
   return body as Tokens;
