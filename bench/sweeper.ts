@@ -2,7 +2,9 @@
  * How fast the §4 expiry sweeper closes overdue orders on the real Postgres.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/sweeper.ts
- *   (ORDERS=100000 BATCH=1000 SWEEPERS=1 by default)
+ *   (ORDERS=100000 BATCH=1000 SWEEPERS=1 by default; CHECKPOINT=1: a CHECKPOINT between the
+ *   inserts and the sweep, so that every first close on a page writes a full-page image, as in
+ *   production and in `npm run bench`'s sweeper scenario)
  *
  * Builds a fresh schema, inserts ORDERS overdue PROCESSING orders (each with a realistic stored
  * request and its creation history row) with generate_series, then times SWEEPERS instances
@@ -67,6 +69,7 @@ try {
     insert into payment_status_history (payment_id, from_status, to_status, result_code, reason, changed_at)
     select id, null, 'PROCESSING', 'PAYMENT_IN_PROCESS', 'ACCEPTED', created_at from payments`.execute(main.db);
   await sql`analyze`.execute(main.db);
+  if (process.env.CHECKPOINT === '1') await sql`checkpoint`.execute(main.db);
   console.log(`inserted ${ORDERS} overdue orders in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   // With the notify outbox, as the service wires it: every close queues its notifyPayment in the batch's transaction.

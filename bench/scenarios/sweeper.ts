@@ -11,6 +11,7 @@ import { type BenchContext, loadRow, notAvailable, type Row, type Scenario } fro
 import { drain, inProcessJobs, moduleExists } from '../lib/jobs.ts';
 import { insertOverdueOrders, NotPossible, stillOpen } from '../lib/orders.ts';
 import { PAY_ACCEPTED, PAY_PATH, payJob } from '../lib/payloads.ts';
+import { cpuWindowOf } from '../lib/sampler.ts';
 import { changeText, countText } from '../lib/table.ts';
 
 export const SWEEPER_MODULE = 'src/jobs/expiry-sweeper.ts';
@@ -43,6 +44,51 @@ async function pagesOlderThanACheckpoint(ctx: BenchContext): Promise<void> {
   await ctx.db.pool.query('checkpoint');
 }
 
+interface DatabaseWork {
+  readonly walBytes: number;
+  readonly fullPageImages: number;
+  /** Pages read into shared buffers (from the OS), and found there. */
+  readonly blocksRead: number;
+  readonly blocksHit: number;
+  /** Dirty pages a backend had to write itself to free a buffer. */
+  readonly backendWrites: number;
+  /** VACUUMs and ANALYZEs finished (the bench's autovacuum stand-in's among them). */
+  readonly vacuums: number;
+  /** VACUUMs running at the moment of the read. */
+  readonly vacuumsRunning: number;
+}
+
+/** What the database did between two reads (server-wide counters, the bench's database for pages). */
+async function databaseWork(ctx: BenchContext): Promise<DatabaseWork> {
+  const { rows } = await ctx.db.pool.query<Record<keyof DatabaseWork, number>>(
+    `select w.wal_bytes::float8 as "walBytes", w.wal_fpi::float8 as "fullPageImages",
+            d.blks_read::float8 as "blocksRead", d.blks_hit::float8 as "blocksHit",
+            b.buffers_backend::float8 as "backendWrites",
+            (select coalesce(sum(vacuum_count + autovacuum_count + analyze_count + autoanalyze_count), 0)::float8 from pg_stat_user_tables) as vacuums,
+            (select count(*) from pg_stat_progress_vacuum)::float8 as "vacuumsRunning"
+       from pg_stat_wal w, pg_stat_bgwriter b, pg_stat_database d where d.datname = current_database()`,
+  );
+  return rows[0]!;
+}
+
+/**
+ * The sweeper's cost a close, split as the pay rows split a request: its process's CPU, all of
+ * Postgres's (the autovacuum stand-in's included, as in every row), the WAL and the pages it made
+ * Postgres read and write, and whether a VACUUM or ANALYZE finished meanwhile.
+ */
+function sweepCostNote(closes: number, seconds: number, node: NodeJS.CpuUsage, postgresSeconds: number | undefined, a: DatabaseWork, b: DatabaseWork): string {
+  const us = (s: number) => ((s * 1e6) / closes).toFixed(0);
+  const each = (n: number) => (n / closes).toFixed(2);
+  const pg =
+    postgresSeconds === undefined ? 'Postgres not on this machine' : `Postgres ${us(postgresSeconds)} (${((postgresSeconds / seconds) * 100).toFixed(0)}% of a core)`;
+  return (
+    `a close cost: sweeper process ${us((node.user + node.system) / 1e6)} µs of CPU, ${pg}; ` +
+    `WAL ${((b.walBytes - a.walBytes) / closes).toFixed(0)} B and ${each(b.fullPageImages - a.fullPageImages)} full-page images, ` +
+    `pages read ${each(b.blocksRead - a.blocksRead)} and found ${each(b.blocksHit - a.blocksHit)}, written by a backend ${each(b.backendWrites - a.backendWrites)}; ` +
+    `${b.vacuums - a.vacuums} VACUUM/ANALYZE finished in the window (${a.vacuumsRunning} VACUUM running at its start, ${b.vacuumsRunning} at its end); the bench process's heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`
+  );
+}
+
 export const sweeper: Scenario = {
   name: 'sweeper',
   async run(ctx: BenchContext): Promise<Row[]> {
@@ -69,9 +115,13 @@ export const sweeper: Scenario = {
       const earlier = await drain(job, { maxSeconds: 600 });
       const alone = await insertOverdueOrders(ctx, count, 1);
       await pagesOlderThanACheckpoint(ctx);
+      const work0 = await databaseWork(ctx);
+      const postgresCpu = cpuWindowOf('postgres');
       const cpu0 = process.cpuUsage();
       const run = await drain(job, { maxSeconds: 600 });
       const cpu = process.cpuUsage(cpu0);
+      const postgresSeconds = postgresCpu.end();
+      const work1 = await databaseWork(ctx);
       const open = await stillOpen(ctx, alone);
       const rate = run.handled / run.seconds;
       const sweeperRow: Row = {
@@ -86,6 +136,7 @@ export const sweeper: Scenario = {
           `${countText(alone.inserted)} orders inserted in ${alone.seconds.toFixed(1)} s; ${countText(run.handled)} closed in ${run.seconds.toFixed(2)} s over ${run.batches} runOnce calls` +
             (run.handled > alone.inserted ? ` (${countText(run.handled - alone.inserted)} of them earlier orders that came due during the run)` : ''),
           `sweeper process CPU ${(((cpu.user + cpu.system) / 1e6 / run.seconds) * 100).toFixed(0)}%`,
+          sweepCostNote(run.handled, run.seconds, cpu, postgresSeconds, work0, work1),
           ...(open > 0 ? [`!! ${countText(open)} orders still PROCESSING after the sweeper said it was done`] : []),
         ],
       };
