@@ -10,7 +10,7 @@ import { balanceOf, topUp } from '../support/cashier.ts';
 import { appJwt, createCustomer, signedPost, TEST_CLIENT_ID, type TestApp, testApp, testKeys } from '../support/harness.ts';
 import { PAY_PATH, withField } from '../support/payments.ts';
 import { agreementPay, codePay } from '../support/sync-pay.ts';
-import { applyWithCode, authCodeFor, applyWithRefresh } from '../support/tokens.ts';
+import { applyWithCode, applyWithRefresh, authCodeFor, tokensFor } from '../support/tokens.ts';
 
 let sim: RunningSimulator;
 let t: TestApp;
@@ -37,11 +37,8 @@ async function asApp(customerId: string, method: 'GET' | 'POST' | 'DELETE', url:
   return t.app.inject({ method, url, headers: { authorization: `Bearer ${await appJwt(customerId)}` }, ...(payload ? { payload } : {}) });
 }
 
-async function bind(customerId: string) {
-  const res = await applyWithCode(t, await authCodeFor(t, customerId, ['AGREEMENT_PAY']));
-  expect(res.json().result.resultStatus).toBe('S');
-  return res.json() as { accessToken: string; refreshToken: string };
-}
+/** An Auto Debit binding (§10): an AGREEMENT_PAY auth code exchanged for tokens. */
+const bind = (customerId: string) => tokensFor(t, customerId, ['AGREEMENT_PAY']);
 
 const unbinder = () => t.jobs.find((j) => j.name === 'agreement-unbinder')!;
 const requestsTo = (endpoint: string) => sim.requests.list().filter((r) => r.endpoint === endpoint);

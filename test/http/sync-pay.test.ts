@@ -4,7 +4,7 @@ import { readBooks, kindTotal } from '../support/ledger.ts';
 import { balanceOf, topUp } from '../support/cashier.ts';
 import { createCustomer, FakeClock, responseSignatureValid, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
 import { INQUIRY_PATH, newRequestId, PAY_PATH, seedPay, withField } from '../support/payments.ts';
-import { applyWithCode, authCodeFor, cancelToken, tokensFor } from '../support/tokens.ts';
+import { cancelToken, tokensFor } from '../support/tokens.ts';
 import { codePay, agreementPay } from '../support/sync-pay.ts';
 
 const CANCEL_PATH = '/alipayplus/v1/payments/cancelPayment';
@@ -31,11 +31,8 @@ const pay = (body: unknown) => signedPost(t.app, PAY_PATH, body);
 const inquire = (paymentRequestId: string) => signedPost(t.app, INQUIRY_PATH, { pspId: TEST_PSP_ID, acquirerId: TEST_ACQUIRER_ID, paymentRequestId });
 const cancel = (paymentRequestId: string) => signedPost(t.app, CANCEL_PATH, { pspId: TEST_PSP_ID, acquirerId: TEST_ACQUIRER_ID, paymentRequestId });
 
-async function agreementToken(customerId: string): Promise<string> {
-  const res = await applyWithCode(t, await authCodeFor(t, customerId, ['AGREEMENT_PAY']));
-  expect(res.json().result.resultStatus).toBe('S');
-  return res.json().accessToken as string;
-}
+/** An access token of the AGREEMENT_PAY scope for the customer (§10). */
+const agreementToken = async (customerId: string) => (await tokensFor(t, customerId, ['AGREEMENT_PAY'])).accessToken;
 
 describe('§9 pay with a payment code', () => {
   it('debits at once: S SUCCESS with paymentId and paymentTime, no paymentUrl, signed', async () => {
