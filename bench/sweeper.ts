@@ -69,8 +69,8 @@ try {
     insert into payment_status_history (payment_id, from_status, to_status, result_code, reason, changed_at)
     select id, null, 'PROCESSING', 'PAYMENT_IN_PROCESS', 'ACCEPTED', created_at from payments`.execute(main.db);
   await sql`analyze`.execute(main.db);
-  if (process.env.CHECKPOINT === '1') await sql`checkpoint`.execute(main.db);
   console.log(`inserted ${ORDERS} overdue orders in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (process.env.CHECKPOINT === '1') await sql`checkpoint`.execute(main.db);
 
   // With the notify outbox, as the service wires it: every close queues its notifyPayment in the batch's transaction.
   const sweepers = pools.map((p) => expirySweeper({ uow: paymentUnitOfWork(p.db, { outbox: notifyOutbox }), batchSize: BATCH }));

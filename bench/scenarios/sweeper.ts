@@ -58,9 +58,13 @@ interface DatabaseWork {
   readonly vacuumsRunning: number;
 }
 
-/** What the database did between two reads (server-wide counters, the bench's database for pages). */
-async function databaseWork(ctx: BenchContext): Promise<DatabaseWork> {
-  const { rows } = await ctx.db.pool.query<Record<keyof DatabaseWork, number>>(
+/**
+ * The counters to difference (WAL, backends' writes and VACUUMs server-wide, pages for the
+ * bench's database); undefined where the server lacks one of the views (pg_stat_wal is Postgres
+ * 14+, and Postgres 17 moved buffers_backend to pg_stat_io).
+ */
+async function databaseWork(ctx: BenchContext): Promise<DatabaseWork | undefined> {
+  const read = ctx.db.pool.query<Record<keyof DatabaseWork, number>>(
     `select w.wal_bytes::float8 as "walBytes", w.wal_fpi::float8 as "fullPageImages",
             d.blks_read::float8 as "blocksRead", d.blks_hit::float8 as "blocksHit",
             b.buffers_backend::float8 as "backendWrites",
@@ -68,24 +72,37 @@ async function databaseWork(ctx: BenchContext): Promise<DatabaseWork> {
             (select count(*) from pg_stat_progress_vacuum)::float8 as "vacuumsRunning"
        from pg_stat_wal w, pg_stat_bgwriter b, pg_stat_database d where d.datname = current_database()`,
   );
-  return rows[0]!;
+  return read.then(
+    ({ rows }) => rows[0],
+    () => undefined,
+  );
 }
 
 /**
  * The sweeper's cost a close, split as the pay rows split a request: its process's CPU, all of
  * Postgres's (the autovacuum stand-in's included, as in every row), the WAL and the pages it made
- * Postgres read and write, and whether a VACUUM or ANALYZE finished meanwhile.
+ * Postgres read and write, and the VACUUMs and ANALYZEs that finished or ran meanwhile.
  */
-function sweepCostNote(closes: number, seconds: number, node: NodeJS.CpuUsage, postgresSeconds: number | undefined, a: DatabaseWork, b: DatabaseWork): string {
+function sweepCostNote(
+  closes: number,
+  seconds: number,
+  node: NodeJS.CpuUsage,
+  postgresSeconds: number | undefined,
+  a: DatabaseWork | undefined,
+  b: DatabaseWork | undefined,
+): string {
   const us = (s: number) => ((s * 1e6) / closes).toFixed(0);
   const each = (n: number) => (n / closes).toFixed(2);
   const pg =
     postgresSeconds === undefined ? 'Postgres not on this machine' : `Postgres ${us(postgresSeconds)} (${((postgresSeconds / seconds) * 100).toFixed(0)}% of a core)`;
+  const heap = `the bench process's heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`;
+  const cpu = `a close cost: sweeper process ${us((node.user + node.system) / 1e6)} µs of CPU, ${pg}`;
+  if (!a || !b) return `${cpu}; the server's WAL, buffer and VACUUM counters not readable; ${heap}`;
   return (
-    `a close cost: sweeper process ${us((node.user + node.system) / 1e6)} µs of CPU, ${pg}; ` +
+    `${cpu}; ` +
     `WAL ${((b.walBytes - a.walBytes) / closes).toFixed(0)} B and ${each(b.fullPageImages - a.fullPageImages)} full-page images, ` +
     `pages read ${each(b.blocksRead - a.blocksRead)} and found ${each(b.blocksHit - a.blocksHit)}, written by a backend ${each(b.backendWrites - a.backendWrites)}; ` +
-    `${b.vacuums - a.vacuums} VACUUM/ANALYZE finished in the window (${a.vacuumsRunning} VACUUM running at its start, ${b.vacuumsRunning} at its end); the bench process's heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`
+    `${b.vacuums - a.vacuums} VACUUM/ANALYZE finished in the window (${a.vacuumsRunning} VACUUM running at its start, ${b.vacuumsRunning} at its end); ${heap}`
   );
 }
 
