@@ -11,6 +11,10 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     duration?: number;
+    /** Requests in all, instead of a duration. */
+    amount?: number;
+    method?: string;
+    headers?: Record<string, string>;
     timeout?: number;
     requests?: Request[];
   }
