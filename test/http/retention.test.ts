@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAlipayPlus, type FakeAlipayPlus } from '../support/fake-alipayplus.ts';
 import { createCustomer, opsHeaders, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
 import { openPayment, press, topUp } from '../support/cashier.ts';
-import { applyWithCode, authCodeFor, cancelToken, tokensFor } from '../support/tokens.ts';
+import { agreementTokenFor, authCodeFor, cancelToken, tokensFor } from '../support/tokens.ts';
 import { INQUIRY_PATH, seedPay } from '../support/payments.ts';
 
 const DAY = 86_400_000;
@@ -124,12 +124,11 @@ describe('retention', () => {
     const ctx = { app: t.app, clock: t.clock };
     const A = 'C_RETENTION_AGREEMENTS';
     await createCustomer(t.app, A, 'KRW');
-    const bind = async () => (await applyWithCode(ctx, await authCodeFor(ctx, A, ['AGREEMENT_PAY']))).json() as { accessToken: string };
-    const cancelled = await bind();
-    await bind();
+    const cancelled = await agreementTokenFor(ctx, A);
+    await agreementTokenFor(ctx, A);
     // One ended by Alipay+ (cancelToken revokes its grant); the other revoked by our unbinding,
     // whose authNotify is still due (NOTIFY: the outbox needs the row and its sealed token).
-    expect((await cancelToken(ctx, cancelled.accessToken)).json().result.resultStatus).toBe('S');
+    expect((await cancelToken(ctx, cancelled)).json().result.resultStatus).toBe('S');
     const rows = () =>
       db()
         .selectFrom('agreements as a')

@@ -4,7 +4,7 @@ import { readBooks, kindTotal } from '../support/ledger.ts';
 import { balanceOf, topUp } from '../support/cashier.ts';
 import { createCustomer, FakeClock, responseSignatureValid, signedPost, type TestApp, testApp, TEST_ACQUIRER_ID, TEST_PSP_ID } from '../support/harness.ts';
 import { INQUIRY_PATH, newRequestId, PAY_PATH, seedPay, withField } from '../support/payments.ts';
-import { cancelToken, tokensFor } from '../support/tokens.ts';
+import { agreementTokenFor, cancelToken, tokensFor } from '../support/tokens.ts';
 import { codePay, agreementPay } from '../support/sync-pay.ts';
 
 const CANCEL_PATH = '/alipayplus/v1/payments/cancelPayment';
@@ -30,9 +30,6 @@ afterAll(async () => t.close());
 const pay = (body: unknown) => signedPost(t.app, PAY_PATH, body);
 const inquire = (paymentRequestId: string) => signedPost(t.app, INQUIRY_PATH, { pspId: TEST_PSP_ID, acquirerId: TEST_ACQUIRER_ID, paymentRequestId });
 const cancel = (paymentRequestId: string) => signedPost(t.app, CANCEL_PATH, { pspId: TEST_PSP_ID, acquirerId: TEST_ACQUIRER_ID, paymentRequestId });
-
-/** An access token of the AGREEMENT_PAY scope for the customer (§10). */
-const agreementToken = async (customerId: string) => (await tokensFor(t, customerId, ['AGREEMENT_PAY'])).accessToken;
 
 describe('§9 pay with a payment code', () => {
   it('debits at once: S SUCCESS with paymentId and paymentTime, no paymentUrl, signed', async () => {
@@ -136,7 +133,7 @@ describe('§9 pay with a payment code', () => {
 
 describe('§10 Auto Debit pay', () => {
   it('charges a bound agreement at once with its AGREEMENT_PAY access token', async () => {
-    const token = await agreementToken(A);
+    const token = await agreementTokenFor(t, A);
     const before = await balanceOf(t.app, A);
     const res = (await pay(agreementPay(A, token))).json();
     expect(res.result.resultCode).toBe('SUCCESS');
@@ -147,10 +144,10 @@ describe('§10 Auto Debit pay', () => {
   it('refuses a token of another scope, another customer, an unknown or a revoked one with F INVALID_TOKEN', async () => {
     const plain = (await tokensFor(t, A)).accessToken;
     expect((await pay(agreementPay(A, plain))).json().result).toMatchObject({ resultCode: 'INVALID_TOKEN', resultStatus: 'F' });
-    const bs = await agreementToken(B);
+    const bs = await agreementTokenFor(t, B);
     expect((await pay(agreementPay(A, bs))).json().result.resultCode).toBe('INVALID_TOKEN');
     expect((await pay(agreementPay(A, 'NOT-A-TOKEN'))).json().result.resultCode).toBe('INVALID_TOKEN');
-    const revoked = await agreementToken(A);
+    const revoked = await agreementTokenFor(t, A);
     await cancelToken(t, revoked);
     const before = await balanceOf(t.app, A);
     expect((await pay(agreementPay(A, revoked))).json().result.resultCode).toBe('INVALID_TOKEN');
@@ -158,7 +155,7 @@ describe('§10 Auto Debit pay', () => {
   });
 
   it('refuses an expired access token with F EXPIRED_ACCESS_TOKEN', async () => {
-    const token = await agreementToken(A);
+    const token = await agreementTokenFor(t, A);
     clock.advance(60 * 60 * 1000 * 24);
     try {
       const res = await signedPost(t.app, PAY_PATH, agreementPay(A, token), { requestTime: new Date(clock.now()).toISOString() });
@@ -169,7 +166,7 @@ describe('§10 Auto Debit pay', () => {
   });
 
   it('a retry after the token was revoked still returns the first S, and debits once', async () => {
-    const token = await agreementToken(B);
+    const token = await agreementTokenFor(t, B);
     const body = agreementPay(B, token);
     const first = (await pay(body)).json();
     const after = await balanceOf(t.app, B);

@@ -10,7 +10,7 @@ import { createCustomer, realPostgres, signedPost, type TestApp, testApp } from 
 import { kindTotal, readBooks } from '../support/ledger.ts';
 import { INQUIRY_PATH, PAY_PATH } from '../support/payments.ts';
 import { agreementPay, codePay } from '../support/sync-pay.ts';
-import { cancelToken, tokensFor } from '../support/tokens.ts';
+import { agreementTokenFor, cancelToken } from '../support/tokens.ts';
 import { HOUSE_ACCOUNT_SHARDS } from '../../src/persistence/ledger-repository.ts';
 
 let t: TestApp;
@@ -36,9 +36,6 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => t.close());
-
-/** A fresh AGREEMENT_PAY access token of `customerId` (§10), through applyToken. */
-const agreementToken = async (customerId: string) => (await tokensFor(t, customerId, ['AGREEMENT_PAY'])).accessToken;
 
 /** Sends `body` 50 times at once: every answer is the same S, and the customer's wallet (100,000 before) was debited once. */
 async function fiftyAtOnceDebitOnce(body: { paymentMethod: { customerId: string } }): Promise<void> {
@@ -89,13 +86,13 @@ describe('concurrent synchronous pays', () => {
   });
 
   it.runIf(realPostgres)('50 concurrent identical Auto Debit pays (the token checked in their statement) debit once and answer the same S', async () => {
-    await fiftyAtOnceDebitOnce(agreementPay(AGREEMENT, await agreementToken(AGREEMENT)));
+    await fiftyAtOnceDebitOnce(agreementPay(AGREEMENT, await agreementTokenFor(t, AGREEMENT)));
   });
 
   it.runIf(realPostgres)(
     'cancelToken racing Auto Debit pays of its token: each is S and debited once, or F INVALID_TOKEN with nothing stored; none sent after it pays; a retry agrees',
     async () => {
-      const token = await agreementToken(AGREEMENT);
+      const token = await agreementTokenFor(t, AGREEMENT);
       const before = await balanceOf(t.app, AGREEMENT);
       const bodies = Array.from({ length: 20 }, () => agreementPay(AGREEMENT, token));
       // Ten pays start a millisecond apart with the revocation among them, so that some batches

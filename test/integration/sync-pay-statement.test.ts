@@ -19,7 +19,7 @@ import { balanceOf, topUp } from '../support/cashier.ts';
 import { createCustomer, signedPost, type TestApp, testApp } from '../support/harness.ts';
 import { PAY_PATH } from '../support/payments.ts';
 import { codePay } from '../support/sync-pay.ts';
-import { cancelToken, tokensFor } from '../support/tokens.ts';
+import { agreementTokenFor, cancelToken } from '../support/tokens.ts';
 import { secretHash } from '../../src/domain/tokens/token.ts';
 
 let t: TestApp;
@@ -238,8 +238,7 @@ describe('a batch of synchronous pays in one statement', () => {
   });
 
   it("checks each Auto Debit pay's token in the statement: one that cannot pay writes nothing and says why, the batch's others are paid", async () => {
-    const agreementToken = async (customerId: string) => (await tokensFor(t, customerId, ['AGREEMENT_PAY'])).accessToken;
-    const [own, others, revoked] = [await agreementToken(A), await agreementToken(B), await agreementToken(A)];
+    const [own, others, revoked] = [await agreementTokenFor(t, A), await agreementTokenFor(t, B), await agreementTokenFor(t, A)];
     expect((await cancelToken(t, revoked)).json().result.resultStatus).toBe('S');
     const withToken = (p: PayToWrite, token: string): PayToWrite => ({ ...p, agreementTokenHash: secretHash(token) });
     const ids = [

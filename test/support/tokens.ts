@@ -62,6 +62,11 @@ export async function tokensFor(t: Ctx, customerId: string, scopes?: string[]): 
   return body as Tokens;
 }
 
+/** A fresh access token of scope AGREEMENT_PAY for the customer (§10: an Auto Debit pay names it as its paymentMethodId). */
+export async function agreementTokenFor(t: Ctx, customerId: string): Promise<string> {
+  return (await tokensFor(t, customerId, ['AGREEMENT_PAY'])).accessToken;
+}
+
 export function resultOf(res: { json(): unknown }) {
   return (res.json() as { result: { resultCode: string; resultStatus: string; resultMessage: string } }).result;
 }
