@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { RE2JS } from 're2js';
 import { InvalidCodeValue } from '../../../src/domain/codes/code-value.ts';
 import { ParamIllegal } from '../../../src/domain/errors.ts';
 import {
@@ -53,6 +54,42 @@ describe('compiled code lists', () => {
           expect(patternSetMatches(lists.local, code)).toBe(naive);
         },
       ),
+    );
+  });
+
+  it("finds each regex by its literal prefix, whatever the prefixes' lengths, and tries the ones without a prefix on every code", () => {
+    const { lists } = compileCodeLists([
+      local('^https://a\\.example/[0-9]+', 'REGEX'),
+      local('https://bb\\.example/x[0-9]{2}', 'REGEX'),
+      local('P5-[0-9]{4}', 'REGEX'),
+      local('P5-[A-Z]{4}', 'REGEX'),
+      local('(?i)mw[0-9]{3}', 'REGEX'),
+    ]);
+    expect(lists.local.regexes.prefixLengths).toEqual([18, 20, 3]);
+    expect(lists.local.regexes.byPrefix.get('P5-')).toHaveLength(2);
+    expect(lists.local.regexes.unprefixed).toHaveLength(1);
+    for (const code of ['https://a.example/12', 'https://bb.example/x42', 'P5-1234', 'P5-ABCD', 'MW123', 'mw123']) {
+      expect(patternSetMatches(lists.local, code), code).toBe(true);
+    }
+    for (const code of ['https://a.example/', 'https://bb.example/x4', 'P5-12345', 'P5', 'mw12', '']) {
+      expect(patternSetMatches(lists.local, code), code).toBe(false);
+    }
+  });
+
+  it('agrees with RE2 run on every regex, on any regexes and codes', () => {
+    const literal = fc.string({ unit: fc.constantFrom('a', 'b', '/'), maxLength: 4 });
+    const pattern = fc
+      .tuple(fc.constantFrom('', '^', '(?i)'), literal, fc.constantFrom('', '[0-9]*', '.*', 'b?', '[ab]+', '(a|1)'))
+      .map(([head, text, tail]) => head + text + tail)
+      .filter((p) => !['', '^', '(?i)'].includes(p));
+    const code = fc.string({ unit: fc.constantFrom('a', 'b', 'A', '/', '1'), maxLength: 6 });
+    fc.assert(
+      fc.property(fc.array(pattern, { maxLength: 20 }), code, (patterns, c) => {
+        const { lists, rejected } = compileCodeLists(patterns.map((p) => local(p, 'REGEX')));
+        expect(rejected).toEqual([]);
+        expect(patternSetMatches(lists.local, c)).toBe(patterns.some((p) => RE2JS.compile(p).matches(c)));
+      }),
+      { numRuns: 500 },
     );
   });
 
