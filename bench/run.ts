@@ -292,13 +292,13 @@ function buildService(): number {
 /** How many customers the bench creates (a wallet's pays come from many users, not one). */
 const BENCH_CUSTOMERS = 200;
 
-/** Runs a load job and measures `processes` (and the machine) over its timed window. */
 /** What the server wrote to its WAL between two readings. */
 function walDelta(a: WalCounters | undefined, b: WalCounters | undefined): WalCounters | undefined {
   if (!a || !b) return undefined;
   return { bytes: b.bytes - a.bytes, fullPageImages: b.fullPageImages - a.fullPageImages, checkpoints: b.checkpoints - a.checkpoints };
 }
 
+/** Runs a load job and measures `processes` (and the machine) over its timed window. */
 async function measure(
   job: LoadJob,
   processes: readonly ProcessSampler[],
