@@ -120,9 +120,12 @@ function regexIndex(regexes: readonly WholeMatchRegex[]): RegexIndex {
   const byPrefix = new Map<string, WholeMatchRegex[]>();
   const unprefixed: WholeMatchRegex[] = [];
   for (const r of regexes) {
+    if (r.literalPrefix === '') {
+      unprefixed.push(r);
+      continue;
+    }
     const filed = byPrefix.get(r.literalPrefix);
-    if (r.literalPrefix === '') unprefixed.push(r);
-    else if (filed) filed.push(r);
+    if (filed) filed.push(r);
     else byPrefix.set(r.literalPrefix, [r]);
   }
   const prefixLengths = [...new Set([...byPrefix.keys()].map((p) => p.length))];
