@@ -2,6 +2,7 @@ import { codeValueProblem } from './code-value.ts';
 import { EMV_START, isPrimitiveMerchantTag, MERCHANT_TEMPLATE_TAGS, readEmvCode, readTlv, type TlvFields } from './emvco.ts';
 import { javaCaseFold, javaUrlEncode } from './java-text.ts';
 import type { RemoteAnswer } from './ports.ts';
+import { groupsStarting, KEY_LENGTH, type StartIndex, startIndex } from './start-index.ts';
 import {
   DEFAULT_USER_AGENT,
   readExtendInfo,
@@ -112,19 +113,13 @@ export function answerFromRemote(pending: RemoteIdentificationNeeded, remote: Re
 /**
  * A rule can only match a code that starts with its required text: a PREFIX rule's prefix, a
  * REGEX rule's literal prefix, an EMVCO rule's `0002`, all case-folded (a superset for the
- * case-sensitive two, since folding works char by char). Rules are grouped by the first
- * KEY_LENGTH chars of that text; a rule without one (`(?i)...`, `[a-z]+`) is a candidate for every
- * code; a rule that can never match (empty prefix, regex that did not compile, EMVCO without a
- * pattern) is in no group. For a code, the candidates are the groups of its own first
- * 1..KEY_LENGTH folded chars, in precedence order. Rule sets where every prefix starts with
- * `https://` are why a first character alone is not enough.
+ * case-sensitive two, since folding works char by char). Rules are filed by that text
+ * (start-index.ts); a rule without one (`(?i)...`, `[a-z]+`) is a candidate for every code; a
+ * rule that can never match (empty prefix, regex that did not compile, EMVCO without a pattern)
+ * is in no group. For a code, the candidates are the groups of its own first 1..KEY_LENGTH folded
+ * chars, in precedence order.
  */
-const KEY_LENGTH = 32;
-
-interface RuleIndex {
-  readonly byKey: ReadonlyMap<string, readonly number[]>;
-  readonly keyLengths: readonly number[];
-  readonly unkeyed: readonly number[];
+interface RuleIndex extends StartIndex<number> {
   /** How many chars of a code must be folded: the longest key or prefix. */
   readonly foldLength: number;
 }
@@ -146,33 +141,21 @@ function requiredStart(pattern: CodePattern): string | undefined {
 function indexOf(ruleSet: CodeRuleSet): RuleIndex {
   let index = indexes.get(ruleSet);
   if (index) return index;
-  const byKey = new Map<string, number[]>();
-  const unkeyed: number[] = [];
+  const starts: (readonly [string, number])[] = [];
   let foldLength = KEY_LENGTH;
   ruleSet.rules.forEach((rule, position) => {
     const start = requiredStart(rule.pattern);
     if (start === undefined) return;
     if (rule.pattern.method === 'PREFIX') foldLength = Math.max(foldLength, start.length);
-    const key = start.slice(0, KEY_LENGTH);
-    if (!key) return void unkeyed.push(position);
-    const group = byKey.get(key);
-    if (group) group.push(position);
-    else byKey.set(key, [position]);
+    starts.push([start, position]);
   });
-  const keyLengths = [...new Set([...byKey.keys()].map((k) => k.length))].sort((a, b) => a - b);
-  index = { byKey, keyLengths, unkeyed, foldLength };
+  index = { ...startIndex(starts), foldLength };
   indexes.set(ruleSet, index);
   return index;
 }
 
 function candidateRules(ruleSet: CodeRuleSet, index: RuleIndex, code: CodeUnderTest): readonly CompiledRule[] {
-  const folded = code.folded;
-  let positions: number[] = [...index.unkeyed];
-  for (const length of index.keyLengths) {
-    if (length > folded.length) break;
-    const group = index.byKey.get(folded.slice(0, length));
-    if (group) positions = positions.concat(group);
-  }
+  const positions = index.unkeyed.concat(...groupsStarting(index, code.folded));
   return positions.sort((a, b) => a - b).map((p) => ruleSet.rules[p]!);
 }
 

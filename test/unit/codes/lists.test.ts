@@ -64,14 +64,15 @@ describe('compiled code lists', () => {
       local('P5-[0-9]{4}', 'REGEX'),
       local('P5-[A-Z]{4}', 'REGEX'),
       local('(?i)mw[0-9]{3}', 'REGEX'),
+      local('https://a-rather-long-host\\.example/pay/[0-9]+', 'REGEX'), // a literal prefix past KEY_LENGTH
     ]);
-    expect(lists.local.regexes.prefixLengths).toEqual([18, 20, 3]);
-    expect(lists.local.regexes.byPrefix.get('P5-')).toHaveLength(2);
-    expect(lists.local.regexes.unprefixed).toHaveLength(1);
-    for (const code of ['https://a.example/12', 'https://bb.example/x42', 'P5-1234', 'P5-ABCD', 'MW123', 'mw123']) {
+    expect(lists.local.regexes.keyLengths).toEqual([3, 18, 20, 32]);
+    expect(lists.local.regexes.byKey.get('P5-')).toHaveLength(2);
+    expect(lists.local.regexes.unkeyed).toHaveLength(1);
+    for (const code of ['https://a.example/12', 'https://bb.example/x42', 'P5-1234', 'P5-ABCD', 'MW123', 'mw123', 'https://a-rather-long-host.example/pay/7']) {
       expect(patternSetMatches(lists.local, code), code).toBe(true);
     }
-    for (const code of ['https://a.example/', 'https://bb.example/x4', 'P5-12345', 'P5', 'mw12', '']) {
+    for (const code of ['https://a.example/', 'https://bb.example/x4', 'P5-12345', 'P5', 'mw12', '', 'https://a-rather-long-host.example/pa/7']) {
       expect(patternSetMatches(lists.local, code), code).toBe(false);
     }
   });
