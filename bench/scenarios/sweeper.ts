@@ -8,6 +8,7 @@
  */
 import { routeExists } from '../lib/clients.ts';
 import { type BenchContext, loadRow, notAvailable, type Row, type Scenario } from '../lib/context.ts';
+import { type WalCounters, walCounters } from '../lib/database.ts';
 import { drain, inProcessJobs, moduleExists } from '../lib/jobs.ts';
 import { insertOverdueOrders, NotPossible, stillOpen } from '../lib/orders.ts';
 import { PAY_ACCEPTED, PAY_PATH, payJob } from '../lib/payloads.ts';
@@ -45,8 +46,7 @@ async function pagesOlderThanACheckpoint(ctx: BenchContext): Promise<void> {
 }
 
 interface DatabaseWork {
-  readonly walBytes: number;
-  readonly fullPageImages: number;
+  readonly wal: WalCounters;
   /** Pages read into shared buffers (from the OS), and found there. */
   readonly blocksRead: number;
   readonly blocksHit: number;
@@ -59,23 +59,28 @@ interface DatabaseWork {
 }
 
 /**
- * The counters to difference (WAL, backends' writes and VACUUMs server-wide, pages for the
- * bench's database); undefined where the server lacks one of the views (pg_stat_wal is Postgres
- * 14+, and Postgres 17 moved buffers_backend to pg_stat_io).
+ * The counters to difference (the WAL's as every load row reads them, walCounters; backends'
+ * writes and VACUUMs server-wide; pages for the bench's database); undefined where the server
+ * lacks one of the views (pg_stat_wal is Postgres 14+, and Postgres 17 moved buffers_backend to
+ * pg_stat_io).
  */
 async function databaseWork(ctx: BenchContext): Promise<DatabaseWork | undefined> {
-  const read = ctx.db.pool.query<Record<keyof DatabaseWork, number>>(
-    `select w.wal_bytes::float8 as "walBytes", w.wal_fpi::float8 as "fullPageImages",
-            d.blks_read::float8 as "blocksRead", d.blks_hit::float8 as "blocksHit",
-            b.buffers_backend::float8 as "backendWrites",
-            (select coalesce(sum(vacuum_count + autovacuum_count + analyze_count + autoanalyze_count), 0)::float8 from pg_stat_user_tables) as vacuums,
-            (select count(*) from pg_stat_progress_vacuum)::float8 as "vacuumsRunning"
-       from pg_stat_wal w, pg_stat_bgwriter b, pg_stat_database d where d.datname = current_database()`,
-  );
-  return read.then(
-    ({ rows }) => rows[0],
-    () => undefined,
-  );
+  const [wal, rest] = await Promise.all([
+    walCounters(ctx.db.pool),
+    ctx.db.pool
+      .query<Omit<DatabaseWork, 'wal'>>(
+        `select d.blks_read::float8 as "blocksRead", d.blks_hit::float8 as "blocksHit",
+                b.buffers_backend::float8 as "backendWrites",
+                (select coalesce(sum(vacuum_count + autovacuum_count + analyze_count + autoanalyze_count), 0)::float8 from pg_stat_user_tables) as vacuums,
+                (select count(*) from pg_stat_progress_vacuum)::float8 as "vacuumsRunning"
+           from pg_stat_bgwriter b, pg_stat_database d where d.datname = current_database()`,
+      )
+      .then(
+        ({ rows }) => rows[0],
+        () => undefined,
+      ),
+  ]);
+  return wal && rest ? { wal, ...rest } : undefined;
 }
 
 /**
@@ -100,7 +105,7 @@ function sweepCostNote(
   if (!a || !b) return `${cpu}; the server's WAL, buffer and VACUUM counters not readable; ${heap}`;
   return (
     `${cpu}; ` +
-    `WAL ${((b.walBytes - a.walBytes) / closes).toFixed(0)} B and ${each(b.fullPageImages - a.fullPageImages)} full-page images, ` +
+    `WAL ${((b.wal.bytes - a.wal.bytes) / closes).toFixed(0)} B and ${each(b.wal.fullPageImages - a.wal.fullPageImages)} full-page images, ` +
     `pages read ${each(b.blocksRead - a.blocksRead)} and found ${each(b.blocksHit - a.blocksHit)}, written by a backend ${each(b.backendWrites - a.backendWrites)}; ` +
     `${b.vacuums - a.vacuums} VACUUM/ANALYZE finished in the window (${a.vacuumsRunning} VACUUM running at its start, ${b.vacuumsRunning} at its end); ${heap}`
   );
