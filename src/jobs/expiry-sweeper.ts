@@ -3,8 +3,8 @@
  * ORDER_EXPIRY_SECONDS after acceptance) is at or before `now`, as CLOSED with F ORDER_IS_CLOSED.
  * Each batch is bounded and has its own transaction (FOR UPDATE SKIP LOCKED: any number of
  * instances may sweep at once, each order is closed exactly once); a run is up to SWEEP_PIPELINE
- * batches that overlap (pipelinedBatches). The loop (loop.ts) calls runOnce again at once while a
- * run did some work. The notify outbox joins each batch's transaction through the repository's
+ * batches side by side, over disjoint stretches of the walk (pipelinedBatches). The loop
+ * (loop.ts) calls runOnce again at once while a run did some work. The notify outbox joins each batch's transaction through the repository's
  * NotifyOutbox port.
  *
  * Where each batch starts (the floors): a batch walks the orders by expiry from a floor, the first
@@ -30,7 +30,7 @@
  * must keep up: once the first open order is more than SWEEP_MAX_LATENESS_MS past its expiry, it
  * sweeps at full speed whatever the load, so a notification is never later than that for long.
  */
-import { type PaymentRepos, type SweepBatch, type SweepPosition, sweepsBefore } from '../domain/payments/ports.ts';
+import { type PaymentRepos, type SweepBatch, type SweepPosition, type SweepStretch, sweepsBefore } from '../domain/payments/ports.ts';
 import type { DatabaseLoad, UnitOfWork } from '../domain/ports.ts';
 import type { Job } from './loop.ts';
 
@@ -40,7 +40,7 @@ export const SWEEP_FLOOR_LAG_MS = 60_000;
 /** How often (by the job's clock) a batch starts from the trailing floor. */
 export const SWEEP_RECHECK_MS = 10_000;
 
-/** At most this many batches a run, each begun as soon as the one before has closed its rows (pipelinedBatches). */
+/** At most this many batches a run, side by side over disjoint stretches of the walk (pipelinedBatches). */
 export const SWEEP_PIPELINE = 4;
 
 /** While the database serves others, the sweeper rests this many times as long as each batch took. */
@@ -69,7 +69,7 @@ export interface SweeperDeps {
   readonly batchSize?: number;
   /** The batch size while giving way to live traffic (default SWEEP_GIVE_WAY_BATCH, never above batchSize). */
   readonly giveWayBatchSize?: number;
-  /** At most this many overlapping batches a run (default SWEEP_PIPELINE; 1: one batch a run). */
+  /** At most this many batches a run, side by side (default SWEEP_PIPELINE; 1: one batch a run). */
   readonly pipeline?: number;
   /** Without it the sweeper never rests (the tests' and the benches' bare sweeper). */
   readonly load?: DatabaseLoad;
@@ -108,7 +108,7 @@ export function expirySweeper(deps: SweeperDeps): Job {
       }
       const recheck = t - recheckedAt >= SWEEP_RECHECK_MS;
       const started = performance.now();
-      // While giving way, one small batch at a time: overlapping batches are for catching up on an
+      // While giving way, one small batch at a time: side-by-side batches are for catching up on an
       // idle database, and would double the sweeper's draw on a busy one while it runs.
       const shape = givingWay ? { batchSize: giveWayBatchSize, depth: 1 } : { batchSize, depth };
       const batch = await pipelinedBatches(deps.uow, now, shape, recheck ? trailing : floor);
@@ -138,17 +138,17 @@ export function expirySweeper(deps: SweeperDeps): Job {
 }
 
 /**
- * One run's batches, up to `depth` (SWEEP_PIPELINE) of them: the first from `from`; each full one
- * starts the next from its last close as soon as its rows are closed, on a connection of its own.
- * The next update then runs in Postgres while this process builds the notifications of the one
- * before and it commits, where one batch after the other left each side idle half the time
- * (bench/sweeper.ts: one sweeper's Postgres and Node times added up to its wall time). Batches walk
- * disjoint rows: each starts at the last close of the one before, which that one holds locked or
- * has closed.
+ * One run's batches, up to `depth` (SWEEP_PIPELINE) of them, all at once, each in a transaction
+ * and on a connection of its own. One read first finds where each starts (sweepStarts: every
+ * `batchSize`-th overdue order from `from`), so each batch closes the stretch up to the next one's
+ * start and the batches walk disjoint rows. Their updates then run side by side in Postgres, where
+ * each batch starting at the last close of the one before ran them one after the other: a close's
+ * Postgres time was the sweeper's wall time (docs/performance.md, the seventeenth round).
  *
- * The first open order of the run: the first batch's first open order that lies before that
- * batch's last close (an order in its stretch was left open: held by another transaction); when
- * there is none, the last batch's, whose walk began where the stretches before it, all closed, end.
+ * The first open order of the run: the first batch's first open order that lies in its own
+ * stretch (an order there was left open: held by another transaction, or committed after the
+ * starts were read); when there is none, the last batch's, whose walk began where the stretches
+ * before it, all closed, end.
  */
 async function pipelinedBatches(
   uow: SweeperDeps['uow'],
@@ -156,34 +156,21 @@ async function pipelinedBatches(
   { batchSize, depth }: { batchSize: number; depth: number },
   from: SweepPosition | undefined,
 ): Promise<SweepBatch> {
-  const runs: Promise<SweepBatch>[] = [];
-  const start = (at: SweepPosition | undefined) => {
-    const onClosed = (last: SweepPosition | undefined, count: number) => {
-      if (last && count === batchSize && runs.length < depth) start(last);
-    };
-    const batch = uow.run(({ payments }) => payments.closeOverdue(now, batchSize, at, onClosed));
-    batch.catch(() => undefined); // a later batch may fail while an earlier one is awaited: seen below
-    runs.push(batch);
-  };
-  start(from);
+  const starts = depth > 1 ? await uow.run(({ payments }) => payments.sweepStarts(now, batchSize, depth - 1, from)) : [];
+  const stretches: SweepStretch[] = [from, ...starts].map((start, i) => ({ from: start, before: starts[i] }));
   // Every batch settles before the run ends, even when one fails: the next run never races a
-  // batch still in flight. The loop sees each batch the one before started: it starts it before it
-  // settles, and the array's iterator reads the length anew at each step.
-  const batches: SweepBatch[] = [];
-  let failed: { readonly err: unknown } | undefined;
-  for (const batch of runs) {
-    try {
-      batches.push(await batch);
-    } catch (err) {
-      failed ??= { err };
-    }
-  }
-  if (failed) throw failed.err;
-  const leftOpen = batches.find((b) => b.firstOpen !== undefined && b.lastClosed !== undefined && sweepsBefore(b.firstOpen, b.lastClosed));
+  // batch still in flight.
+  const settled = await Promise.allSettled(stretches.map((stretch) => uow.run(({ payments }) => payments.closeOverdue(now, batchSize, stretch))));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const batches = settled.map((s) => (s as PromiseFulfilledResult<SweepBatch>).value);
+  const leftOpen = batches.find((b, i) => {
+    const end = stretches[i]!.before;
+    return b.firstOpen !== undefined && end !== undefined && sweepsBefore(b.firstOpen, end);
+  });
   const last = batches[batches.length - 1]!;
   return {
     closed: batches.flatMap((b) => b.closed),
-    lastClosed: last.lastClosed,
     firstOpen: leftOpen ? leftOpen.firstOpen : last.firstOpen,
   };
 }

@@ -8,7 +8,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { NotifyOutbox } from '../domain/payments/notify.ts';
 import { finalPaymentOf, type Payment, type PaymentStatus } from '../domain/payments/payment.ts';
-import { type PaymentRepos, type PaymentRepository, type StatusChange, type SweepBatch, type SweepPosition, sweepsBefore } from '../domain/payments/ports.ts';
+import type { PaymentRepos, PaymentRepository, StatusChange, SweepBatch, SweepPosition, SweepStretch } from '../domain/payments/ports.ts';
 import { isFinal, resultCodeFor, transition } from '../domain/payments/state-machine.ts';
 import type { UnitOfWork } from '../domain/ports.ts';
 import { customerRepository } from './customers-repository.ts';
@@ -71,36 +71,34 @@ export async function transitionPayment(trx: Transaction<Database>, paymentId: s
  * let the planner hash-join with a scan of every payment on each batch.
  *
  * The walk goes up payments_expiry, (expires_at, id) of every order (migration 0047: an index
- * that named the status would make every close write an entry into each index). `from` is where
- * the walk starts, so it does not step over every order ever closed (nor over the closed ones of
- * a crowd that expired in the same microsecond: hence the id); after the batch, a second
- * statement in the same transaction finds the first order still PROCESSING at or after `from`. It
- * sees this batch's closes as done and the rows another transaction holds as still open, so it
- * never passes an order that is open when the batch commits.
- *
- * `onClosed` hears the place of the last order closed as soon as the update returns, while the
- * rows are still locked and before the outbox and the commit: the sweeper starts its next batch
- * there, so that Postgres closes the next rows while this process builds these notifications.
+ * that named the status would make every close write an entry into each index). `stretch.from` is
+ * where the walk starts, so it does not step over every order ever closed (nor over the closed
+ * ones of a crowd that expired in the same microsecond: hence the id); `stretch.before`, where it
+ * stops (the next batch's start, sweepStarts), so that batches of one run walk disjoint rows.
+ * After the batch, a second statement in the same transaction finds the first order still
+ * PROCESSING at or after `from` (before or after `before`). It sees this batch's closes as done
+ * and the rows another transaction holds as still open, so it never passes an order that is open
+ * when the batch commits.
  */
 export async function closeOverduePayments(
   trx: Transaction<Database>,
   now: Date,
   limit: number,
   hooks: PaymentHooks = {},
-  from?: SweepPosition,
-  onClosed?: (last: SweepPosition | undefined, count: number) => void,
+  { from, before }: SweepStretch = {},
 ): Promise<SweepBatch> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
   transition('PROCESSING', 'CLOSED');
   const at = asDate(now);
   const fromHere = from ? sql`and (expires_at, id) >= (${from.expiresAt}::timestamptz, ${from.paymentId}::text)` : sql``;
+  const upTo = before ? sql`and (expires_at, id) < (${before.expiresAt}::timestamptz, ${before.paymentId}::text)` : sql``;
   const { rows } = await sql<FinalRow & { expiry: string }>`
     with closed as (
       update payments
          set status = 'CLOSED', result_code = 'ORDER_IS_CLOSED', updated_at = ${at}::timestamptz
        where ctid = any(array(
                select ctid from payments
-                where status = 'PROCESSING' and expires_at <= ${at}::timestamptz ${fromHere}
+                where status = 'PROCESSING' and expires_at <= ${at}::timestamptz ${fromHere} ${upTo}
                 order by expires_at, id
                 limit ${limit}
                   for update skip locked))
@@ -111,15 +109,36 @@ export async function closeOverduePayments(
       select id, 'PROCESSING', 'CLOSED', 'ORDER_IS_CLOSED', 'EXPIRED', ${at}::timestamptz from closed
     )
     select * from closed`.execute(trx);
-  const lastClosed = rows.map(positionOf).reduce<SweepPosition | undefined>((last, p) => (last && !sweepsBefore(last, p) ? last : p), undefined);
-  onClosed?.(lastClosed, rows.length);
   const closed = rows.map(toFinalPayment);
   if (closed.length > 0) await hooks.outbox?.(trx).queue(closed, now);
   const open = await sql<{ expiry: string; id: string }>`
     select ${EXPIRY_POSITION}, id
       from payments where status = 'PROCESSING' ${fromHere} order by expires_at, id limit 1`.execute(trx);
   const first = open.rows[0];
-  return { closed, lastClosed, firstOpen: first ? positionOf(first) : undefined };
+  return { closed, firstOpen: first ? positionOf(first) : undefined };
+}
+
+/**
+ * Where a run's later batches start (the sweeper's pipelinedBatches): the overdue orders still
+ * PROCESSING that are number every + 1, 2 × every + 1, ... (at most `count` of them) in the walk
+ * from `from`. It reads, locks nothing and writes nothing: the batches that start there lock and
+ * re-check each row. One pass up payments_expiry, as the batches' own walks.
+ */
+export async function overdueStarts(db: Db, now: Date, every: number, count: number, from?: SweepPosition): Promise<SweepPosition[]> {
+  if (!Number.isInteger(every) || every < 1 || !Number.isInteger(count) || count < 0) throw new RangeError('every and count must be whole numbers, every at least 1');
+  if (count === 0) return [];
+  const fromHere = from ? sql`and (expires_at, id) >= (${from.expiresAt}::timestamptz, ${from.paymentId}::text)` : sql``;
+  const { rows } = await sql<{ expiry: string; id: string }>`
+    select ${EXPIRY_POSITION}, id from (
+      select expires_at, id, row_number() over (order by expires_at, id) as n
+        from payments
+       where status = 'PROCESSING' and expires_at <= ${asDate(now)}::timestamptz ${fromHere}
+       order by expires_at, id
+       limit ${every * count + 1}
+    ) walk
+     where n > 1 and n % ${every} = ${1 % every}
+     order by n`.execute(db);
+  return rows.map(positionOf);
 }
 
 /**
@@ -157,7 +176,8 @@ export function paymentRepository(trx: Transaction<Database>, hooks: PaymentHook
       ),
     closePayment: (paymentId, o) => transitionPayment(trx, paymentId, { ...status('PROCESSING', 'CLOSED'), now: o.now, reason: o.reason }, hooks),
     cancelPayment: (paymentId, o) => transitionPayment(trx, paymentId, { ...status('SUCCESS', 'CANCELLED'), now: o.now, reason: o.reason }, hooks),
-    closeOverdue: (now, limit, from, onClosed) => closeOverduePayments(trx, now, limit, hooks, from, onClosed),
+    closeOverdue: (now, limit, stretch) => closeOverduePayments(trx, now, limit, hooks, stretch),
+    sweepStarts: (now, every, count, from) => overdueStarts(trx, now, every, count, from),
     sweepFloor: () => sweepFloor(trx),
     saveSweepFloor: (floor) => saveSweepFloor(trx, floor),
     async lockPayment(paymentId) {

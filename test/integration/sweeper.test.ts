@@ -114,48 +114,68 @@ describe('the expiry sweeper', () => {
     expect(runs).toEqual([10, 10, 5, 0]);
   });
 
-  it('runs up to SWEEP_PIPELINE batches a run, each full one starting the next, and closes each order once', async () => {
+  it('runs up to SWEEP_PIPELINE batches a run side by side, over disjoint stretches, and closes each order once', async () => {
     expect(SWEEP_PIPELINE).toBe(4);
     const ids = await openOrders(Array.from({ length: 45 }, () => at(150)));
-    const queued: string[] = [];
+    const batches: string[][] = [];
     const sweeper = expirySweeper({
-      uow: paymentUnitOfWork(database.db, { outbox: () => ({ queue: async (ps) => void queued.push(...ps.map((p) => p.paymentId)) }) }),
+      uow: paymentUnitOfWork(database.db, { outbox: () => ({ queue: async (ps) => void batches.push(ps.map((p) => p.paymentId)) }) }),
       batchSize: 10,
     });
     expect([await sweeper.runOnce(at(150)), await sweeper.runOnce(at(150)), await sweeper.runOnce(at(150))]).toEqual([40, 5, 0]);
     const s = await statusOf(ids);
     expect(ids.every((id) => s.get(id)!.status === 'CLOSED')).toBe(true);
     expect(await closeHistory(ids)).toHaveLength(45);
-    expect(queued.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+    // Each batch of the first run closed ten neighbours of the walk (by expiry, then paymentId).
+    const walk = [...ids].sort();
+    const firstRun = batches.slice(0, 4).map((b) => [...b].sort());
+    expect(firstRun.sort((a, b) => a[0]!.localeCompare(b[0]!))).toEqual([0, 10, 20, 30].map((i) => walk.slice(i, i + 10)));
+    expect(batches.flat().sort()).toEqual(walk);
   });
 
   it('a batch of a run that fails rolls back alone, and the next run closes its orders', async () => {
     const ids = await openOrders(Array.from({ length: 30 }, () => at(160)));
-    let calls = 0;
+    const walk = [...ids].sort();
+    let down = true; // the outbox fails once, for the batch of the second stretch (the 11th order on)
     const sweeper = expirySweeper({
       uow: paymentUnitOfWork(database.db, {
         outbox: () => ({
-          queue: async () => {
-            if (++calls === 2) throw new Error('outbox down');
+          queue: async (ps) => {
+            if (down && ps.some((p) => p.paymentId === walk[10])) {
+              down = false;
+              throw new Error('outbox down');
+            }
           },
         }),
       }),
       batchSize: 10,
     });
     await expect(sweeper.runOnce(at(160))).rejects.toThrow('outbox down');
-    // The first and third batches committed; the second rolled back. The third starts at the
-    // second's last order: it closes that one too when the second has rolled back by then.
-    const walk = [...ids].sort();
+    // The batches of the first and third stretches committed; the second's rolled back.
     let s = await statusOf(ids);
     const closed = walk.map((id) => s.get(id)!.status === 'CLOSED');
-    expect(closed.slice(0, 10).every(Boolean)).toBe(true);
-    expect(closed.slice(10, 19).some(Boolean)).toBe(false);
-    expect(closed.slice(20).every(Boolean)).toBe(true);
-    const left = closed.filter((c) => !c).length;
-    expect(await sweeper.runOnce(at(160))).toBe(left);
+    expect(closed).toEqual(walk.map((_, i) => i < 10 || i >= 20));
+    expect(await sweeper.runOnce(at(160))).toBe(10);
     s = await statusOf(ids);
     expect(ids.every((id) => s.get(id)!.status === 'CLOSED')).toBe(true);
     expect(await closeHistory(ids)).toHaveLength(30);
+  });
+
+  it('finds where the batches of a run start: every batchSize-th overdue open order of the walk, none past now', async () => {
+    const ids = await openOrders([...Array.from({ length: 25 }, () => at(170)), at(175)]);
+    const walk = [...ids.slice(0, 25)].sort();
+    const from = { expiresAt: at(170).toISOString(), paymentId: '' }; // this test's orders, not the earlier tests' closed ones
+    const starts = (now: Date, every: number, count: number) => paymentUnitOfWork(database.db).run(({ payments }) => payments.sweepStarts(now, every, count, from));
+    expect((await starts(at(170), 10, 3)).map((p) => p.paymentId)).toEqual([walk[10], walk[20]]);
+    expect((await starts(at(170), 5, 5)).map((p) => p.paymentId)).toEqual([walk[5], walk[10], walk[15], walk[20]]); // the 26th expires after now
+    expect((await starts(at(175), 5, 5)).map((p) => p.paymentId)).toEqual([walk[5], walk[10], walk[15], walk[20], ids[25]]);
+    expect((await starts(at(170), 1, 2)).map((p) => p.paymentId)).toEqual([walk[1], walk[2]]);
+    // A batch closes its stretch alone: from its start up to, not including, the next one's.
+    const [second] = await starts(at(170), 10, 1);
+    const batch = await paymentUnitOfWork(database.db).run(({ payments }) => payments.closeOverdue(at(175), 100, { from, before: second }));
+    expect(batch.closed.map((p) => p.paymentId).sort()).toEqual(walk.slice(0, 10));
+    expect(batch.firstOpen?.paymentId).toBe(walk[10]);
+    await drain(expirySweeper({ uow: paymentUnitOfWork(database.db) }), at(175));
   });
 
   it('leaves paid orders alone', async () => {
@@ -289,7 +309,7 @@ describe('where the sweeper starts its batches (the floors)', () => {
     expect([held!, ...others].map((id) => s.get(id)!.status)).toEqual(['CLOSED', 'CLOSED', 'CLOSED']);
   });
 
-  it('with overlapping batches, does not pass over an order another transaction holds in the first batch', async () => {
+  it('with batches side by side, does not pass over an order another transaction holds in the first batch', async () => {
     const ids = await openOrders(Array.from({ length: 25 }, () => at(1150)));
     const held = [...ids].sort()[2]!; // the walk goes by expiry, then paymentId: this one is in the first batch
     const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10 });
@@ -305,7 +325,7 @@ describe('where the sweeper starts its batches (the floors)', () => {
       await released;
     });
     await isLocked;
-    expect(await sweeper.runOnce(at(1151))).toBe(24); // batches of 10, 10 and 4, the held order skipped
+    expect(await sweeper.runOnce(at(1151))).toBe(24); // stretches of 10, 10 and the rest: 9 (the held order skipped), 10 and 5
     release();
     await holder;
     expect(await sweeper.runOnce(at(1152))).toBe(1);
@@ -392,7 +412,7 @@ describe('the sweeper gives way to live traffic', () => {
     expect(rests).toHaveLength(1); // caught up: nothing open is late, so the busy service is given way to
   });
 
-  it('while giving way, runs one small batch at a time, and overlapping batches again once it has fallen behind', async () => {
+  it('while giving way, runs one small batch at a time, and batches side by side again once it has fallen behind', async () => {
     const busyService = { othersActive: async () => 1 };
     const shaped = () => expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10, giveWayBatchSize: 4, load: busyService, rest: async () => undefined });
     await openOrders(Array.from({ length: 70 }, () => at(1900)));

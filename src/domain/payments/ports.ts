@@ -122,11 +122,15 @@ export interface SweepPosition {
 /** Whether `a` comes before `b` in the walk (both read from the database, so of the same format). */
 export const sweepsBefore = (a: SweepPosition, b: SweepPosition): boolean => a.expiresAt < b.expiresAt || (a.expiresAt === b.expiresAt && a.paymentId < b.paymentId);
 
+/** The stretch of the walk one batch of the sweep may close: from `from` (inclusive) to `before` (exclusive); either end open when absent. */
+export interface SweepStretch {
+  readonly from?: SweepPosition;
+  readonly before?: SweepPosition;
+}
+
 /** One batch of the §4 expiry sweep (PaymentRepository.closeOverdue). */
 export interface SweepBatch {
   readonly closed: FinalPayment[];
-  /** The last order this batch closed, in the walk's order (none closed: undefined). */
-  readonly lastClosed: SweepPosition | undefined;
   readonly firstOpen: SweepPosition | undefined;
 }
 
@@ -142,14 +146,19 @@ export interface PaymentRepository extends PaymentQueries {
   /** SUCCESS -> CANCELLED (cancelPayment of a paid order; the reversal is the caller's). */
   cancelPayment(paymentId: string, o: { now: Date; reason: string }): Promise<Payment | undefined>;
   /**
-   * Closes up to `limit` PROCESSING orders whose expiry is at or before `now` (and, given `from`,
-   * at or after it in the order of expiry, then paymentId), skipping rows another transaction
-   * holds (FOR UPDATE SKIP LOCKED), with one history row each. Returns what the final hook got,
-   * and the first order still PROCESSING at or after `from` once the batch is done (none:
-   * undefined), which is where the next batch may start. `onClosed` hears lastClosed and how many
-   * were closed as soon as the rows are closed and still locked, before the rest of the transaction.
+   * Closes up to `limit` PROCESSING orders whose expiry is at or before `now` (and, given a
+   * stretch, at or after its `from` and before its `before` in the order of expiry, then
+   * paymentId), skipping rows another transaction holds (FOR UPDATE SKIP LOCKED), with one history
+   * row each. Returns what the final hook got, and the first order still PROCESSING at or after
+   * `from` once the batch is done (none: undefined), which is where the next batch may start.
    */
-  closeOverdue(now: Date, limit: number, from?: SweepPosition, onClosed?: (lastClosed: SweepPosition | undefined, count: number) => void): Promise<SweepBatch>;
+  closeOverdue(now: Date, limit: number, stretch?: SweepStretch): Promise<SweepBatch>;
+  /**
+   * Where the next `count` batches of `every` orders start after the one that starts at `from`:
+   * the overdue PROCESSING orders number every + 1, 2 × every + 1, ... of the walk from `from`
+   * (fewer when fewer are overdue). Locks nothing.
+   */
+  sweepStarts(now: Date, every: number, count: number, from?: SweepPosition): Promise<SweepPosition[]>;
   /** The sweeper's floor as last saved by any instance (none yet: undefined). */
   sweepFloor(): Promise<Date | undefined>;
   /** Saves a sweeper's floor; a floor below the saved one leaves it as it is. */
