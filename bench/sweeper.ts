@@ -74,7 +74,7 @@ try {
 
   // With the notify outbox, as the service wires it: every close queues its notifyPayment in the batch's transaction.
   const sweepers = pools.map((p) => expirySweeper({ uow: paymentUnitOfWork(p.db, { outbox: notifyOutbox }), batchSize: BATCH }));
-  // Each pool's two connections (a run's batches run two at a time on them: pipelinedBatches), opened now by
+  // Each pool's two connections (a run's two batches, one on each: pipelinedBatches), opened now by
   // two statements at once, so that their backends are known.
   const pidOf = async (db: (typeof pools)[number]['db']) => (await sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.05)`.execute(db)).rows[0]!.pid;
   const backendPids = [...new Set(await Promise.all(pools.flatMap((p) => [pidOf(p.db), pidOf(p.db)])))];

@@ -4,15 +4,7 @@ import { result } from '../../src/domain/errors.ts';
 import type { CurrencyCode } from '../../src/domain/money.ts';
 import { hashCashierToken, newCashierToken, newTimestampedId } from '../../src/domain/payments/ids.ts';
 import type { FinalPayment, Payment } from '../../src/domain/payments/payment.ts';
-import {
-  expirySweeper,
-  SWEEP_FLOOR_LAG_MS,
-  SWEEP_LOAD_SAMPLES,
-  SWEEP_MAX_LATENESS_MS,
-  SWEEP_NICE_RATIO,
-  SWEEP_PIPELINE,
-  SWEEP_RECHECK_MS,
-} from '../../src/jobs/expiry-sweeper.ts';
+import { expirySweeper, SWEEP_FLOOR_LAG_MS, SWEEP_LOAD_SAMPLES, SWEEP_MAX_LATENESS_MS, SWEEP_NICE_RATIO, SWEEP_RECHECK_MS } from '../../src/jobs/expiry-sweeper.ts';
 import { sql } from 'kysely';
 import { createDatabase, type DatabaseHandle, databaseLoad } from '../../src/persistence/database.ts';
 import { payStore } from '../../src/persistence/pay-store.ts';
@@ -114,13 +106,13 @@ describe('the expiry sweeper', () => {
     expect(runs).toEqual([10, 10, 5, 0]);
   });
 
-  it('runs up to SWEEP_PIPELINE batches a run side by side, over disjoint stretches, and closes each order once', async () => {
-    expect(SWEEP_PIPELINE).toBe(4);
+  it('runs up to `pipeline` batches a run side by side, over disjoint stretches, and closes each order once', async () => {
     const ids = await openOrders(Array.from({ length: 45 }, () => at(150)));
     const batches: string[][] = [];
     const sweeper = expirySweeper({
       uow: paymentUnitOfWork(database.db, { outbox: () => ({ queue: async (ps) => void batches.push(ps.map((p) => p.paymentId)) }) }),
       batchSize: 10,
+      pipeline: 4,
     });
     expect([await sweeper.runOnce(at(150)), await sweeper.runOnce(at(150)), await sweeper.runOnce(at(150))]).toEqual([40, 5, 0]);
     const s = await statusOf(ids);
@@ -149,6 +141,7 @@ describe('the expiry sweeper', () => {
         }),
       }),
       batchSize: 10,
+      pipeline: 4,
     });
     await expect(sweeper.runOnce(at(160))).rejects.toThrow('outbox down');
     // The batches of the first and third stretches committed; the second's rolled back.
@@ -312,7 +305,7 @@ describe('where the sweeper starts its batches (the floors)', () => {
   it('with batches side by side, does not pass over an order another transaction holds in the first batch', async () => {
     const ids = await openOrders(Array.from({ length: 25 }, () => at(1150)));
     const held = [...ids].sort()[2]!; // the walk goes by expiry, then paymentId: this one is in the first batch
-    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10 });
+    const sweeper = expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10, pipeline: 4 });
     await sweeper.runOnce(at(1140)); // a recheck: from here on the runs start from the floor
     if (!realPostgres) return; // PGlite is one session: no other transaction can hold a row while a batch runs
     let release!: () => void;
@@ -414,7 +407,8 @@ describe('the sweeper gives way to live traffic', () => {
 
   it('while giving way, runs one small batch at a time, and batches side by side again once it has fallen behind', async () => {
     const busyService = { othersActive: async () => 1 };
-    const shaped = () => expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10, giveWayBatchSize: 4, load: busyService, rest: async () => undefined });
+    const shaped = () =>
+      expirySweeper({ uow: paymentUnitOfWork(database.db), batchSize: 10, pipeline: 4, giveWayBatchSize: 4, load: busyService, rest: async () => undefined });
     await openOrders(Array.from({ length: 70 }, () => at(1900)));
     const sweeper = shaped();
     const runs: number[] = [];
