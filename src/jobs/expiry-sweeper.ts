@@ -4,8 +4,8 @@
  * Each batch is bounded and has its own transaction (FOR UPDATE SKIP LOCKED: any number of
  * instances may sweep at once, each order is closed exactly once); a run is up to SWEEP_PIPELINE
  * batches side by side, over disjoint stretches of the walk (pipelinedBatches). The loop
- * (loop.ts) calls runOnce again at once while a run did some work. The notify outbox joins each batch's transaction through the repository's
- * NotifyOutbox port.
+ * (loop.ts) calls runOnce again at once while a run did some work. The notify outbox joins each
+ * batch's transaction through the repository's NotifyOutbox port.
  *
  * Where each batch starts (the floors): a batch walks the orders by expiry from a floor, the first
  * order that may still be open, not from the first order ever made. A batch's transaction finds
