@@ -90,7 +90,7 @@ export async function closeOverduePayments(
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
   transition('PROCESSING', 'CLOSED');
   const at = asDate(now);
-  const fromHere = from ? sql`and (expires_at, id) >= (${from.expiresAt}::timestamptz, ${from.paymentId}::text)` : sql``;
+  const fromHere = walkFrom(from);
   const upTo = before ? sql`and (expires_at, id) < (${before.expiresAt}::timestamptz, ${before.paymentId}::text)` : sql``;
   const { rows } = await sql<FinalRow & { expiry: string }>`
     with closed as (
@@ -127,19 +127,21 @@ export async function closeOverduePayments(
 export async function overdueStarts(db: Db, now: Date, every: number, count: number, from?: SweepPosition): Promise<SweepPosition[]> {
   if (!Number.isInteger(every) || every < 1 || !Number.isInteger(count) || count < 0) throw new RangeError('every and count must be whole numbers, every at least 1');
   if (count === 0) return [];
-  const fromHere = from ? sql`and (expires_at, id) >= (${from.expiresAt}::timestamptz, ${from.paymentId}::text)` : sql``;
   const { rows } = await sql<{ expiry: string; id: string }>`
     select ${EXPIRY_POSITION}, id from (
       select expires_at, id, row_number() over (order by expires_at, id) as n
         from payments
-       where status = 'PROCESSING' and expires_at <= ${asDate(now)}::timestamptz ${fromHere}
+       where status = 'PROCESSING' and expires_at <= ${asDate(now)}::timestamptz ${walkFrom(from)}
        order by expires_at, id
        limit ${every * count + 1}
     ) walk
-     where n > 1 and n % ${every} = ${1 % every}
+     where n > 1 and (n - 1) % ${every} = 0
      order by n`.execute(db);
   return rows.map(positionOf);
 }
+
+/** The walk's condition for starting at `from` (none: from the first order). */
+const walkFrom = (from: SweepPosition | undefined) => (from ? sql`and (expires_at, id) >= (${from.expiresAt}::timestamptz, ${from.paymentId}::text)` : sql``);
 
 /**
  * An order's expiry as a SweepPosition holds it: to the microsecond, UTC, fixed width, so that two
