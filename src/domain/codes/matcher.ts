@@ -30,8 +30,10 @@ import {
  * to the next matching rule.
  *
  * Work per call: only the rules whose required start (a prefix, a regex's literal prefix, the
- * EMVCo `0002`) fits the code are tried (the rule index); the code is case-folded at most once
- * and read as EMVCo at most once, lazily; templates are read on demand, once each.
+ * EMVCo `0002`) fits the code are tried, and of the EMVCO rules that name the value a merchant
+ * account must hold, only those whose value one of the code's accounts holds (the rule index); the
+ * code is case-folded at most once and read as EMVCo at most once, lazily; templates are read on
+ * demand, once each.
  */
 
 export interface IdentifyOptions {
@@ -118,10 +120,21 @@ export function answerFromRemote(pending: RemoteIdentificationNeeded, remote: Re
  * rule that can never match (empty prefix, regex that did not compile, EMVCO without a pattern)
  * is in no group. For a code, the candidates are the groups of its own first 1..KEY_LENGTH folded
  * chars, in precedence order.
+ *
+ * An EMVCO rule whose template restriction (merchantMaiRestrictions) asks a sub-tag to EQUAL a
+ * value is filed by that sub-tag and value instead (byAccount): it can only match a code with a
+ * merchant account template that holds that value (fact 10: a template must meet every
+ * restriction by itself), so an EMVCo code looks up its own templates' values, and the rules of
+ * other networks are never tried. A real rule set is mostly such rules, one or more per network
+ * (`00` is the account's globally unique identifier: `com.alipayplus`, an AID), and an EMVCo code
+ * is the common case abroad: before, every EMVCO rule was tried on every EMVCo code. A rule that
+ * names a primitive tag ignores its restrictions (matchEmv), so it stays under `0002`.
  */
 interface RuleIndex extends StartIndex<number> {
   /** How many chars of a code must be folded: the longest key or prefix. */
   readonly foldLength: number;
+  /** EMVCO rules by the sub-tag and the value a merchant account must hold (emvAccountKey). */
+  readonly byAccount: ReadonlyMap<string, ReadonlyMap<string, readonly number[]>>;
 }
 
 const indexes = new WeakMap<CodeRuleSet, RuleIndex>();
@@ -138,25 +151,59 @@ function requiredStart(pattern: CodePattern): string | undefined {
   }
 }
 
+/** The sub-tag and value an EMVCO rule's template restriction asks a merchant account to hold exactly, if any. */
+function emvAccountKey(pattern: CodePattern): readonly [subTag: string, value: string] | undefined {
+  if (pattern.method !== 'EMVCO' || !pattern.emv || pattern.emv.primitiveTag !== undefined) return undefined;
+  for (const [subTag, value] of pattern.emv.restrictions) if (value.kind === 'EQUALS') return [subTag, value.text];
+  return undefined;
+}
+
 function indexOf(ruleSet: CodeRuleSet): RuleIndex {
   let index = indexes.get(ruleSet);
   if (index) return index;
   const starts: (readonly [string, number])[] = [];
+  const byAccount = new Map<string, Map<string, number[]>>();
   let foldLength = KEY_LENGTH;
   ruleSet.rules.forEach((rule, position) => {
+    const account = emvAccountKey(rule.pattern);
+    if (account) {
+      const [subTag, value] = account;
+      let byValue = byAccount.get(subTag);
+      if (!byValue) byAccount.set(subTag, (byValue = new Map()));
+      const group = byValue.get(value);
+      if (group) group.push(position);
+      else byValue.set(value, [position]);
+      return;
+    }
     const start = requiredStart(rule.pattern);
     if (start === undefined) return;
     if (rule.pattern.method === 'PREFIX') foldLength = Math.max(foldLength, start.length);
     starts.push([start, position]);
   });
-  index = { ...startIndex(starts), foldLength };
+  index = { ...startIndex(starts), foldLength, byAccount };
   indexes.set(ruleSet, index);
   return index;
 }
 
 function candidateRules(ruleSet: CodeRuleSet, index: RuleIndex, code: CodeUnderTest): readonly CompiledRule[] {
-  const positions = index.unkeyed.concat(...groupsStarting(index, code.folded));
+  const groups = groupsStarting(index, code.folded);
+  if (index.byAccount.size > 0) groups.push(...accountGroups(index, code));
+  const positions = index.unkeyed.concat(...groups);
   return positions.sort((a, b) => a - b).map((p) => ruleSet.rules[p]!);
+}
+
+/** The byAccount groups the code's merchant account templates hold the values of, each once (two templates may hold one value). */
+function accountGroups(index: RuleIndex, code: CodeUnderTest): Set<readonly number[]> {
+  const groups = new Set<readonly number[]>();
+  if (!code.value.startsWith(EMV_START)) return groups;
+  for (const template of code.merchantTemplates) {
+    for (const [subTag, byValue] of index.byAccount) {
+      const value = template.get(subTag);
+      const group = value === undefined ? undefined : byValue.get(value);
+      if (group) groups.add(group);
+    }
+  }
+  return groups;
 }
 
 // ---- the code, with what rules need of it computed once ----
