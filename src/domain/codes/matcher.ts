@@ -192,10 +192,12 @@ function candidateRules(ruleSet: CodeRuleSet, index: RuleIndex, code: CodeUnderT
   return positions.sort((a, b) => a - b).map((p) => ruleSet.rules[p]!);
 }
 
-/** The byAccount groups the code's merchant account templates hold the values of, each once (two templates may hold one value). */
+/**
+ * The byAccount groups the code's merchant account templates hold the values of, each once (two
+ * templates may hold one value). A code that is not EMVCo has no templates (CodeUnderTest.emv).
+ */
 function accountGroups(index: RuleIndex, code: CodeUnderTest): Set<readonly number[]> {
   const groups = new Set<readonly number[]>();
-  if (!code.value.startsWith(EMV_START)) return groups;
   for (const template of code.merchantTemplates) {
     for (const [subTag, byValue] of index.byAccount) {
       const value = template.get(subTag);
